@@ -1,0 +1,71 @@
+# Two commands: `make run` (install, migrate, seed, start everything) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+MAIL_PORT ?= 1025
+export PORT MAIL_PORT
+
+.PHONY: run test install install-dev lint typecheck pytest bench bench-smoke migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/flask --app petitions db upgrade
+
+demo: migrate
+	$(BIN)/flask --app petitions demo
+
+# Without DATABASE_URL/REDIS_URL: SQLite in instance/, a filesystem broker in instance/broker,
+# and a local SMTP sink whose mail is readable at /dev/mail. With them set, those are used.
+run: install
+	@mkdir -p instance/mail
+	DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} MAIL_SERVER=$${MAIL_SERVER:-127.0.0.1} \
+		$(BIN)/flask --app petitions db upgrade
+	DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} $(BIN)/flask --app petitions demo
+	@echo
+	@echo "  Petitions is starting: open http://127.0.0.1:$(PORT)/"
+	@echo "  Caught mail (click the confirmation links there): http://127.0.0.1:$(PORT)/dev/mail"
+	@echo "  Press Ctrl-C once to stop everything."
+	@echo
+	PATH=$(CURDIR)/$(BIN):$$PATH DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} \
+		PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/honcho -f Procfile.dev start
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+pytest: install-dev
+	$(BIN)/pytest
+
+test: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: install-dev
+	$(BIN)/python -m bench.run
+
+bench-smoke: install-dev
+	$(BIN)/python -m bench.run --smoke
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

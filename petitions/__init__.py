@@ -1,0 +1,124 @@
+"""petitions: petitions and pledges for campaigning charities."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from petitions.config import (
+    PROJECT_ROOT,
+    check_config,
+    environment_name,
+    instance_dir,
+    load_settings,
+)
+
+
+def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> Flask:
+    """Build the app. ``config`` names an environment or is a dict of settings."""
+    env_name = environment_name(config if isinstance(config, str) else None)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(instance_dir()),
+        instance_relative_config=False,
+    )
+    app.config.update(load_settings(env_name))
+    if isinstance(config, dict):
+        app.config.update(config)
+    app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config["PETITIONS_ENV"] = env_name
+    check_config(app.config, env_name)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_models_and_builders()
+
+    from petitions.core import cli, errors, web
+
+    web.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    logging.getLogger("petitions").setLevel(logging.INFO)
+    return app
+
+
+def _normalise_db_url(url: str) -> str:
+    # Operators write postgres:// or postgresql://; we use psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _init_extensions(app: Flask) -> None:
+    from petitions.extensions import celery_init_app, csrf, db, limiter, login_manager, mail, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    mail.init_app(app)
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 0.5})
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    from petitions.organisers.models import load_organiser
+
+    login_manager.user_loader(load_organiser)
+    celery_init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from petitions.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets the web process read while a worker writes; wait rather than fail on locks.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from petitions.campaigns.blueprint import bp as campaigns_bp
+    from petitions.dev.blueprint import bp as dev_bp
+    from petitions.signing.blueprint import bp as signing_bp
+
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(signing_bp)
+    if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
+        app.register_blueprint(dev_bp)
+
+
+def _register_models_and_builders() -> None:
+    """Import every area's models (one metadata) and email builders (one registry)."""
+    import petitions.campaigns.models
+    import petitions.core.models
+    import petitions.counting.models
+    import petitions.mailer.models
+    import petitions.organisers.models
+    import petitions.signing.models
+    import petitions.signing.notifications  # noqa: F401

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from petitions.campaigns import queries
+
+bp = Blueprint("campaigns", __name__)
+
+
+@bp.get("/")
+def home() -> str:
+    campaigns = queries.public_campaigns()
+    actions = [a for c in campaigns for a in c.actions]
+    return render_template(
+        "campaigns/home.html", campaigns=campaigns, progress=queries.progress_for(actions)
+    )
+
+
+@bp.get("/c/<slug>")
+def campaign(slug: str) -> str:
+    found = queries.public_campaign(slug)
+    if found is None:
+        abort(404)
+    return render_template(
+        "campaigns/campaign.html",
+        campaign=found,
+        progress=queries.progress_for(found.actions),
+    )

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from petitions.core.time import utcnow
+from petitions.extensions import db
+
+
+class CampaignStatus(enum.StrEnum):
+    DRAFT = "draft"
+    LIVE = "live"
+    CLOSED = "closed"
+
+
+class ActionKind(enum.StrEnum):
+    PETITION = "petition"
+    PLEDGE = "pledge"
+
+
+class Campaign(db.Model):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    image_url: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT.value)
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisers.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    actions: Mapped[list[Action]] = relationship(
+        back_populates="campaign", order_by="Action.position, Action.id"
+    )
+    updates: Mapped[list[CampaignUpdate]] = relationship(
+        back_populates="campaign", order_by="CampaignUpdate.published_at.desc()"
+    )
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == CampaignStatus.LIVE
+
+
+class ConsentVersion(db.Model):
+    """The exact wording a supporter agreed to, kept once per distinct text."""
+
+    __tablename__ = "consent_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @staticmethod
+    def hash_of(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Action(db.Model):
+    """A call to action on a campaign: a petition or a pledge."""
+
+    __tablename__ = "actions"
+    __table_args__ = (UniqueConstraint("campaign_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default=ActionKind.PETITION.value)
+    slug: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    target: Mapped[str | None] = mapped_column(String(200))
+    goal: Mapped[int] = mapped_column(Integer, default=1000)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    pledge_options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent_version_id: Mapped[int | None] = mapped_column(ForeignKey("consent_versions.id"))
+    thank_you: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="actions")
+    consent_version: Mapped[ConsentVersion | None] = relationship()
+
+    @property
+    def is_pledge(self) -> bool:
+        return self.kind == ActionKind.PLEDGE
+
+    def is_open(self, today: date | None = None) -> bool:
+        """Open for new signatures and confirmations."""
+        today = today or utcnow().date()
+        if self.closed_at is not None or not self.campaign.is_live:
+            return False
+        return self.deadline is None or today <= self.deadline
+
+
+class CampaignUpdate(db.Model):
+    __tablename__ = "campaign_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="updates")

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from petitions.campaigns.models import Action, Campaign, CampaignStatus
+from petitions.counting.queries import confirmed_counts
+from petitions.extensions import db
+
+
+@dataclass(frozen=True)
+class Progress:
+    confirmed: int
+    goal: int
+
+    @property
+    def percent(self) -> int:
+        if self.goal <= 0:
+            return 100
+        return min(100, int(self.confirmed * 100 / self.goal))
+
+
+def public_campaigns() -> list[Campaign]:
+    """Live campaigns, newest first, with their actions loaded."""
+    return list(
+        db.session.scalars(
+            select(Campaign)
+            .where(Campaign.status == CampaignStatus.LIVE.value)
+            .options(selectinload(Campaign.actions))
+            .order_by(Campaign.published_at.desc().nulls_last(), Campaign.id.desc())
+        )
+    )
+
+
+def public_campaign(slug: str) -> Campaign | None:
+    """A campaign the public may see: live or closed, never a draft."""
+    return db.session.scalar(
+        select(Campaign)
+        .where(
+            Campaign.slug == slug,
+            Campaign.status.in_([CampaignStatus.LIVE.value, CampaignStatus.CLOSED.value]),
+        )
+        .options(selectinload(Campaign.actions), selectinload(Campaign.updates))
+    )
+
+
+def action_of(campaign: Campaign, action_slug: str) -> Action | None:
+    return next((a for a in campaign.actions if a.slug == action_slug), None)
+
+
+def progress_for(actions: list[Action]) -> dict[int, Progress]:
+    counts = confirmed_counts(a.id for a in actions)
+    return {a.id: Progress(counts.get(a.id, 0), a.goal) for a in actions}
+
+
+def next_action(campaign: Campaign, after: Action, taken: set[int] | None = None) -> Action | None:
+    """The campaign's next open call to action after ``after`` (wrapping round)."""
+    taken = (taken or set()) | {after.id}
+    actions = [a for a in campaign.actions if a.id not in taken and a.is_open()]
+    later = [a for a in actions if (a.position, a.id) > (after.position, after.id)]
+    return (later or actions or [None])[0]

@@ -1,0 +1,181 @@
+"""Configuration: every setting comes from the environment through a strict parser.
+
+``create_app`` picks an environment by ``PETITIONS_ENV`` (development, test, production),
+reads its settings from the environment at that moment, then applies explicit overrides. Production refuses to start without a real ``SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def instance_dir() -> Path:
+    return Path(os.environ.get("PETITIONS_INSTANCE", PROJECT_ROOT / "instance"))
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None else value.strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false), got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {value!r}") from exc
+
+
+DEV_SECRET = "dev-only-insecure-secret-key"  # noqa: S105 - refused in production
+
+
+def base_settings() -> dict[str, Any]:
+    """Every setting, read from the environment now (not at import time)."""
+    public_url = (env_str("PUBLIC_URL", "http://127.0.0.1:5000") or "").rstrip("/")
+    secure = public_url.startswith("https://")
+    return {
+        "SECRET_KEY": env_str("SECRET_KEY", DEV_SECRET),
+        "SQLALCHEMY_DATABASE_URI": env_str(
+            "DATABASE_URL", f"sqlite:///{instance_dir() / 'petitions.sqlite3'}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "REDIS_URL": env_str("REDIS_URL", "") or "",
+        "PUBLIC_URL": public_url,
+        # Flask-Mail reads these names itself.
+        "MAIL_SERVER": env_str("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": env_int("MAIL_PORT", 1025),
+        "MAIL_USE_TLS": env_bool("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": env_bool("MAIL_USE_SSL", False),
+        "MAIL_USERNAME": env_str("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env_str("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env_str(
+            "MAIL_DEFAULT_SENDER", "Petitions <noreply@petitions.invalid>"
+        ),
+        "MAIL_SUPPRESS_SEND": False,
+        # Flask-Mail has no timeout of its own: the worker's SMTP connections use this one.
+        "MAIL_TIMEOUT": env_float("MAIL_TIMEOUT", 15.0),
+        # Celery: the broker is CELERY_BROKER_URL, else REDIS_URL, else a folder in instance/.
+        "CELERY_BROKER_URL": env_str("CELERY_BROKER_URL", "") or "",
+        "CELERY_ALWAYS_EAGER": False,
+        "TASK_DISPATCH": True,
+        "CONFIRM_TOKEN_DAYS": env_int("CONFIRM_TOKEN_DAYS", 7),
+        "CONFIRM_EMAIL_CAP": env_int("CONFIRM_EMAIL_CAP", 3),
+        "OUTBOX_SWEEP_SECONDS": env_float("OUTBOX_SWEEP_SECONDS", 5.0),
+        "OUTBOX_BATCH_SIZE": env_int("OUTBOX_BATCH_SIZE", 100),
+        "OUTBOX_LEASE_SECONDS": env_int("OUTBOX_LEASE_SECONDS", 120),
+        "OUTBOX_MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 8),
+        "OUTBOX_RETRY_BASE_SECONDS": env_float("OUTBOX_RETRY_BASE_SECONDS", 30.0),
+        "COUNT_INTERVAL_SECONDS": env_float("COUNT_INTERVAL_SECONDS", 2.0),
+        "COUNT_BATCH_SIZE": env_int("COUNT_BATCH_SIZE", 5000),
+        "RECONCILE_INTERVAL_SECONDS": env_float("RECONCILE_INTERVAL_SECONDS", 600.0),
+        "NUDGE_DEBOUNCE_MS": env_int("NUDGE_DEBOUNCE_MS", 1000),
+        # Development: the folder the local SMTP sink writes caught mail into.
+        "DEV_MAIL_DIR": env_str("DEV_MAIL_DIR", "") or "",
+        "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon still submits
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PREFERRED_URL_SCHEME": "https" if secure else "http",
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+    }
+
+
+def development_settings() -> dict[str, Any]:
+    return base_settings()
+
+
+def test_settings() -> dict[str, Any]:
+    settings = base_settings()
+    settings.update(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": env_str(
+                "TEST_DATABASE_URL",
+                "postgresql+psycopg://postgres@127.0.0.1:5432/petitions_test",
+            ),
+            "REDIS_URL": env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15") or "",
+            "PUBLIC_URL": "http://localhost",
+            "TASK_DISPATCH": False,
+        }
+    )
+    return settings
+
+
+def production_settings() -> dict[str, Any]:
+    settings = base_settings()
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "pool_size": env_int("DB_POOL_SIZE", 10),
+        "max_overflow": env_int("DB_MAX_OVERFLOW", 20),
+        "pool_recycle": 1800,
+    }
+    return settings
+
+
+ENVIRONMENTS = {
+    "development": development_settings,
+    "test": test_settings,
+    "production": production_settings,
+}
+
+
+def environment_name(name: str | None = None) -> str:
+    name = (name or os.environ.get("PETITIONS_ENV") or "development").lower()
+    if name not in ENVIRONMENTS:
+        raise ConfigError(f"PETITIONS_ENV must be one of {sorted(ENVIRONMENTS)}, got {name!r}")
+    return name
+
+
+def load_settings(name: str) -> dict[str, Any]:
+    return ENVIRONMENTS[name]()
+
+
+def check_config(config: dict[str, Any], env_name: str) -> None:
+    """Refuse settings that would be unsafe or broken, before anything is served."""
+    if env_name == "production":
+        secret = config.get("SECRET_KEY") or ""
+        if secret == DEV_SECRET or len(secret) < 32:
+            raise ConfigError("Production needs SECRET_KEY set to a random value of 32+ characters")
+        if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
+            raise ConfigError("Production needs DATABASE_URL pointing at PostgreSQL")
+    public_url = config.get("PUBLIC_URL", "")
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}")

@@ -1,0 +1,53 @@
+"""Errors are pages (or JSON for API paths) with a clear message, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: "Something in that request was not right.",
+    403: "You can't do that here.",
+    404: "We couldn't find that page.",
+    405: "That page can't be used that way.",
+    409: "That can't be done any more.",
+    410: "That link has expired.",
+    413: "That was too much data to send at once.",
+    415: "That content type isn't accepted here.",
+    429: "Too many requests. Please wait a minute and try again.",
+    500: "Something went wrong on our side. Nothing you did caused it.",
+}
+
+
+def _render(code: int, message: str):
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": message, "status": code}), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _render(
+            400,
+            "Your form session expired or the security token was missing. "
+            "Please go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        return _render(code, MESSAGES.get(code, error.description or "Request failed."))
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError):
+        return _render(500, MESSAGES[500])
+
+    @app.errorhandler(UnicodeError)
+    def unicode_error(error: UnicodeError):
+        return _render(400, "The request contained text we could not read.")

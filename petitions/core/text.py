@@ -1,0 +1,58 @@
+"""Text hygiene shared by every form, and Markdown rendering for organisers' text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# Bidirectional overrides/isolates and zero-width characters: invisible, and used to disguise
+# names and links. Ordinary letters of any script are welcome.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def has_control_chars(value: str, allow_newlines: bool = False) -> bool:
+    for char in value:
+        if allow_newlines and char in "\r\n\t":
+            continue
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            return True
+    return False
+
+
+def has_invisible_chars(value: str) -> bool:
+    return bool(_INVISIBLE.search(value))
+
+
+def clean_line(value: str | None) -> str:
+    """Trim and collapse inner whitespace of a one-line field."""
+    return " ".join((value or "").split())
+
+
+_md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
+
+_ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
+    "code", "pre", "hr",
+}
+
+
+@lru_cache(maxsize=512)
+def _render(source: str) -> str:
+    html = _md.render(source)
+    return nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+def render_markdown(source: str | None) -> Markup:
+    """Markdown from organisers, rendered and then sanitised: no raw HTML survives."""
+    return Markup(_render(source or ""))  # noqa: S704 - sanitised by nh3 above

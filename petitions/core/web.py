@@ -1,0 +1,58 @@
+"""Request-wide behaviour: security headers, CSP nonces, template helpers."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, g, request
+from werkzeug.wrappers import Response
+
+from petitions.core.text import render_markdown
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.filters["markdown"] = render_markdown
+
+    @app.template_filter("thousands")
+    def thousands(value: int) -> str:
+        return f"{int(value):,}"
+
+    app.before_request(reject_nul_bytes)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        frame_ancestors = g.get("frame_ancestors", "'none'")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
+            f"script-src 'self' 'nonce-{csp_nonce()}'; object-src 'none'; base-uri 'none'; "
+            f"form-action 'self'; frame-ancestors {frame_ancestors}",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if frame_ancestors == "'none'":
+            headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure or app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def reject_nul_bytes() -> None:
+    """NUL can't be stored (PostgreSQL refuses it) and is never legitimate in our input."""
+    from flask import abort
+
+    if "\x00" in request.path or any("\x00" in v for v in request.args.values()):
+        abort(400)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+        "\x00" in v for v in request.form.values()
+    ):
+        abort(400)

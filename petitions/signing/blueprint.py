@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from petitions.campaigns import queries
+from petitions.campaigns.models import Action, Campaign
+from petitions.core.dispatch import nudge
+from petitions.counting.services import FOLD_TASK
+from petitions.extensions import db
+from petitions.mailer.services import DRAIN_TASK
+from petitions.signing import services
+from petitions.signing.forms import SignForm, clean_source
+
+bp = Blueprint("signing", __name__)
+
+
+def _load(slug: str, action_slug: str) -> tuple[Campaign, Action]:
+    campaign = queries.public_campaign(slug)
+    action = queries.action_of(campaign, action_slug) if campaign else None
+    if campaign is None or action is None:
+        abort(404)
+    return campaign, action
+
+
+def _referrer_host() -> str:
+    referrer = request.referrer or ""
+    try:
+        host = (urlsplit(referrer).hostname or "")[:255]
+    except ValueError:
+        return ""
+    if not host or host == request.host.split(":")[0]:
+        return ""
+    return "".join(ch for ch in host if ch.isalnum() or ch in ".-")
+
+
+def _render_action(campaign: Campaign, action: Action, form: SignForm, status: int = 200):
+    return (
+        render_template(
+            "signing/action.html",
+            campaign=campaign,
+            action=action,
+            form=form,
+            progress=queries.progress_for([action])[action.id],
+        ),
+        status,
+    )
+
+
+@bp.get("/c/<slug>/<action_slug>")
+def action_page(slug: str, action_slug: str):
+    campaign, action = _load(slug, action_slug)
+    form = SignForm(pledge_options=action.pledge_options)
+    form.source.data = clean_source(request.args.get("source"))
+    if not form.source.data:
+        form.source.data = clean_source(("ref:" + _referrer_host()) if _referrer_host() else "")
+    return _render_action(campaign, action, form)
+
+
+@bp.post("/c/<slug>/<action_slug>")
+def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
+    campaign, action = _load(slug, action_slug)
+    if not action.is_open():
+        return render_template("signing/closed.html", campaign=campaign, action=action), 409
+    form = SignForm(pledge_options=action.pledge_options)
+    if not form.validate():
+        return _render_action(campaign, action, form, status=400)
+    source = form.source.data or ""
+    data = services.SignatureInput(
+        name=form.name.data or "",
+        email=form.email.data or "",
+        email_normalised=form.email_normalised,
+        postcode=form.postcode.data or "",
+        postcode_area=form.postcode_area,
+        country=form.country.data or "",
+        comment=form.comment.data or "",
+        pledge_option=form.pledge_option.data if action.pledge_options else None,
+        wants_updates=bool(form.wants_updates.data),
+        source="" if source.startswith("ref:") else source,
+        referrer=source[4:] if source.startswith("ref:") else _referrer_host(),
+        ip_address=request.remote_addr,
+    )
+    try:
+        outcome = services.sign(action, data)
+    except services.ActionClosed:
+        db.session.rollback()
+        return render_template("signing/closed.html", campaign=campaign, action=action), 409
+    db.session.commit()
+    if outcome.email_queued:
+        nudge(DRAIN_TASK)
+    if outcome.created:
+        nudge(FOLD_TASK)
+    return redirect(url_for("signing.thanks", slug=slug, action_slug=action_slug), code=303)
+
+
+@bp.get("/c/<slug>/<action_slug>/thanks")
+def thanks(slug: str, action_slug: str) -> str:
+    campaign, action = _load(slug, action_slug)
+    share_url = url_for("signing.action_page", slug=slug, action_slug=action_slug, _external=True)
+    return render_template(
+        "signing/thanks.html",
+        campaign=campaign,
+        action=action,
+        share_url=share_url,
+        next_action=queries.next_action(campaign, action),
+    )
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> tuple[str, int]:
+    if request.method == "POST":
+        outcome = services.confirm(token)
+        db.session.commit()
+        if outcome.state is services.ConfirmState.CONFIRMED:
+            nudge(FOLD_TASK)
+    else:
+        outcome = services.preview_confirmation(token)
+    status = {
+        services.ConfirmState.CONFIRMED: 200,
+        services.ConfirmState.ALREADY: 200,
+        services.ConfirmState.EXPIRED: 410,
+        services.ConfirmState.INVALID: 404,
+        services.ConfirmState.WRONG_PURPOSE: 400,
+        services.ConfirmState.CLOSED: 409,
+    }[outcome.state]
+    signature = outcome.signature
+    next_action = None
+    if signature is not None and outcome.state in (
+        services.ConfirmState.CONFIRMED, services.ConfirmState.ALREADY
+    ):
+        next_action = queries.next_action(signature.action.campaign, signature.action)
+    return (
+        render_template(
+            "signing/confirm.html",
+            state=outcome.state.value,
+            posted=request.method == "POST",
+            signature=signature,
+            next_action=next_action,
+            token=token,
+        ),
+        status,
+    )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from petitions.core.text import has_control_chars, has_invisible_chars
+from petitions.signing.emails import EmailError, normalise_email
+from petitions.signing.postcodes import PostcodeError, normalise_postcode
+
+_SOURCE_SHAPE = re.compile(r"[^A-Za-z0-9_.:-]")
+
+
+@lru_cache(maxsize=1)
+def country_choices() -> list[tuple[str, str]]:
+    countries = sorted(
+        ((c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries),
+        key=lambda pair: pair[1],
+    )
+    return [("GB", "United Kingdom")] + [pair for pair in countries if pair[0] != "GB"]
+
+
+def clean_source(value: str | None) -> str:
+    """Source codes are short tokens; anything else is dropped rather than refused."""
+    return _SOURCE_SHAPE.sub("", value or "")[:64]
+
+
+def _one_line(form: Any, field: Any) -> None:
+    value = field.data or ""
+    if has_control_chars(value):
+        raise ValidationError("Use letters, numbers and punctuation only (no line breaks).")
+    if has_invisible_chars(value):
+        raise ValidationError("Remove the invisible formatting characters.")
+
+
+def _multi_line(form: Any, field: Any) -> None:
+    value = field.data or ""
+    if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
+        raise ValidationError("Remove the control or invisible characters.")
+
+
+class SignForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        filters=[lambda v: (v or "").strip()],
+        validators=[
+            DataRequired("Enter your name."),
+            Length(max=100, message="Names can be up to 100 characters."),
+            _one_line,
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    email = StringField(
+        "Email address",
+        filters=[lambda v: (v or "").strip()],
+        validators=[DataRequired("Enter your email address."), _one_line],
+        render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
+    )
+    country = SelectField("Country", default="GB", validate_choice=True)
+    postcode = StringField(
+        "Postcode",
+        filters=[lambda v: (v or "").strip()],
+        validators=[DataRequired("Enter your postcode."), Length(max=16), _one_line],
+        render_kw={"autocomplete": "postal-code"},
+    )
+    pledge_option = RadioField("Your pledge", validate_choice=False)
+    comment = TextAreaField(
+        "Comment (optional)",
+        filters=[lambda v: (v or "").strip()],
+        validators=[Optional(), Length(max=1000, message="Comments can be up to 1000 characters."),
+                    _multi_line],
+    )
+    wants_updates = BooleanField("Email me updates about this campaign", default=False)
+    source = HiddenField(filters=[clean_source])
+
+    email_normalised: str = ""
+    postcode_area: str = ""
+
+    def __init__(self, *args: Any, pledge_options: list[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()  # type: ignore[assignment]
+        self.country.validators = [DataRequired("Choose your country.")]
+        self.pledge_options = pledge_options or []
+        self.pledge_option.choices = [(o, o) for o in self.pledge_options]  # type: ignore[assignment]
+
+    def validate_email(self, field: Any) -> None:
+        try:
+            self.email_normalised = normalise_email(field.data)
+        except EmailError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_postcode(self, field: Any) -> None:
+        try:
+            field.data, self.postcode_area = normalise_postcode(field.data, self.country.data)
+        except PostcodeError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def validate_pledge_option(self, field: Any) -> None:
+        if not self.pledge_options:
+            field.data = None
+            return
+        if field.data not in self.pledge_options:
+            raise ValidationError("Choose what you pledge to do.")

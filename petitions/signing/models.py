@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from petitions.campaigns.models import Action
+from petitions.core.time import utcnow
+from petitions.core.types import BigId
+from petitions.extensions import db
+
+
+class Counted(enum.IntEnum):
+    """Which tally a signature is currently folded into (maintained by the count worker)."""
+
+    NONE = 0
+    PENDING = 1
+    CONFIRMED = 2
+
+
+class Signature(db.Model):
+    """One person's signature of a petition, or their pledge. One per (action, email)."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (
+        UniqueConstraint("action_id", "email_normalised"),
+        # The count worker's queue: only rows whose tally contribution must change.
+        Index(
+            "ix_signatures_needs_count",
+            "id",
+            postgresql_where=text("needs_count"),
+            sqlite_where=text("needs_count"),
+        ),
+        Index("ix_signatures_email_normalised", "email_normalised"),
+        Index("ix_signatures_action_confirmed", "action_id", "confirmed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    email_normalised: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(16))
+    postcode_area: Mapped[str] = mapped_column(String(4), default="")
+    country: Mapped[str] = mapped_column(String(2))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    pledge_option: Mapped[str | None] = mapped_column(String(200))
+    wants_updates: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_version_id: Mapped[int | None] = mapped_column(ForeignKey("consent_versions.id"))
+    source: Mapped[str] = mapped_column(String(64), default="")
+    referrer: Mapped[str] = mapped_column(String(255), default="")
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    invalidated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    suspect: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirm_emails_sent: Mapped[int] = mapped_column(SmallInteger, default=0)
+    counted: Mapped[int] = mapped_column(SmallInteger, default=Counted.NONE.value)
+    needs_count: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    action: Mapped[Action] = relationship()
+
+    @property
+    def is_valid(self) -> bool:
+        return self.invalidated_at is None and self.withdrawn_at is None and not self.suspect
+
+    def desired_count(self) -> Counted:
+        if not self.is_valid:
+            return Counted.NONE
+        return Counted.CONFIRMED if self.confirmed_at is not None else Counted.PENDING

@@ -1,0 +1,175 @@
+"""Signing and confirming. Services flush; the caller commits and then dispatches."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from petitions.campaigns.models import Action
+from petitions.core.time import utcnow
+from petitions.core.tokens import TokenState, check_token, use_token
+from petitions.extensions import db
+from petitions.mailer.services import enqueue
+from petitions.signing.models import Signature
+
+CONFIRM_PURPOSE = "confirm_signature"
+CONFIRM_EMAIL_KIND = "confirm_signature"
+
+
+class ActionClosed(Exception):
+    """The action no longer takes signatures."""
+
+
+@dataclass(frozen=True)
+class SignatureInput:
+    name: str
+    email: str
+    email_normalised: str
+    postcode: str
+    postcode_area: str
+    country: str
+    comment: str = ""
+    pledge_option: str | None = None
+    wants_updates: bool = False
+    source: str = ""
+    referrer: str = ""
+    ip_address: str | None = None
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    signature_id: int
+    created: bool
+    email_queued: bool
+
+
+def sign(action: Action, data: SignatureInput) -> SignOutcome:
+    """Record a signature (or find the existing one) and queue its confirmation email.
+
+    The caller gets the same outcome shape whether or not this person had signed before;
+    the page shown must not differ, so nothing reveals who has signed.
+    """
+    if not action.is_open():
+        raise ActionClosed
+    values = {
+        "action_id": action.id,
+        "email": data.email,
+        "email_normalised": data.email_normalised,
+        "name": data.name,
+        "postcode": data.postcode,
+        "postcode_area": data.postcode_area,
+        "country": data.country,
+        "comment": data.comment,
+        "pledge_option": data.pledge_option,
+        "wants_updates": data.wants_updates,
+        "consent_version_id": action.consent_version_id,
+        "source": data.source,
+        "referrer": data.referrer,
+        "ip_address": data.ip_address,
+        "created_at": utcnow(),
+        "confirm_emails_sent": 1,
+        "counted": 0,
+        "needs_count": True,
+        "suspect": False,
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Signature.__table__)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["action_id", "email_normalised"])
+        .returning(Signature.__table__.c.id)
+    )
+    new_id = db.session.execute(statement).scalar()
+    if new_id is not None:
+        enqueue(CONFIRM_EMAIL_KIND, new_id)
+        return SignOutcome(new_id, created=True, email_queued=True)
+
+    # Already signed: while pending, re-send the confirmation, up to a cap per signature.
+    cap = current_app.config["CONFIRM_EMAIL_CAP"]
+    existing_id = db.session.scalar(
+        update(Signature)
+        .where(
+            Signature.action_id == action.id,
+            Signature.email_normalised == data.email_normalised,
+            Signature.confirmed_at.is_(None),
+            Signature.confirm_emails_sent < cap,
+        )
+        .values(confirm_emails_sent=Signature.confirm_emails_sent + 1)
+        .returning(Signature.id)
+        .execution_options(synchronize_session=False)
+    )
+    if existing_id is not None:
+        enqueue(CONFIRM_EMAIL_KIND, existing_id)
+        return SignOutcome(existing_id, created=False, email_queued=True)
+    found = db.session.scalar(
+        select(Signature.id).where(
+            Signature.action_id == action.id,
+            Signature.email_normalised == data.email_normalised,
+        )
+    )
+    return SignOutcome(found or 0, created=False, email_queued=False)
+
+
+class ConfirmState(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY = "already"
+    EXPIRED = "expired"
+    INVALID = "invalid"
+    WRONG_PURPOSE = "wrong_purpose"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ConfirmOutcome:
+    state: ConfirmState
+    signature: Signature | None = None
+
+
+def preview_confirmation(raw_token: str) -> ConfirmOutcome:
+    """What confirming would do, without doing it (for the GET page)."""
+    check = check_token(raw_token, CONFIRM_PURPOSE)
+    return _outcome_for(check.state, check.token.subject_id if check.token else None)
+
+
+def _outcome_for(state: TokenState, signature_id: int | None) -> ConfirmOutcome:
+    signature = db.session.get(Signature, signature_id) if signature_id else None
+    if state is TokenState.UNKNOWN or (state is not TokenState.WRONG_PURPOSE and not signature):
+        return ConfirmOutcome(ConfirmState.INVALID)
+    if state is TokenState.WRONG_PURPOSE:
+        return ConfirmOutcome(ConfirmState.WRONG_PURPOSE)
+    if signature is not None and signature.confirmed_at is not None:
+        return ConfirmOutcome(ConfirmState.ALREADY, signature)
+    if state is TokenState.EXPIRED:
+        return ConfirmOutcome(ConfirmState.EXPIRED, signature)
+    if state is TokenState.USED:
+        return ConfirmOutcome(ConfirmState.INVALID, signature)
+    if signature is not None and not signature.action.is_open():
+        return ConfirmOutcome(ConfirmState.CLOSED, signature)
+    return ConfirmOutcome(ConfirmState.CONFIRMED, signature)
+
+
+def confirm(raw_token: str) -> ConfirmOutcome:
+    """Confirm the signature a token names. Safe to call concurrently: counts once."""
+    check = check_token(raw_token, CONFIRM_PURPOSE)
+    outcome = _outcome_for(check.state, check.token.subject_id if check.token else None)
+    if outcome.state is not ConfirmState.CONFIRMED:
+        return outcome
+    assert check.token is not None and outcome.signature is not None
+    signature = outcome.signature
+    use_token(check.token)
+    changed = db.session.execute(
+        update(Signature)
+        .where(Signature.id == signature.id, Signature.confirmed_at.is_(None))
+        .values(confirmed_at=utcnow(), needs_count=True)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    db.session.refresh(signature)
+    if not changed:
+        return ConfirmOutcome(ConfirmState.ALREADY, signature)
+    return ConfirmOutcome(ConfirmState.CONFIRMED, signature)

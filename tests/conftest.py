@@ -1,0 +1,237 @@
+"""Fixtures: the app through the factory, real PostgreSQL and Redis, an SMTP sink, a worker.
+
+Unit tests run services directly (no task dispatch). Integration tests (marked
+``integration``) use a real ``celery worker`` subprocess with embedded beat, real Redis as its
+broker and a real SMTP server on a local port. Without a service they skip, except under
+``CI=true``, where a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis as redis_lib
+from flask import Flask
+from sqlalchemy import text
+
+from petitions import create_app
+from petitions.extensions import db
+from tests.support.smtp import SmtpSink
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_DB = os.environ.get("TEST_DB_NAME", "petitions_test")
+TEST_DATABASE_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{TEST_DB}"
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def service_missing(what: str, error: Exception) -> None:
+    message = f"{what} is not reachable ({error})"
+    if IN_CI:
+        pytest.fail(message + " — CI requires it", pytrace=False)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    except psycopg.OperationalError as exc:
+        service_missing("PostgreSQL", exc)
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    client = redis_lib.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis_lib.RedisError as exc:
+        service_missing("Redis", exc)
+    client.flushdb()
+    return TEST_REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink(port=free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+def _settings(database_url: str, redis_url: str, sink: SmtpSink) -> dict[str, Any]:
+    return {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": sink.port,
+        "MAIL_TIMEOUT": 2.0,
+        "OUTBOX_RETRY_BASE_SECONDS": 0.3,
+        "RATELIMIT_ENABLED": False,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> Iterator[Flask]:
+    app = create_app("test", _settings(database_url, redis_url, smtp_sink), TASK_DISPATCH=False)
+    with app.app_context():
+        db.create_all()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _truncate(app: Flask) -> None:
+    with app.app_context():
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" in request.fixturenames or "live_app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        _truncate(app)
+        redis_lib.Redis.from_url(TEST_REDIS_URL).flushdb()
+    if "smtp_sink" in request.fixturenames:
+        request.getfixturevalue("smtp_sink").reset()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[None]:
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def factories(app_ctx: None) -> Any:
+    from tests.support import factories
+
+    return factories
+
+
+# --- integration: a real Celery worker ------------------------------------------------------
+
+
+def worker_env(database_url: str, redis_url: str, sink: SmtpSink, tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "PETITIONS_ENV": "development",
+            "PETITIONS_INSTANCE": str(tmp),
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": str(sink.port),
+            "MAIL_TIMEOUT": "2",
+            "PUBLIC_URL": "http://localhost",
+            "OUTBOX_SWEEP_SECONDS": "1",
+            "OUTBOX_RETRY_BASE_SECONDS": "0.3",
+            "OUTBOX_LEASE_SECONDS": "5",
+            "COUNT_INTERVAL_SECONDS": "0.5",
+            "RECONCILE_INTERVAL_SECONDS": "3600",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+class WorkerProcess:
+    """``celery -A workers worker -B`` as a child process the tests can kill and restart."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        schedule = Path(self.env["PETITIONS_INSTANCE"]) / "beat-schedule"
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers", "worker", "-B", "-s", str(schedule),
+             "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", f"test-{os.getpid()}-{time.time_ns()}@%h"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if "ready." in self.log_path.read_text(errors="replace"):
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError("celery worker did not start:\n" + self.log_path.read_text()[-3000:])
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def worker(
+    database_url: str, redis_url: str, smtp_sink: SmtpSink, app: Flask,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    tmp = tmp_path_factory.mktemp("worker")
+    process = WorkerProcess(worker_env(database_url, redis_url, smtp_sink, tmp), tmp / "worker.log")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def live_app(app: Flask, worker: WorkerProcess) -> Iterator[Flask]:
+    """The same app, but handing work to the real worker after each commit."""
+    app.config["TASK_DISPATCH"] = True
+    yield app
+    app.config["TASK_DISPATCH"] = False
+
+
+def wait_for(predicate: Any, timeout: float = 15.0, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+        time.sleep(interval)

@@ -1,0 +1,21 @@
+import pytest
+
+from petitions import create_app
+from petitions.config import ConfigError
+
+
+def test_production_refuses_default_secret(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_production_starts_with_real_settings(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1/x")
+    app = create_app("production", SECRET_KEY="x" * 40)
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_bad_public_url_is_refused():
+    with pytest.raises(ConfigError, match="PUBLIC_URL"):
+        create_app("test", PUBLIC_URL="example.org")

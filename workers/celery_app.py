@@ -1,0 +1,14 @@
+"""The one entry point for ``celery -A workers``: a Flask app built by the factory."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from petitions import create_app
+
+flask_app = create_app()
+celery_app: Celery = flask_app.extensions["celery"]
+celery_app.conf.task_always_eager = False
+
+import workers.tasks.counting  # noqa: E402,F401  (registers the tasks)
+import workers.tasks.mail  # noqa: E402,F401

@@ -1,0 +1,47 @@
+"""Folding confirmations into the tallies, and the periodic reconciliation.
+
+Both are idempotent (they work from signature state, not from messages), hold a database
+advisory lock so two never interleave, and retry on database errors with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from petitions.core.dispatch import clear_nudge
+from petitions.counting import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    name=services.FOLD_TASK,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=120,
+    time_limit=150,
+    acks_late=True,
+)
+def fold_counts() -> int:
+    clear_nudge(services.FOLD_TASK)
+    return services.fold_counts()
+
+
+@shared_task(
+    name="workers.tasks.counting.reconcile_counts",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=900,
+    time_limit=960,
+    acks_late=True,
+)
+def reconcile_counts() -> int:
+    repairs = services.reconcile_counts()
+    if repairs:
+        log.warning("reconcile: %d tallies repaired", len(repairs))
+    return len(repairs)
