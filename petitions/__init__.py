@@ -32,9 +32,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     if isinstance(config, dict):
         app.config.update(config)
     app.config.update(overrides)
-    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
-        app.config["SQLALCHEMY_DATABASE_URI"]
-    )
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["PETITIONS_ENV"] = env_name
     check_config(app.config, env_name)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -60,12 +58,20 @@ def _normalise_db_url(url: str) -> str:
     # Operators write postgres:// or postgresql://; we use psycopg 3.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
 def _init_extensions(app: Flask) -> None:
-    from petitions.extensions import celery_init_app, csrf, db, limiter, login_manager, mail, migrate
+    from petitions.extensions import (
+        celery_init_app,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        mail,
+        migrate,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

@@ -1,7 +1,8 @@
 """Configuration: every setting comes from the environment through a strict parser.
 
 ``create_app`` picks an environment by ``PETITIONS_ENV`` (development, test, production),
-reads its settings from the environment at that moment, then applies explicit overrides. Production refuses to start without a real ``SECRET_KEY``.
+reads its settings from the environment at that moment, then applies explicit overrides.
+Production refuses to start without a real ``SECRET_KEY``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def instance_dir() -> Path:
     return Path(os.environ.get("PETITIONS_INSTANCE", PROJECT_ROOT / "instance"))
+
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}

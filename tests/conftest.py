@@ -177,10 +177,28 @@ class WorkerProcess:
         schedule = Path(self.env["PETITIONS_INSTANCE"]) / "beat-schedule"
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "workers", "worker", "-B", "-s", str(schedule),
-             "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-n", f"test-{os.getpid()}-{time.time_ns()}@%h"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers",
+                "worker",
+                "-B",
+                "-s",
+                str(schedule),
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}-{time.time_ns()}@%h",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -208,7 +226,10 @@ class WorkerProcess:
 
 @pytest.fixture(scope="session")
 def worker(
-    database_url: str, redis_url: str, smtp_sink: SmtpSink, app: Flask,
+    database_url: str,
+    redis_url: str,
+    smtp_sink: SmtpSink,
+    app: Flask,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[WorkerProcess]:
     tmp = tmp_path_factory.mktemp("worker")

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petitions.core.time import utcnow
-from petitions.extensions import db
+from petitions.extensions import Base
 
 
 class CampaignStatus(enum.StrEnum):
@@ -31,7 +31,7 @@ class ActionKind(enum.StrEnum):
     PLEDGE = "pledge"
 
 
-class Campaign(db.Model):
+class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,7 +59,7 @@ class Campaign(db.Model):
         return self.status == CampaignStatus.LIVE
 
 
-class ConsentVersion(db.Model):
+class ConsentVersion(Base):
     """The exact wording a supporter agreed to, kept once per distinct text."""
 
     __tablename__ = "consent_versions"
@@ -74,7 +74,7 @@ class ConsentVersion(db.Model):
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class Action(db.Model):
+class Action(Base):
     """A call to action on a campaign: a petition or a pledge."""
 
     __tablename__ = "actions"
@@ -111,7 +111,7 @@ class Action(db.Model):
         return self.deadline is None or today <= self.deadline
 
 
-class CampaignUpdate(db.Model):
+class CampaignUpdate(Base):
     __tablename__ = "campaign_updates"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -60,4 +60,5 @@ def next_action(campaign: Campaign, after: Action, taken: set[int] | None = None
     taken = (taken or set()) | {after.id}
     actions = [a for a in campaign.actions if a.id not in taken and a.is_open()]
     later = [a for a in actions if (a.position, a.id) > (after.position, after.id)]
-    return (later or actions or [None])[0]
+    candidates = later or actions
+    return candidates[0] if candidates else None

@@ -92,7 +92,9 @@ def create_demo_campaign() -> Campaign:
                 kind=ActionKind.PLEDGE.value,
                 slug="fair-wardrobe-pledge",
                 title="Take the fair wardrobe pledge",
-                text="I will use my voice and my wallet so that nobody is forced to make what I buy.",
+                text=(
+                    "I will use my voice and my wallet so that nobody is forced to make what I buy."
+                ),
                 goal=2500,
                 pledge_options=[
                     "I will ask brands where my clothes are made before I buy",

@@ -25,9 +25,7 @@ def init_app(app: Flask) -> None:
     @click.argument("email")
     @click.option("--admin", is_flag=True, help="Make this organiser an administrator.")
     @click.option("--name", default="", help="Display name.")
-    @click.option(
-        "--password-stdin", is_flag=True, help="Read the password from standard input."
-    )
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
     def create_organiser_command(email: str, admin: bool, name: str, password_stdin: bool) -> None:
         """Create an organiser account (or update its role and password)."""
         from petitions.organisers.services import AccountError, create_organiser
@@ -52,5 +50,7 @@ def init_app(app: Flask) -> None:
         """Run a local SMTP server that keeps every message (development only)."""
         from petitions.dev.mailsink import serve
 
-        folder = current_app.config["DEV_MAIL_DIR"] or os.path.join(current_app.instance_path, "mail")
+        folder = current_app.config["DEV_MAIL_DIR"] or os.path.join(
+            current_app.instance_path, "mail"
+        )
         serve(host, port, folder)

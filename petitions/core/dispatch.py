@@ -40,8 +40,11 @@ def nudge(task_name: str) -> bool:
             _local_nudges[task_name] = now
         app.extensions["celery"].send_task(task_name)
     except Exception as exc:  # any broker failure: the sweeper is the safety net
-        log.warning("nudge of %s not published (%s); the sweeper will pick it up",
-                    task_name, type(exc).__name__)
+        log.warning(
+            "nudge of %s not published (%s); the sweeper will pick it up",
+            task_name,
+            type(exc).__name__,
+        )
         return False
     return True
 

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
-from petitions.extensions import db
+from petitions.extensions import Base
 
 
-class Token(db.Model):
+class Token(Base):
     """A single-use link token. Only the SHA-256 of the token is stored."""
 
     __tablename__ = "tokens"

@@ -36,8 +36,21 @@ def clean_line(value: str | None) -> str:
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True})
 
 _ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "a", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
-    "code", "pre", "hr",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "a",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "h2",
+    "h3",
+    "h4",
+    "code",
+    "pre",
+    "hr",
 }
 
 

@@ -8,10 +8,10 @@ from sqlalchemy import Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petitions.core.time import utcnow
-from petitions.extensions import db
+from petitions.extensions import Base
 
 
-class ActionTally(db.Model):
+class ActionTally(Base):
     __tablename__ = "action_tallies"
 
     action_id: Mapped[int] = mapped_column(
@@ -22,7 +22,7 @@ class ActionTally(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class TallyDaily(db.Model):
+class TallyDaily(Base):
     """Confirmed signatures per action x day x country x source."""
 
     __tablename__ = "tally_daily"
@@ -36,7 +36,7 @@ class TallyDaily(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TallyHourly(db.Model):
+class TallyHourly(Base):
     """Confirmed signatures per action x hour (UTC), for the recent-activity chart."""
 
     __tablename__ = "tally_hourly"
@@ -48,7 +48,7 @@ class TallyHourly(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TallyArea(db.Model):
+class TallyArea(Base):
     """Confirmed signatures per action x country x UK postcode area ('' outside the UK)."""
 
     __tablename__ = "tally_area"
@@ -61,7 +61,7 @@ class TallyArea(db.Model):
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class TallyReferrer(db.Model):
+class TallyReferrer(Base):
     """Confirmed signatures per action x referring site ('' when none was sent)."""
 
     __tablename__ = "tally_referrer"

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Table, and_, case, delete, func, select, text, update
+from sqlalchemy import and_, case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -52,7 +52,7 @@ def _take_lock(wait: bool) -> bool:
     return True if wait else bool(result)
 
 
-def _upsert_add(table: Table, keys: list[str], rows: list[dict[str, Any]]) -> None:
+def _upsert_add(table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n, in key order (no deadlocks)."""
     if not rows:
         return
@@ -151,7 +151,7 @@ def fold_batch(limit: int) -> FoldReport:
         for action_id, (p, c) in sorted(totals.items())
     ]
     if tally_rows:
-        table = ActionTally.__table__
+        table: Any = ActionTally.__table__
         insert = pg_insert if _dialect() == "postgresql" else sqlite_insert
         statement = insert(table).values(tally_rows)
         statement = statement.on_conflict_do_update(
@@ -172,15 +172,19 @@ def fold_batch(limit: int) -> FoldReport:
         ["action_id", "day", "country", "source"],
         as_rows(daily, ["action_id", "day", "country", "source"]),
     )
-    _upsert_add(TallyHourly.__table__, ["action_id", "hour"],
-                as_rows(hourly, ["action_id", "hour"]))
+    _upsert_add(
+        TallyHourly.__table__, ["action_id", "hour"], as_rows(hourly, ["action_id", "hour"])
+    )
     _upsert_add(
         TallyArea.__table__,
         ["action_id", "country", "postcode_area"],
         as_rows(area, ["action_id", "country", "postcode_area"]),
     )
-    _upsert_add(TallyReferrer.__table__, ["action_id", "referrer"],
-                as_rows(referrer, ["action_id", "referrer"]))
+    _upsert_add(
+        TallyReferrer.__table__,
+        ["action_id", "referrer"],
+        as_rows(referrer, ["action_id", "referrer"]),
+    )
     report.signatures = len(rows)
     report.actions = set(totals)
     return report
@@ -203,6 +207,7 @@ def fold_counts(max_batches: int = 40) -> int:
 
 
 # --- reconciliation --------------------------------------------------------------------------
+
 
 def _desired_expr() -> Any:
     valid = and_(
@@ -290,9 +295,7 @@ def reconcile_counts() -> list[Repair]:
             select(
                 Signature.action_id,
                 func.sum(case((counted == int(Counted.PENDING), 1), else_=0)).label("pending"),
-                func.sum(case((counted == int(Counted.CONFIRMED), 1), else_=0)).label(
-                    "confirmed"
-                ),
+                func.sum(case((counted == int(Counted.CONFIRMED), 1), else_=0)).label("confirmed"),
             ).group_by(Signature.action_id)
         )
     }
@@ -315,8 +318,7 @@ def reconcile_counts() -> list[Repair]:
             )
         else:
             db.session.add(
-                ActionTally(action_id=action_id, pending=want[0], confirmed=want[1],
-                            updated_at=now)
+                ActionTally(action_id=action_id, pending=want[0], confirmed=want[1], updated_at=now)
             )
 
     # 3. Breakdown buckets.
@@ -332,8 +334,9 @@ def reconcile_counts() -> list[Repair]:
         grouped(Signature.action_id, day, Signature.country, Signature.source),
         repairs,
     )
-    _reconcile_table(TallyHourly, ["action_id", "hour"], grouped(Signature.action_id, hour),
-                     repairs)
+    _reconcile_table(
+        TallyHourly, ["action_id", "hour"], grouped(Signature.action_id, hour), repairs
+    )
     _reconcile_table(
         TallyArea,
         ["action_id", "country", "postcode_area"],
@@ -341,15 +344,18 @@ def reconcile_counts() -> list[Repair]:
         repairs,
     )
     _reconcile_table(
-        TallyReferrer, ["action_id", "referrer"], grouped(Signature.action_id, Signature.referrer),
+        TallyReferrer,
+        ["action_id", "referrer"],
+        grouped(Signature.action_id, Signature.referrer),
         repairs,
     )
     for repair in repairs:
         log.warning(
             "reconcile: repaired %s %s: stored %d, signatures say %d",
-            repair.table, repair.key, repair.stored, repair.expected,
+            repair.table,
+            repair.key,
+            repair.stored,
+            repair.expected,
         )
     db.session.commit()
     return repairs
-
-

@@ -28,8 +28,14 @@ def mailbox() -> str:
     messages = []
     for path in files:
         message = _read(path)
-        messages.append({"id": path.stem, "subject": message["subject"], "to": message["to"],
-                         "date": message["date"]})
+        messages.append(
+            {
+                "id": path.stem,
+                "subject": message["subject"],
+                "to": message["to"],
+                "date": message["date"],
+            }
+        )
     return render_template("dev/mailbox.html", messages=messages)
 
 

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
-from petitions.extensions import db
+from petitions.extensions import Base
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Base):
     """An email that must be sent, written in the same transaction as what caused it.
 
     It names what to send (``kind``) and about what (``ref_id``); the worker builds the message
@@ -40,7 +40,7 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(200))
 
 
-class SuppressedAddress(db.Model):
+class SuppressedAddress(Base):
     """An address we must not mail again (its server refused it permanently)."""
 
     __tablename__ = "suppressed_addresses"

@@ -8,11 +8,13 @@ a message is delivered at least once and at most one extra time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import smtplib
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -43,7 +45,7 @@ def is_suppressed(email_normalised: str) -> bool:
 
 
 def suppress(email_normalised: str, reason: str) -> None:
-    table = SuppressedAddress.__table__
+    table: Any = SuppressedAddress.__table__
     values = {"email_normalised": email_normalised, "reason": reason[:200], "created_at": utcnow()}
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -113,7 +115,9 @@ def _retry_later(row: OutboxMessage, error: str) -> bool:
     return True
 
 
-def _give_back(rows: list[tuple[OutboxMessage, BuiltEmail]], reason: str, report: DrainReport) -> None:
+def _give_back(
+    rows: list[tuple[OutboxMessage, BuiltEmail]], reason: str, report: DrainReport
+) -> None:
     for row, _ in rows:
         if _retry_later(row, reason):
             report.retried += 1
@@ -127,10 +131,8 @@ def _abandon(connection: object) -> None:
     """Drop a broken connection without a polite QUIT that would wait out another timeout."""
     host = getattr(connection, "host", None)
     if host is not None:
-        try:
+        with contextlib.suppress(OSError):
             host.close()
-        except OSError:
-            pass
     connection.host = None  # type: ignore[attr-defined]
 
 

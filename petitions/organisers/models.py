@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petitions.core.time import utcnow
-from petitions.extensions import db
+from petitions.extensions import Base, db
 
 
 class Role(enum.StrEnum):
@@ -16,7 +16,7 @@ class Role(enum.StrEnum):
     ORGANISER = "organiser"
 
 
-class Organiser(UserMixin, db.Model):
+class Organiser(UserMixin, Base):
     __tablename__ = "organisers"
 
     id: Mapped[int] = mapped_column(primary_key=True)

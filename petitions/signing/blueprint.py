@@ -10,9 +10,9 @@ from petitions.campaigns.models import Action, Campaign
 from petitions.core.dispatch import nudge
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db
-from petitions.mailer.services import DRAIN_TASK
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
+from petitions.signing.intake import submit_signature
 
 bp = Blueprint("signing", __name__)
 
@@ -83,15 +83,9 @@ def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
         ip_address=request.remote_addr,
     )
     try:
-        outcome = services.sign(action, data)
+        submit_signature(action, data)
     except services.ActionClosed:
-        db.session.rollback()
         return render_template("signing/closed.html", campaign=campaign, action=action), 409
-    db.session.commit()
-    if outcome.email_queued:
-        nudge(DRAIN_TASK)
-    if outcome.created:
-        nudge(FOLD_TASK)
     return redirect(url_for("signing.thanks", slug=slug, action_slug=action_slug), code=303)
 
 
@@ -128,7 +122,8 @@ def confirm(token: str) -> tuple[str, int]:
     signature = outcome.signature
     next_action = None
     if signature is not None and outcome.state in (
-        services.ConfirmState.CONFIRMED, services.ConfirmState.ALREADY
+        services.ConfirmState.CONFIRMED,
+        services.ConfirmState.ALREADY,
     ):
         next_action = queries.next_action(signature.action.campaign, signature.action)
     return (

@@ -72,8 +72,11 @@ class SignForm(FlaskForm):
     comment = TextAreaField(
         "Comment (optional)",
         filters=[lambda v: (v or "").strip()],
-        validators=[Optional(), Length(max=1000, message="Comments can be up to 1000 characters."),
-                    _multi_line],
+        validators=[
+            Optional(),
+            Length(max=1000, message="Comments can be up to 1000 characters."),
+            _multi_line,
+        ],
     )
     wants_updates = BooleanField("Email me updates about this campaign", default=False)
     source = HiddenField(filters=[clean_source])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from petitions.campaigns.models import Action
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
-from petitions.extensions import db
+from petitions.extensions import Base
 
 
 class Counted(enum.IntEnum):
@@ -30,7 +30,7 @@ class Counted(enum.IntEnum):
     CONFIRMED = 2
 
 
-class Signature(db.Model):
+class Signature(Base):
     """One person's signature of a petition, or their pledge. One per (action, email)."""
 
     __tablename__ = "signatures"

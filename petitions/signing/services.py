@@ -80,10 +80,10 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = (
-        insert(Signature.__table__)
+        insert(Signature)
         .values(values)
         .on_conflict_do_nothing(index_elements=["action_id", "email_normalised"])
-        .returning(Signature.__table__.c.id)
+        .returning(Signature.id)
     )
     new_id = db.session.execute(statement).scalar()
     if new_id is not None:

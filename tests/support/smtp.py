@@ -40,8 +40,14 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self,
+        server: Any,
+        session: Any,
+        envelope: Any,
+        address: str,  # noqa: N802
+        rcpt_options: list[str],
+    ) -> str:
         with self.sink.lock:
             reply = self.sink.rcpt_replies.pop(0) if self.sink.rcpt_replies else None
             self.sink.rcpt_attempts += 1
@@ -86,7 +92,9 @@ class SmtpSink:
         with self.lock:
             return [m for m in self.messages if address in m.envelope_to]
 
-    def wait_for(self, count: int, timeout: float = 15.0, address: str | None = None) -> list[Caught]:
+    def wait_for(
+        self, count: int, timeout: float = 15.0, address: str | None = None
+    ) -> list[Caught]:
         deadline = time.monotonic() + timeout
         while True:
             found = self.to(address) if address else list(self.messages)

@@ -34,6 +34,9 @@ def drain_outbox() -> dict[str, int]:
     if report.sent or report.retried or report.failed:
         log.info(
             "outbox: sent %d, skipped %d, retry later %d, failed %d",
-            report.sent, report.skipped, report.retried, report.failed,
+            report.sent,
+            report.skipped,
+            report.retried,
+            report.failed,
         )
     return {"sent": report.sent, "retried": report.retried, "failed": report.failed}
