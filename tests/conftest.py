@@ -92,7 +92,7 @@ def _settings(database_url: str, redis_url: str, sink: SmtpSink) -> dict[str, An
 
 @pytest.fixture(scope="session")
 def app(database_url: str, redis_url: str, smtp_sink: SmtpSink) -> Iterator[Flask]:
-    app = create_app("test", _settings(database_url, redis_url, smtp_sink), TASK_DISPATCH=False)
+    app = create_app("test", **_settings(database_url, redis_url, smtp_sink), TASK_DISPATCH=False)
     with app.app_context():
         db.create_all()
         db.session.remove()

@@ -55,7 +55,11 @@ def check_token(raw: str, purpose: str) -> TokenCheck:
     """Look a token up without changing it."""
     if not _TOKEN_SHAPE.match(raw or ""):
         return TokenCheck(TokenState.UNKNOWN)
-    token = db.session.scalar(select(Token).where(Token.token_hash == hash_token(raw)))
+    token = db.session.scalar(
+        select(Token)
+        .where(Token.token_hash == hash_token(raw))
+        .execution_options(populate_existing=True)
+    )
     if token is None:
         return TokenCheck(TokenState.UNKNOWN)
     if token.purpose != purpose:
