@@ -1,0 +1,1 @@
+"""Benchmarks and load tests: ``python -m bench.run`` (see bench/README.md)."""
