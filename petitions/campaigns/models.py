@@ -46,6 +46,8 @@ class Campaign(Base):
     )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Sites allowed to frame this campaign's embeds (CSP frame-ancestors), one origin a line.
+    embed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     actions: Mapped[list[Action]] = relationship(
         back_populates="campaign", order_by="Action.position, Action.id"
