@@ -111,10 +111,12 @@ def _tune_sqlite(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from petitions.campaigns.blueprint import bp as campaigns_bp
     from petitions.dev.blueprint import bp as dev_bp
+    from petitions.organisers.blueprint import bp as organisers_bp
     from petitions.signing.blueprint import bp as signing_bp
 
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(signing_bp)
+    app.register_blueprint(organisers_bp)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
         app.register_blueprint(dev_bp)
 
@@ -126,5 +128,6 @@ def _register_models_and_builders() -> None:
     import petitions.counting.models
     import petitions.mailer.models
     import petitions.organisers.models
+    import petitions.organisers.notifications
     import petitions.signing.models
     import petitions.signing.notifications  # noqa: F401

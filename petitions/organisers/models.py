@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petitions.core.time import utcnow
@@ -27,6 +27,8 @@ class Organiser(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Bumped on logout and password change: cookies carrying an older value stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     @property
     def is_admin(self) -> bool:
@@ -36,10 +38,30 @@ class Organiser(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
+    def get_id(self) -> str:  # Flask-Login: the id and the session generation
+        return f"{self.id}:{self.session_version or 1}"
+
+
+class CampaignAccess(Base):
+    """An organiser given a campaign they do not own."""
+
+    __tablename__ = "campaign_access"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    organiser_id: Mapped[int] = mapped_column(
+        ForeignKey("organisers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
 
 def load_organiser(user_id: str) -> Organiser | None:
-    """Flask-Login's user loader."""
-    if not user_id.isdigit():
+    """Flask-Login's user loader: ``"<id>:<session_version>"``."""
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
         return None
-    organiser = db.session.get(Organiser, int(user_id))
-    return organiser if organiser is not None and organiser.active else None
+    organiser = db.session.get(Organiser, int(ident))
+    if organiser is None or not organiser.active:
+        return None
+    return organiser if (organiser.session_version or 1) == int(version) else None

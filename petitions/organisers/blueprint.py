@@ -1,0 +1,190 @@
+"""The organisers' workspace entrance: login, logout, home, and (admins) managing organisers."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from petitions.core.dispatch import nudge
+from petitions.extensions import db, limiter, login_manager
+from petitions.mailer.services import DRAIN_TASK
+from petitions.organisers import queries, services
+from petitions.organisers.access import (
+    admin_required,
+    campaigns_for,
+    current_organiser,
+    organiser_required,
+)
+from petitions.organisers.forms import (
+    InviteForm,
+    LoginForm,
+    LogoutForm,
+    SetPasswordForm,
+    ToggleForm,
+)
+from petitions.organisers.models import Organiser
+
+bp = Blueprint("organisers", __name__, url_prefix="/organise")
+
+LOGIN_FAILED = "That email and password do not match an account."
+
+
+@bp.record_once
+def _configure(state: object) -> None:
+    login_manager.login_view = "organisers.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    app: Flask = state.app  # type: ignore[attr-defined]
+    app.after_request(_no_store_for_organisers)
+    app.context_processor(lambda: {"logout_form": LogoutForm})
+
+
+def _no_store_for_organisers(response: Response) -> Response:
+    """Organisers' pages carry personal data: never cached anywhere."""
+    if request.path == "/organise" or request.path.startswith("/organise/"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """A ``next=`` target only if it is a path on this site."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("5 per minute", key_func=_account_key, methods=["POST"])
+def login() -> Response | str | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next")) or url_for("organisers.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        organiser = services.authenticate(form.email.data or "", form.password.data or "")
+        if organiser is not None:
+            destination = safe_next(request.args.get("next")) or url_for("organisers.home")
+            session.clear()  # rotate: nothing from before the login survives it
+            login_user(organiser)
+            db.session.commit()
+            return redirect(destination, code=303)
+        db.session.rollback()
+        form.password.errors = [LOGIN_FAILED]
+        return render_template("organisers/login.html", form=form), 400
+    return render_template("organisers/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Response | str:
+    form = LogoutForm()
+    if request.method == "GET":
+        return render_template("organisers/logout.html", form=form)
+    if not form.validate_on_submit():
+        abort(400)
+    if current_user.is_authenticated:
+        services.end_sessions(current_organiser())
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("organisers.login"), code=303)
+
+
+@bp.get("/")
+@organiser_required
+def home() -> str:
+    organiser = current_organiser()
+    return render_template(
+        "organisers/home.html", organiser=organiser, campaigns=campaigns_for(organiser)
+    )
+
+
+# --- admins: organisers and invitations ---------------------------------------------------
+
+
+@bp.route("/organisers", methods=["GET", "POST"])
+@admin_required
+def organisers() -> Response | str | tuple[str, int]:
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invited = services.invite_organiser(
+                form.email.data or "", name=form.name.data or "", role=form.role.data
+            )
+        except services.AccountError as exc:
+            form.email.errors = [str(exc)]
+        else:
+            db.session.commit()
+            nudge(DRAIN_TASK)
+            flash(f"Invitation sent to {invited.email}.", "info")
+            return redirect(url_for("organisers.organisers"), code=303)
+    status = 400 if form.errors else 200
+    return (
+        render_template(
+            "organisers/organisers.html",
+            form=form,
+            toggle=ToggleForm(),
+            people=queries.all_organisers(),
+        ),
+        status,
+    )
+
+
+@bp.post("/organisers/<int:organiser_id>/active")
+@admin_required
+def toggle_active(organiser_id: int) -> Response:
+    if not ToggleForm().validate_on_submit():
+        abort(400)
+    person = db.session.get(Organiser, organiser_id)
+    if person is None:
+        abort(404)
+    if person.id == current_organiser().id:
+        flash("You can't deactivate yourself.", "error")
+    else:
+        services.set_active(person, not person.active)
+        db.session.commit()
+        flash(f"{person.email} is now {'active' if person.active else 'deactivated'}.", "info")
+    return redirect(url_for("organisers.organisers"), code=303)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute")
+def accept_invite(token: str) -> Response | str | tuple[str, int]:
+    organiser = services.invited_organiser(token)
+    if organiser is None:
+        return render_template("organisers/invite_invalid.html"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        if services.accept_invitation(token, form.password.data or "") is None:
+            db.session.rollback()
+            return render_template("organisers/invite_invalid.html"), 404
+        db.session.commit()
+        session.clear()
+        login_user(organiser)
+        flash("Your password is set. Welcome!", "info")
+        return redirect(url_for("organisers.home"), code=303)
+    status = 400 if form.errors else 200
+    return render_template("organisers/accept_invite.html", form=form, organiser=organiser), status
