@@ -106,6 +106,17 @@ def base_settings() -> dict[str, Any]:
         "COUNT_BATCH_SIZE": env_int("COUNT_BATCH_SIZE", 5000),
         "RECONCILE_INTERVAL_SECONDS": env_float("RECONCILE_INTERVAL_SECONDS", 600.0),
         "NUDGE_DEBOUNCE_MS": env_int("NUDGE_DEBOUNCE_MS", 1000),
+        # Supporters ("My actions") and campaign mailings.
+        "SUPPORTER_SIGNIN_MINUTES": env_int("SUPPORTER_SIGNIN_MINUTES", 60),
+        "SUPPORTER_SESSION_MINUTES": env_int("SUPPORTER_SESSION_MINUTES", 120),
+        "MAILING_RATE_PER_SECOND": env_float("MAILING_RATE_PER_SECOND", 20.0),
+        "MAILING_BATCH_SIZE": env_int("MAILING_BATCH_SIZE", 100),
+        "MAILING_LEASE_SECONDS": env_int("MAILING_LEASE_SECONDS", 120),
+        "MAILING_SWEEP_SECONDS": env_float("MAILING_SWEEP_SECONDS", 15.0),
+        "MILESTONE_INTERVAL_SECONDS": env_float("MILESTONE_INTERVAL_SECONDS", 60.0),
+        "MILESTONE_TELL_SUPPORTERS": env_bool("MILESTONE_TELL_SUPPORTERS", True),
+        "RETENTION_DAYS_AFTER_CLOSE": env_int("RETENTION_DAYS_AFTER_CLOSE", 180),
+        "RETENTION_INTERVAL_SECONDS": env_float("RETENTION_INTERVAL_SECONDS", 3600.0),
         # Development: the folder the local SMTP sink writes caught mail into.
         "DEV_MAIL_DIR": env_str("DEV_MAIL_DIR", "") or "",
         "WTF_CSRF_TIME_LIMIT": None,  # a form left open all afternoon still submits
