@@ -128,6 +128,30 @@ def base_settings() -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if secure else "http",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+        # Abuse resistance (docs/security.md). Counts per window; 0 turns a limit off.
+        "ABUSE_LIMITS_ENABLED": env_bool("ABUSE_LIMITS_ENABLED", True),
+        "ABUSE_WINDOW_SECONDS": env_int("ABUSE_WINDOW_SECONDS", 3600),
+        "ABUSE_IP_ACTION_SOFT": env_int("ABUSE_IP_ACTION_SOFT", 10),
+        "ABUSE_IP_ACTION_HARD": env_int("ABUSE_IP_ACTION_HARD", 100),
+        "ABUSE_IP_SOFT": env_int("ABUSE_IP_SOFT", 40),
+        "ABUSE_IP_HARD": env_int("ABUSE_IP_HARD", 400),
+        "ABUSE_DOMAIN_ACTION_SOFT": env_int("ABUSE_DOMAIN_ACTION_SOFT", 300),
+        "ABUSE_DOMAIN_ACTION_HARD": env_int("ABUSE_DOMAIN_ACTION_HARD", 0),
+        "ABUSE_COMMON_DOMAINS": env_str(
+            "ABUSE_COMMON_DOMAINS",
+            "gmail.com,googlemail.com,hotmail.com,hotmail.co.uk,outlook.com,live.com,"
+            "live.co.uk,msn.com,yahoo.com,yahoo.co.uk,icloud.com,me.com,aol.com,"
+            "btinternet.com,sky.com,virginmedia.com,ntlworld.com,talktalk.net,"
+            "protonmail.com,proton.me",
+        ),
+        "ABUSE_MIN_FILL_SECONDS": env_float("ABUSE_MIN_FILL_SECONDS", 3.0),
+        "CONFIRM_RESEND_SECONDS": env_int("CONFIRM_RESEND_SECONDS", 60),
+        "TRENDING_INTERVAL_SECONDS": env_float("TRENDING_INTERVAL_SECONDS", 300.0),
+        "TRENDING_WINDOW_MINUTES": env_int("TRENDING_WINDOW_MINUTES", 60),
+        "TRENDING_MIN_SIGNATURES": env_int("TRENDING_MIN_SIGNATURES", 20),
+        "TRENDING_IP_SHARE": env_float("TRENDING_IP_SHARE", 0.1),
+        "TRENDING_DOMAIN_SHARE": env_float("TRENDING_DOMAIN_SHARE", 0.25),
+        "INVALIDATION_BATCH_SIZE": env_int("INVALIDATION_BATCH_SIZE", 1000),
     }
 
 
@@ -148,6 +172,9 @@ def test_settings() -> dict[str, Any]:
             "REDIS_URL": env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15") or "",
             "PUBLIC_URL": "http://localhost",
             "TASK_DISPATCH": False,
+            # Test clients post the instant they load a form; abuse tests set their own.
+            "ABUSE_MIN_FILL_SECONDS": 0.0,
+            "CONFIRM_RESEND_SECONDS": 0,
         }
     )
     return settings

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from petitions.abuse.checks import facts_from_form
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.dispatch import nudge
@@ -83,7 +84,7 @@ def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
         ip_address=request.remote_addr,
     )
     try:
-        submit_signature(action, data)
+        submit_signature(action, data, facts_from_form(form, request.remote_addr))
     except services.ActionClosed:
         return render_template("signing/closed.html", campaign=campaign, action=action), 409
     return redirect(url_for("signing.thanks", slug=slug, action_slug=action_slug), code=303)

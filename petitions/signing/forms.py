@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from petitions.abuse.checks import issue_form_stamp
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.signing.emails import EmailError, normalise_email
 from petitions.signing.postcodes import PostcodeError, normalise_postcode
@@ -80,6 +81,9 @@ class SignForm(FlaskForm):
     )
     wants_updates = BooleanField("Email me updates about this campaign", default=False)
     source = HiddenField(filters=[clean_source])
+    # Bot traps (petitions.abuse.checks): a field people never see, and when the form was shown.
+    website = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    started = HiddenField()
 
     email_normalised: str = ""
     postcode_area: str = ""
@@ -90,6 +94,8 @@ class SignForm(FlaskForm):
         self.country.validators = [DataRequired("Choose your country.")]
         self.pledge_options = pledge_options or []
         self.pledge_option.choices = [(o, o) for o in self.pledge_options]  # type: ignore[assignment]
+        if not self.started.data:
+            self.started.data = issue_form_stamp()
 
     def validate_email(self, field: Any) -> None:
         try:

@@ -7,6 +7,10 @@ nudge, so a broker failure after this point loses nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
+from petitions.abuse.checks import RequestFacts, Verdict, assess, clean_ip
 from petitions.campaigns.models import Action
 from petitions.core.dispatch import nudge
 from petitions.counting.services import FOLD_TASK
@@ -14,9 +18,30 @@ from petitions.extensions import db
 from petitions.mailer.services import DRAIN_TASK
 from petitions.signing import services
 
+log = logging.getLogger(__name__)
 
-def submit_signature(action: Action, data: services.SignatureInput) -> services.SignOutcome:
-    """Record a signature and queue its confirmation. Raises ``services.ActionClosed``."""
+
+def submit_signature(
+    action: Action, data: services.SignatureInput, facts: RequestFacts | None = None
+) -> services.SignOutcome:
+    """Record a signature and queue its confirmation. Raises ``services.ActionClosed``.
+
+    ``facts`` carries what the view knows about the request (form fill time, honeypot); the
+    client IP defaults to ``data.ip_address``. Past a hard rate limit this raises
+    ``petitions.abuse.checks.RateLimited`` (an HTTP 429); a dropped or suspect submission
+    returns an outcome shaped like any other, so the caller shows the normal response.
+    """
+    facts = facts or RequestFacts()
+    ip = clean_ip(facts.ip or data.ip_address)
+    if ip != data.ip_address:
+        data = dataclasses.replace(data, ip_address=ip)
+    assessment = assess(action.id, data.email_normalised, dataclasses.replace(facts, ip=ip))
+    if assessment.verdict is Verdict.DROP:
+        log.info("signature dropped on action %s: %s", action.id, ", ".join(assessment.reasons))
+        return services.SignOutcome(0, created=False, email_queued=False)
+    if assessment.verdict is Verdict.SUSPECT:
+        log.info("signature suspect on action %s: %s", action.id, ", ".join(assessment.reasons))
+        data = dataclasses.replace(data, suspect=True)
     try:
         outcome = services.sign(action, data)
     except Exception:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -14,6 +16,7 @@ from petitions.campaigns.models import Action
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
 from petitions.extensions import db
+from petitions.mailer.models import OutboxMessage
 from petitions.mailer.services import enqueue
 from petitions.signing.models import Signature
 
@@ -39,6 +42,8 @@ class SignatureInput:
     source: str = ""
     referrer: str = ""
     ip_address: str | None = None
+    # Set by the abuse checks: stored, never counted, never emailed.
+    suspect: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
         "confirm_emails_sent": 1,
         "counted": 0,
         "needs_count": True,
-        "suspect": False,
+        "suspect": data.suspect,
     }
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -86,6 +91,10 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
         .returning(Signature.id)
     )
     new_id = db.session.execute(statement).scalar()
+    if new_id is not None and data.suspect:
+        return SignOutcome(new_id, created=True, email_queued=False)
+    if data.suspect:
+        return SignOutcome(0, created=False, email_queued=False)
     if new_id is not None:
         enqueue(CONFIRM_EMAIL_KIND, new_id)
         return SignOutcome(new_id, created=True, email_queued=True)
@@ -99,6 +108,9 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
             Signature.email_normalised == data.email_normalised,
             Signature.confirmed_at.is_(None),
             Signature.confirm_emails_sent < cap,
+            Signature.suspect.is_(False),
+            Signature.invalidated_at.is_(None),
+            *_resend_spacing(),
         )
         .values(confirm_emails_sent=Signature.confirm_emails_sent + 1)
         .returning(Signature.id)
@@ -114,6 +126,29 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
         )
     )
     return SignOutcome(found or 0, created=False, email_queued=False)
+
+
+def _resend_spacing() -> list[Any]:
+    """No re-send while a confirmation for this signature is queued or went out moments ago.
+
+    However many times (and however concurrently) one address is submitted, it gets at most
+    ``CONFIRM_EMAIL_CAP`` emails per action, spaced ``CONFIRM_RESEND_SECONDS`` apart
+    (0 turns the spacing off).
+    """
+    seconds = current_app.config.get("CONFIRM_RESEND_SECONDS", 60)
+    if not seconds:
+        return []
+    since = utcnow() - timedelta(seconds=seconds)
+    return [
+        ~exists().where(
+            OutboxMessage.kind == CONFIRM_EMAIL_KIND,
+            OutboxMessage.ref_id == Signature.id,
+            or_(
+                and_(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)),
+                OutboxMessage.created_at > since,
+            ),
+        )
+    ]
 
 
 class ConfirmState(enum.Enum):

@@ -1,0 +1,1 @@
+"""Abuse resistance: rate limits, bot traps, trending alerts and bulk invalidation."""
