@@ -26,6 +26,19 @@ def init_app(app: Flask) -> None:
 
     app.before_request(reject_nul_bytes)
 
+    @app.get("/healthz")
+    def healthz() -> tuple[dict[str, str], int]:
+        """Liveness and database reachability, for load balancers and compose health checks."""
+        from sqlalchemy import text
+
+        from petitions.extensions import db
+
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # report, don't raise: the checker wants a status code
+            return {"status": "database unavailable"}, 503
+        return {"status": "ok"}, 200
+
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers

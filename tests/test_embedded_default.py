@@ -1,0 +1,68 @@
+"""The embedded default (no servers): SQLite, migrations, the demo, signing, counting."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from petitions import create_app
+from petitions.counting.services import fold_counts
+from petitions.extensions import db
+from petitions.signing.models import Signature
+from tests.support.web import sign_via_form
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flask(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "petitions", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_cli_on_sqlite_then_sign(tmp_path, monkeypatch):
+    import os
+
+    env = dict(os.environ)
+    for key in ("DATABASE_URL", "REDIS_URL", "PETITIONS_ENV"):
+        env.pop(key, None)
+    env["PETITIONS_INSTANCE"] = str(tmp_path)
+    upgrade = _flask(env, "db", "upgrade")
+    assert upgrade.returncode == 0, upgrade.stderr
+    for _ in range(2):  # the demo is idempotent
+        demo = _flask(env, "demo")
+        assert demo.returncode == 0, demo.stderr
+    slug = re.search(r"/c/([a-z0-9-]+)", demo.stdout).group(1)
+    made = _flask(
+        env,
+        "create-organiser",
+        "Org@Example.org",
+        "--password-stdin",
+        stdin="a long enough password\n",
+    )
+    assert made.returncode == 0, made.stderr
+    assert "org@example.org" in made.stdout
+    short = _flask(env, "create-organiser", "x@example.org", "--password-stdin", stdin="short\n")
+    assert short.returncode != 0 and "at least" in short.stderr
+
+    monkeypatch.setenv("PETITIONS_INSTANCE", str(tmp_path))
+    app = create_app(
+        "development",
+        TASK_DISPATCH=False,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/petitions.sqlite3",
+    )
+    client = app.test_client()
+    home = client.get("/")
+    assert home.status_code == 200
+    action_path = re.search(rf'href="(/c/{slug}/[a-z0-9-]+)"', home.get_data(as_text=True)).group(1)
+    assert sign_via_form(client, action_path).status_code == 303
+    with app.app_context():
+        assert db.session.query(Signature).count() == 1
+        assert fold_counts() == 1
+        db.engine.dispose()
