@@ -125,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_models_and_builders() -> None:
     """Import every area's models (one metadata) and email builders (one registry)."""
+    import petitions.abuse.models
     import petitions.campaigns.models
     import petitions.core.models
     import petitions.counting.models

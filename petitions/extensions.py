@@ -93,4 +93,9 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             "schedule": app.config["RECONCILE_INTERVAL_SECONDS"],
             "options": {"expires": app.config["RECONCILE_INTERVAL_SECONDS"]},
         },
+        "abuse-scan": {
+            "task": "workers.tasks.abuse.scan",
+            "schedule": app.config["TRENDING_INTERVAL_SECONDS"],
+            "options": {"expires": app.config["TRENDING_INTERVAL_SECONDS"]},
+        },
     }

@@ -10,5 +10,6 @@ flask_app = create_app()
 celery_app: Celery = flask_app.extensions["celery"]
 celery_app.conf.task_always_eager = False
 
+import workers.tasks.abuse  # noqa: E402,F401
 import workers.tasks.counting  # noqa: E402,F401  (registers the tasks)
 import workers.tasks.mail  # noqa: E402,F401

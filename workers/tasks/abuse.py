@@ -1,0 +1,63 @@
+"""Abuse jobs: the periodic trending scan (which also re-runs lost jobs) and bulk invalidation.
+
+Invalidation jobs are idempotent (each batch only takes rows not yet invalidated, undo only
+rows still carrying the job's stamp), so they ack late and a killed worker's job runs again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from petitions.abuse import invalidation, trending
+from petitions.extensions import db
+
+log = logging.getLogger(__name__)
+
+SCAN_TASK = "workers.tasks.abuse.scan"
+
+
+@shared_task(
+    name=SCAN_TASK,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def scan() -> int:
+    found = trending.detect_trending()
+    db.session.commit()
+    for job_id, task_name in invalidation.pending_jobs():
+        invalidation.dispatch(task_name, job_id)
+    return len(found)
+
+
+@shared_task(
+    name=invalidation.RUN_TASK,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=1800,
+    time_limit=1900,
+    acks_late=True,
+)
+def run_invalidation(job_id: int) -> int:
+    job = invalidation.run_job(job_id)
+    return job.changed if job is not None else 0
+
+
+@shared_task(
+    name=invalidation.UNDO_TASK,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=1800,
+    time_limit=1900,
+    acks_late=True,
+)
+def undo_invalidation(job_id: int) -> int:
+    job = invalidation.undo_job(job_id)
+    return job.restored if job is not None else 0
