@@ -119,13 +119,25 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(signing_bp)
     app.register_blueprint(organisers_bp)
+    _register_api_blueprints(app)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
         app.register_blueprint(dev_bp)
+
+
+def _register_api_blueprints(app: Flask) -> None:
+    """The public API, OSDI, OpenAPI, embeds and their workspace pages (issue 5)."""
+    from petitions.api.blueprint import bp as api_bp
+    from petitions.api.openapi import bp as openapi_bp
+    from petitions.api.osdi import bp as osdi_bp
+
+    for blueprint in (api_bp, osdi_bp, openapi_bp):
+        app.register_blueprint(blueprint)
 
 
 def _register_models_and_builders() -> None:
     """Import every area's models (one metadata) and email builders (one registry)."""
     import petitions.abuse.models
+    import petitions.api.models
     import petitions.campaigns.models
     import petitions.core.models
     import petitions.counting.models
@@ -133,4 +145,5 @@ def _register_models_and_builders() -> None:
     import petitions.organisers.models
     import petitions.organisers.notifications
     import petitions.signing.models
-    import petitions.signing.notifications  # noqa: F401
+    import petitions.signing.notifications
+    import petitions.webhooks.models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Webhooks: organisers' URLs that receive signed POSTs when signatures change state."""
