@@ -19,6 +19,7 @@ from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.mailer.services import enqueue
 from petitions.signing.models import Signature
+from petitions.webhooks import events as webhook_events
 
 CONFIRM_PURPOSE = "confirm_signature"
 CONFIRM_EMAIL_KIND = "confirm_signature"
@@ -207,4 +208,5 @@ def confirm(raw_token: str) -> ConfirmOutcome:
     db.session.refresh(signature)
     if not changed:
         return ConfirmOutcome(ConfirmState.ALREADY, signature)
+    webhook_events.signature_confirmed(signature)  # delivery rows, same transaction
     return ConfirmOutcome(ConfirmState.CONFIRMED, signature)

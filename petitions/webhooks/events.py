@@ -1,0 +1,90 @@
+"""Emitting webhook events: delivery rows written in the same transaction as the change.
+
+Call these from the service that changes a signature, before its unit of work commits:
+
+    from petitions.webhooks import events
+    events.signature_withdrawn(signature)      # or signature_invalidated / signature_confirmed
+
+Nothing is sent here. After the commit the workers are nudged once; the periodic sweep
+delivers anything a lost nudge missed. A rollback takes the rows with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+from petitions.campaigns.models import Action
+from petitions.core.dispatch import nudge
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.signing.models import Signature
+from petitions.webhooks.models import (
+    EVENTS,
+    SIGNATURE_CONFIRMED,
+    SIGNATURE_INVALIDATED,
+    SIGNATURE_WITHDRAWN,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+DELIVER_TASK = "workers.tasks.webhooks.deliver_webhooks"
+_PENDING = "petitions.webhooks.pending"
+
+
+def emit(event_name: str, signature: Signature) -> int:
+    """Queue ``event_name`` about ``signature`` for every endpoint of its campaign that wants it.
+
+    Returns how many deliveries were queued (flushed, not committed).
+    """
+    if event_name not in EVENTS:
+        raise ValueError(f"unknown webhook event {event_name!r}")
+    endpoints = db.session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.events)
+        .join(Action, Action.campaign_id == WebhookEndpoint.campaign_id)
+        .where(Action.id == signature.action_id, WebhookEndpoint.active.is_(True))
+    ).all()
+    now = utcnow()
+    rows: list[dict[str, Any]] = [
+        {
+            "endpoint_id": endpoint_id,
+            "event": event_name,
+            "signature_id": signature.id,
+            "idempotency_key": str(uuid.uuid4()),
+            "created_at": now,
+            "available_at": now,
+            "attempts": 0,
+        }
+        for endpoint_id, wanted in endpoints
+        if event_name in (wanted or EVENTS)
+    ]
+    if rows:
+        db.session.execute(insert(WebhookDelivery), rows)
+        db.session.info[_PENDING] = True
+    return len(rows)
+
+
+def signature_confirmed(signature: Signature) -> int:
+    return emit(SIGNATURE_CONFIRMED, signature)
+
+
+def signature_withdrawn(signature: Signature) -> int:
+    return emit(SIGNATURE_WITHDRAWN, signature)
+
+
+def signature_invalidated(signature: Signature) -> int:
+    return emit(SIGNATURE_INVALIDATED, signature)
+
+
+@event.listens_for(Session, "after_commit")
+def _nudge_after_commit(session: Session) -> None:
+    if session.info.pop(_PENDING, False):
+        nudge(DELIVER_TASK)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_PENDING, None)
