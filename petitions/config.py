@@ -128,6 +128,19 @@ def base_settings() -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if secure else "http",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+        # Webhooks (docs/api.md). Private/loopback targets: allowed outside production unless set.
+        "WEBHOOK_TIMEOUT": env_float("WEBHOOK_TIMEOUT", 5.0),
+        "WEBHOOK_MAX_ATTEMPTS": env_int("WEBHOOK_MAX_ATTEMPTS", 10),
+        "WEBHOOK_RETRY_BASE_SECONDS": env_float("WEBHOOK_RETRY_BASE_SECONDS", 30.0),
+        "WEBHOOK_SWEEP_SECONDS": env_float("WEBHOOK_SWEEP_SECONDS", 10.0),
+        "WEBHOOK_BATCH_SIZE": env_int("WEBHOOK_BATCH_SIZE", 50),
+        "WEBHOOK_ALLOW_PRIVATE": (
+            env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+            if os.environ.get("WEBHOOK_ALLOW_PRIVATE")
+            else None
+        ),
+        # How long an embedded signing form stays submittable after it was rendered.
+        "EMBED_FORM_SECONDS": env_int("EMBED_FORM_SECONDS", 86400),
         # Abuse resistance (docs/security.md). Counts per window; 0 turns a limit off.
         "ABUSE_LIMITS_ENABLED": env_bool("ABUSE_LIMITS_ENABLED", True),
         "ABUSE_WINDOW_SECONDS": env_int("ABUSE_WINDOW_SECONDS", 3600),
