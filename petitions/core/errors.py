@@ -42,7 +42,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        return _render(code, MESSAGES.get(code, error.description or "Request failed."))
+        body, status = _render(code, MESSAGES.get(code, error.description or "Request failed."))
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:  # a 429 from the rate limits says when to come back
+            return body, status, {"Retry-After": str(retry_after)}
+        return body, status
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):
