@@ -93,6 +93,11 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             "schedule": app.config["RECONCILE_INTERVAL_SECONDS"],
             "options": {"expires": app.config["RECONCILE_INTERVAL_SECONDS"]},
         },
+        "deliver-webhooks": {
+            "task": "workers.tasks.webhooks.deliver_webhooks",
+            "schedule": app.config["WEBHOOK_SWEEP_SECONDS"],
+            "options": {"expires": app.config["WEBHOOK_SWEEP_SECONDS"] * 4},
+        },
         "abuse-scan": {
             "task": "workers.tasks.abuse.scan",
             "schedule": app.config["TRENDING_INTERVAL_SECONDS"],

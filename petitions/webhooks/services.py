@@ -1,0 +1,378 @@
+"""Registering webhook endpoints, and delivering the queued events (run by the workers).
+
+Delivery claims due rows (``FOR UPDATE SKIP LOCKED`` plus a lease, like the mail outbox),
+builds each body at send time, signs it with the endpoint's secret, and POSTs them with a
+short timeout, several endpoints at once. 2xx marks a row delivered; anything else retries
+with exponential backoff and jitter until ``WEBHOOK_MAX_ATTEMPTS``, then fails for good. A
+receiver that is down only delays its own deliveries: signing never waits for any of this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import random
+import secrets
+import socket
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from petitions.api.representations import osdi_signature, v1_action
+from petitions.campaigns.models import Campaign
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.organisers.models import Organiser
+from petitions.signing.models import Signature
+from petitions.webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Petitions-Signature"
+USER_AGENT = "petitions-webhooks/1"
+_LEASE = timedelta(minutes=2)
+_MAX_BACKOFF = 6 * 3600
+
+
+class WebhookError(ValueError):
+    """An endpoint can't be registered as given."""
+
+
+# --- registration (workspace) ---------------------------------------------------------------
+
+
+def check_url(url: str) -> str:
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise WebhookError("Enter a full web address starting with https://.") from exc
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise WebhookError("Enter a full web address starting with https://.")
+    if parts.username or parts.password:
+        raise WebhookError("Leave passwords out of the address.")
+    if parts.scheme == "http" and not _private_allowed():
+        raise WebhookError("Webhook addresses must use https://.")
+    if len(url) > 500:
+        raise WebhookError("Web addresses can be up to 500 characters.")
+    return url
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def register(
+    campaign: Campaign, url: str, events: list[str], by: Organiser | None
+) -> WebhookEndpoint:
+    chosen = [e for e in EVENTS if e in events]
+    if not chosen:
+        raise WebhookError("Choose at least one event.")
+    endpoint = WebhookEndpoint(
+        campaign_id=campaign.id,
+        url=check_url(url),
+        secret=new_secret(),
+        events=chosen,
+        active=True,
+        created_by_id=by.id if by else None,
+    )
+    db.session.add(endpoint)
+    db.session.flush()
+    return endpoint
+
+
+def rotate_secret(endpoint: WebhookEndpoint) -> str:
+    endpoint.secret = new_secret()
+    db.session.flush()
+    return endpoint.secret
+
+
+def set_active(endpoint: WebhookEndpoint, active: bool) -> None:
+    endpoint.active = active
+    db.session.flush()
+
+
+def delete(endpoint: WebhookEndpoint) -> None:
+    db.session.delete(endpoint)
+    db.session.flush()
+
+
+def endpoints_of(campaign: Campaign) -> list[WebhookEndpoint]:
+    return list(
+        db.session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.campaign_id == campaign.id)
+            .order_by(WebhookEndpoint.id)
+        )
+    )
+
+
+def recent_deliveries(campaign: Campaign, limit: int = 50) -> list[WebhookDelivery]:
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookEndpoint.campaign_id == campaign.id)
+            .order_by(WebhookDelivery.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+# --- signing a body ----------------------------------------------------------------------------
+
+
+def sign_body(secret: str, body: bytes) -> str:
+    """The signature header value: ``sha256=`` and the hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, header: str) -> bool:
+    """What a receiver does (Python): compare in constant time."""
+    return hmac.compare_digest(sign_body(secret, body), header or "")
+
+
+def build_body(delivery: WebhookDelivery) -> bytes:
+    """The event as JSON, built now from the signature's current state."""
+    signature = db.session.get(Signature, delivery.signature_id)
+    payload: dict[str, Any] = {
+        "event": delivery.event,
+        "idempotency_key": delivery.idempotency_key,
+        "delivery": delivery.id,
+        "occurred_at": delivery.created_at.isoformat().replace("+00:00", "Z"),
+        "campaign": None,
+        "action": None,
+        "signature": None,
+    }
+    if signature is not None:
+        action = signature.action
+        payload["campaign"] = {"slug": action.campaign.slug, "title": action.campaign.title}
+        action_doc = v1_action(action.campaign, action, 0)
+        action_doc.pop("confirmed")
+        action_doc.pop("percent")
+        payload["action"] = action_doc
+        payload["signature"] = osdi_signature(signature)
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --- delivery (workers) --------------------------------------------------------------------
+
+
+def _private_allowed() -> bool:
+    allowed = current_app.config.get("WEBHOOK_ALLOW_PRIVATE")
+    if allowed is None:
+        return current_app.config.get("PETITIONS_ENV") != "production"
+    return bool(allowed)
+
+
+def _refuse_private(url: str) -> str | None:
+    """Why this URL must not be called (it resolves to a private address), else None."""
+    if _private_allowed():
+        return None
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError:
+        return "could not resolve the host"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            return "the host resolves to a private address"
+    return None
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a 3xx is reported as such, never followed
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+@dataclass
+class Attempt:
+    delivery_id: int
+    endpoint_id: int
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    attempts: int
+    status: int | None = None
+    error: str | None = None
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+def _post(attempt: Attempt, timeout: float) -> Attempt:
+    refused = _refuse_private(attempt.url)
+    if refused:
+        attempt.error = refused
+        return attempt
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked at registration
+        attempt.url, data=attempt.body, headers=attempt.headers, method="POST"
+    )
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            attempt.status = response.status
+            response.read(1024)
+    except urllib.error.HTTPError as exc:
+        attempt.status = exc.code
+        attempt.error = f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        attempt.error = f"{type(exc).__name__}: {reason}"[:200]
+    return attempt
+
+
+def claim_batch(limit: int | None = None) -> list[int]:
+    """Lease up to ``limit`` due deliveries to this worker, and commit the lease."""
+    config = current_app.config
+    now = utcnow()
+    ids = list(
+        db.session.scalars(
+            select(WebhookDelivery.id)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.delivered_at.is_(None),
+                WebhookDelivery.failed_at.is_(None),
+                WebhookDelivery.available_at <= now,
+                or_(
+                    WebhookDelivery.claimed_until.is_(None),
+                    WebhookDelivery.claimed_until < now,
+                ),
+                WebhookEndpoint.active.is_(True),
+            )
+            .order_by(WebhookDelivery.id)
+            .limit(limit or config["WEBHOOK_BATCH_SIZE"])
+            .with_for_update(of=WebhookDelivery, skip_locked=True)
+        )
+    )
+    if ids:
+        db.session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids))
+            .values(claimed_until=now + _LEASE, attempts=WebhookDelivery.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return ids
+
+
+@dataclass
+class DeliveryReport:
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _prepare(delivery: WebhookDelivery) -> Attempt:
+    body = build_body(delivery)
+    endpoint = delivery.endpoint
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Petitions-Event": delivery.event,
+        "X-Petitions-Delivery": str(delivery.id),
+        "Idempotency-Key": delivery.idempotency_key,
+        SIGNATURE_HEADER: sign_body(endpoint.secret, body),
+    }
+    return Attempt(delivery.id, endpoint.id, endpoint.url, body, headers, delivery.attempts)
+
+
+def _send_all(attempts: list[Attempt]) -> None:
+    """Each endpoint's deliveries in order; several endpoints at once. A failure at one
+    endpoint skips the rest of its batch (they retry later) instead of waiting on each."""
+    timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
+    by_endpoint: dict[int, list[Attempt]] = {}
+    for attempt in attempts:
+        by_endpoint.setdefault(attempt.endpoint_id, []).append(attempt)
+
+    def run(queue: list[Attempt]) -> None:
+        for index, attempt in enumerate(queue):
+            _post(attempt, timeout)
+            if not attempt.ok and attempt.status is None:
+                for later in queue[index + 1 :]:
+                    later.skipped = True
+                return
+
+    workers = max(1, min(8, len(by_endpoint)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="webhook") as pool:
+        list(pool.map(run, by_endpoint.values()))
+
+
+def _record(attempt: Attempt, report: DeliveryReport) -> None:
+    config = current_app.config
+    values: dict[str, Any] = {"claimed_until": None, "last_status": attempt.status}
+    if attempt.skipped:
+        # Not tried (its endpoint was down a moment ago): no attempt used, try again soon.
+        values.pop("last_status")
+        values["attempts"] = WebhookDelivery.attempts - 1
+        values["available_at"] = utcnow() + timedelta(seconds=config["WEBHOOK_RETRY_BASE_SECONDS"])
+        report.retried += 1
+    elif attempt.ok:
+        values.update(delivered_at=utcnow(), last_error=None)
+        report.delivered += 1
+    else:
+        error = (attempt.error or f"HTTP {attempt.status}")[:200]
+        values["last_error"] = error
+        report.errors.append(error)
+        if attempt.attempts >= config["WEBHOOK_MAX_ATTEMPTS"]:
+            values["failed_at"] = utcnow()
+            report.failed += 1
+        else:
+            delay = config["WEBHOOK_RETRY_BASE_SECONDS"] * (2 ** max(0, attempt.attempts - 1))
+            delay = min(delay, _MAX_BACKOFF) * random.uniform(0.5, 1.5)
+            values["available_at"] = utcnow() + timedelta(seconds=delay)
+            report.retried += 1
+    db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == attempt.delivery_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def deliver_batch(ids: list[int]) -> DeliveryReport:
+    report = DeliveryReport()
+    rows = list(
+        db.session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
+        )
+    )
+    rows = [r for r in rows if r.delivered_at is None and r.failed_at is None]
+    attempts = [_prepare(row) for row in rows]
+    db.session.commit()  # no transaction held open while we wait on the network
+    _send_all(attempts)
+    for attempt in attempts:
+        _record(attempt, report)
+    db.session.commit()
+    return report
+
+
+def deliver_due(max_batches: int = 20) -> DeliveryReport:
+    """Deliver what is due, batch after batch, until nothing is or the budget is spent."""
+    total = DeliveryReport()
+    for _ in range(max_batches):
+        ids = claim_batch()
+        if not ids:
+            break
+        report = deliver_batch(ids)
+        total.delivered += report.delivered
+        total.retried += report.retried
+        total.failed += report.failed
+        total.errors.extend(report.errors[:5])
+    return total
