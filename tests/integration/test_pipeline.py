@@ -23,7 +23,10 @@ def demo_urls(app):
         campaign = make_campaign(slug="pipeline")
         petition = make_action(campaign, slug="petition", goal=10)
         pledge = make_action(
-            campaign, slug="pledge", kind="pledge", pledge_options=["I will boycott", "I will march"]
+            campaign,
+            slug="pledge",
+            kind="pledge",
+            pledge_options=["I will boycott", "I will march"],
         )
         db.session.commit()
         return f"/c/{campaign.slug}", petition.id, pledge.id
