@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
 from petitions.counting.queries import confirmed_counts
@@ -62,3 +62,17 @@ def next_action(campaign: Campaign, after: Action, taken: set[int] | None = None
     later = [a for a in actions if (a.position, a.id) > (after.position, after.id)]
     candidates = later or actions
     return candidates[0] if candidates else None
+
+
+def public_action(slug: str, action_slug: str) -> Action | None:
+    """One action with its campaign in a single query (the signing hot path)."""
+    return db.session.scalar(
+        select(Action)
+        .join(Action.campaign)
+        .where(
+            Campaign.slug == slug,
+            Action.slug == action_slug,
+            Campaign.status.in_([CampaignStatus.LIVE.value, CampaignStatus.CLOSED.value]),
+        )
+        .options(contains_eager(Action.campaign))
+    )

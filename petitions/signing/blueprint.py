@@ -57,12 +57,17 @@ def action_page(slug: str, action_slug: str):
     form.source.data = clean_source(request.args.get("source"))
     if not form.source.data:
         form.source.data = clean_source(("ref:" + _referrer_host()) if _referrer_host() else "")
+    # After confirming, the next action's link carries a signed, short-lived reference.
+    apply_prefill(form, request.args.get("p"))
     return _render_action(campaign, action, form)
 
 
 @bp.post("/c/<slug>/<action_slug>")
 def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
-    campaign, action = _load(slug, action_slug)
+    action = queries.public_action(slug, action_slug)
+    if action is None:
+        abort(404)
+    campaign = action.campaign
     if not action.is_open():
         return render_template("signing/closed.html", campaign=campaign, action=action), 409
     form = SignForm(pledge_options=action.pledge_options)
