@@ -129,8 +129,9 @@ def _register_api_blueprints(app: Flask) -> None:
     from petitions.api.blueprint import bp as api_bp
     from petitions.api.openapi import bp as openapi_bp
     from petitions.api.osdi import bp as osdi_bp
+    from petitions.embeds.blueprint import bp as embeds_bp
 
-    for blueprint in (api_bp, osdi_bp, openapi_bp):
+    for blueprint in (api_bp, osdi_bp, openapi_bp, embeds_bp):
         app.register_blueprint(blueprint)
 
 

@@ -1,0 +1,132 @@
+"""The embeddable widget: an action's live counter, progress and signing form in an iframe."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from petitions.abuse.checks import facts_from_form
+from petitions.api.blueprint import count_path
+from petitions.campaigns import queries
+from petitions.campaigns.models import Action, Campaign
+from petitions.embeds import services as embeds
+from petitions.extensions import csrf
+from petitions.signing import services
+from petitions.signing.forms import SignForm, clean_source
+from petitions.signing.intake import submit_signature
+
+bp = Blueprint("embeds", __name__, url_prefix="/embed")
+
+
+def _load(slug: str, action_slug: str) -> tuple[Campaign, Action]:
+    campaign = queries.public_campaign(slug)
+    action = queries.action_of(campaign, action_slug) if campaign else None
+    if campaign is None or action is None:
+        abort(404)
+    g.frame_ancestors = embeds.frame_ancestors(campaign)
+    return campaign, action
+
+
+def _host_of(url: str | None) -> str:
+    try:
+        host = (urlsplit(url or "").hostname or "")[:255]
+    except ValueError:
+        return ""
+    if not host or host == request.host.split(":")[0]:
+        return ""
+    return "".join(ch for ch in host if ch.isalnum() or ch in ".-")
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _render(campaign: Campaign, action: Action, form: SignForm, token: str, status: int = 200):
+    html = render_template(
+        "embeds/action.html",
+        campaign=campaign,
+        action=action,
+        form=form,
+        embed_token=token,
+        progress=queries.progress_for([action])[action.id],
+        count_url=count_path(campaign.slug, action.slug),
+        page_url=url_for(
+            "signing.action_page", slug=campaign.slug, action_slug=action.slug, _external=True
+        ),
+    )
+    return _no_store(Response(html, status=status, mimetype="text/html"))
+
+
+@bp.get("/<slug>/<action_slug>")
+def action(slug: str, action_slug: str) -> Response:
+    campaign, found = _load(slug, action_slug)
+    form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
+    form.source.data = clean_source(request.args.get("source")) or "embed"
+    token = embeds.issue_form_token(found.id, _host_of(request.referrer))
+    return _render(campaign, found, form, token)
+
+
+@bp.post("/<slug>/<action_slug>")
+@csrf.exempt  # cross-site iframes get no session cookie; the signed embed token stands in
+def sign(slug: str, action_slug: str) -> Response:
+    campaign, found = _load(slug, action_slug)
+    token = embeds.check_form_token(request.form.get("embed_token"), found.id)
+    if token is None:
+        # An old or forged form: show a fresh one rather than an error page.
+        form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
+        form.form_errors.append("This form had expired. Check your details and send it again.")
+        return _render(campaign, found, form, embeds.issue_form_token(found.id, ""), 400)
+    if not found.is_open():
+        return _no_store(
+            Response(
+                render_template("embeds/closed.html", campaign=campaign, action=found),
+                status=409,
+            )
+        )
+    form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
+    if not form.validate():
+        return _render(campaign, found, form, request.form.get("embed_token", ""), 400)
+    data = services.SignatureInput(
+        name=form.name.data or "",
+        email=form.email.data or "",
+        email_normalised=form.email_normalised,
+        postcode=form.postcode.data or "",
+        postcode_area=form.postcode_area,
+        country=form.country.data or "",
+        comment=form.comment.data or "",
+        pledge_option=form.pledge_option.data if found.pledge_options else None,
+        wants_updates=bool(form.wants_updates.data),
+        source=form.source.data or "embed",
+        referrer=token.referrer,
+        ip_address=request.remote_addr,
+    )
+    try:
+        submit_signature(found, data, facts_from_form(form, request.remote_addr))
+    except services.ActionClosed:
+        return _no_store(
+            Response(
+                render_template("embeds/closed.html", campaign=campaign, action=found),
+                status=409,
+            )
+        )
+    return redirect(url_for("embeds.thanks", slug=slug, action_slug=action_slug), code=303)
+
+
+@bp.get("/<slug>/<action_slug>/thanks")
+def thanks(slug: str, action_slug: str) -> Response:
+    campaign, found = _load(slug, action_slug)
+    share_url = url_for(
+        "signing.action_page", slug=campaign.slug, action_slug=found.slug, _external=True
+    )
+    html = render_template(
+        "embeds/thanks.html",
+        campaign=campaign,
+        action=found,
+        share_url=share_url,
+        progress=queries.progress_for([found])[found.id],
+        count_url=count_path(campaign.slug, found.slug),
+    )
+    return _no_store(Response(html, mimetype="text/html"))
