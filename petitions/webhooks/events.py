@@ -4,6 +4,7 @@ Call these from the service that changes a signature, before its unit of work co
 
     from petitions.webhooks import events
     events.signature_withdrawn(signature)      # or signature_invalidated / signature_confirmed
+    events.emit_for_ids(events.SIGNATURE_INVALIDATED, ids)   # many at once
 
 Nothing is sent here. After the commit the workers are nudged once; the periodic sweep
 delivers anything a lost nudge missed. A rollback takes the rows with it.
@@ -12,6 +13,7 @@ delivers anything a lost nudge missed. A rollback takes the rows with it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event, insert, select
@@ -40,25 +42,34 @@ def emit(event_name: str, signature: Signature) -> int:
 
     Returns how many deliveries were queued (flushed, not committed).
     """
+    return emit_for_ids(event_name, [signature.id])
+
+
+def emit_for_ids(event_name: str, signature_ids: Iterable[int]) -> int:
+    """The same for many signatures at once (bulk invalidation, withdrawals by email)."""
     if event_name not in EVENTS:
         raise ValueError(f"unknown webhook event {event_name!r}")
-    endpoints = db.session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.events)
-        .join(Action, Action.campaign_id == WebhookEndpoint.campaign_id)
-        .where(Action.id == signature.action_id, WebhookEndpoint.active.is_(True))
+    ids = sorted(set(signature_ids))
+    if not ids:
+        return 0
+    pairs = db.session.execute(
+        select(Signature.id, WebhookEndpoint.id, WebhookEndpoint.events)
+        .join(Action, Action.id == Signature.action_id)
+        .join(WebhookEndpoint, WebhookEndpoint.campaign_id == Action.campaign_id)
+        .where(Signature.id.in_(ids), WebhookEndpoint.active.is_(True))
     ).all()
     now = utcnow()
     rows: list[dict[str, Any]] = [
         {
             "endpoint_id": endpoint_id,
             "event": event_name,
-            "signature_id": signature.id,
+            "signature_id": signature_id,
             "idempotency_key": str(uuid.uuid4()),
             "created_at": now,
             "available_at": now,
             "attempts": 0,
         }
-        for endpoint_id, wanted in endpoints
+        for signature_id, endpoint_id, wanted in pairs
         if event_name in (wanted or EVENTS)
     ]
     if rows:
