@@ -120,6 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(signing_bp)
     app.register_blueprint(organisers_bp)
     _register_api_blueprints(app)
+    _register_supporter_blueprints(app)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
         app.register_blueprint(dev_bp)
 
@@ -135,6 +136,16 @@ def _register_api_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
 
 
+def _register_supporter_blueprints(app: Flask) -> None:
+    """My actions, unsubscribing and the organisers' mailing pages (issue 4)."""
+    from petitions.mailings.blueprint import bp as mailings_bp
+    from petitions.mailings.blueprint import unsubscribe_bp
+    from petitions.supporters.blueprint import bp as supporters_bp
+
+    for blueprint in (supporters_bp, unsubscribe_bp, mailings_bp):
+        app.register_blueprint(blueprint)
+
+
 def _register_models_and_builders() -> None:
     """Import every area's models (one metadata) and email builders (one registry)."""
     import petitions.abuse.models
@@ -143,8 +154,12 @@ def _register_models_and_builders() -> None:
     import petitions.core.models
     import petitions.counting.models
     import petitions.mailer.models
+    import petitions.mailings.models
+    import petitions.mailings.notifications
     import petitions.organisers.models
     import petitions.organisers.notifications
     import petitions.signing.models
     import petitions.signing.notifications
+    import petitions.supporters.models
+    import petitions.supporters.notifications
     import petitions.webhooks.models  # noqa: F401

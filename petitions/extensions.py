@@ -98,6 +98,22 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             "schedule": app.config["WEBHOOK_SWEEP_SECONDS"],
             "options": {"expires": app.config["WEBHOOK_SWEEP_SECONDS"] * 4},
         },
+        # Issue 4: mailings, milestones, retention.
+        "resume-mailings": {
+            "task": "workers.tasks.mailings.resume_mailings",
+            "schedule": app.config["MAILING_SWEEP_SECONDS"],
+            "options": {"expires": app.config["MAILING_SWEEP_SECONDS"] * 4},
+        },
+        "check-milestones": {
+            "task": "workers.tasks.mailings.check_milestones",
+            "schedule": app.config["MILESTONE_INTERVAL_SECONDS"],
+            "options": {"expires": app.config["MILESTONE_INTERVAL_SECONDS"] * 2},
+        },
+        "apply-retention": {
+            "task": "workers.tasks.supporters.apply_retention",
+            "schedule": app.config["RETENTION_INTERVAL_SECONDS"],
+            "options": {"expires": app.config["RETENTION_INTERVAL_SECONDS"]},
+        },
         "abuse-scan": {
             "task": "workers.tasks.abuse.scan",
             "schedule": app.config["TRENDING_INTERVAL_SECONDS"],

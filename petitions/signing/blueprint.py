@@ -14,6 +14,8 @@ from petitions.extensions import db
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
+from petitions.supporters.prefill import apply_prefill, prefill_token
+from petitions.supporters.queries import taken_action_ids
 
 bp = Blueprint("signing", __name__)
 
@@ -127,11 +129,20 @@ def confirm(token: str) -> tuple[str, int]:
     }[outcome.state]
     signature = outcome.signature
     next_action = None
+    prefill = None
     if signature is not None and outcome.state in (
         services.ConfirmState.CONFIRMED,
         services.ConfirmState.ALREADY,
     ):
-        next_action = queries.next_action(signature.action.campaign, signature.action)
+        campaign = signature.action.campaign
+        taken = taken_action_ids(signature.email_normalised, campaign.id)
+        next_action = queries.next_action(campaign, signature.action, taken=taken)
+        if (
+            next_action
+            and request.method == "POST"
+            and outcome.state is services.ConfirmState.CONFIRMED
+        ):
+            prefill = prefill_token(signature.id)
     return (
         render_template(
             "signing/confirm.html",
@@ -139,6 +150,7 @@ def confirm(token: str) -> tuple[str, int]:
             posted=request.method == "POST",
             signature=signature,
             next_action=next_action,
+            prefill=prefill,
             token=token,
         ),
         status,

@@ -1,0 +1,1 @@
+"""Campaign update mailings, milestones and unsubscribing."""

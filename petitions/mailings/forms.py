@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import DataRequired
+
+
+class SendUpdateForm(FlaskForm):
+    update_id = IntegerField(validators=[DataRequired()])
+
+
+class ControlForm(FlaskForm):
+    """Pause, resume or cancel: only the CSRF token."""

@@ -1,0 +1,142 @@
+"""Building mailing emails (one per recipient, with their own unsubscribe link) and the
+milestone emails to organisers (through the outbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_mail import Message
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
+
+from petitions.core.text import render_markdown
+from petitions.extensions import db
+from petitions.mailer.registry import BuiltEmail, email_builder
+from petitions.mailings.models import Mailing, MailingKind, MilestoneNotice
+from petitions.organisers.models import Organiser
+
+MILESTONE_EMAIL_KIND = "milestone"
+_UNSUBSCRIBE_SALT = "unsubscribe"
+
+
+def _unsubscribe_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(delivery_id: int) -> str:
+    """A link token naming one delivery record: no address in it, and it never expires."""
+    return str(_unsubscribe_serializer().dumps(delivery_id))
+
+
+def read_unsubscribe_token(token: str) -> int | None:
+    if not token or len(token) > 100:
+        return None
+    try:
+        value = _unsubscribe_serializer().loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def unsubscribe_url(delivery_id: int) -> str:
+    return f"{current_app.config['PUBLIC_URL']}/u/{unsubscribe_token(delivery_id)}"
+
+
+def _mail_domain() -> str:
+    return urlsplit(current_app.config["PUBLIC_URL"]).hostname or "localhost"
+
+
+@dataclass
+class MailingContent:
+    """What every recipient of a mailing gets, rendered once per batch."""
+
+    subject: str
+    heading: str
+    body_text: str
+    body_html: Markup
+    campaign_title: str
+    campaign_url: str
+    list_id: str
+
+
+def content_for(mailing: Mailing) -> MailingContent:
+    campaign = mailing.campaign
+    public = current_app.config["PUBLIC_URL"]
+    campaign_url = f"{public}/c/{campaign.slug}"
+    if mailing.kind == MailingKind.GOAL_REACHED and mailing.action is not None:
+        action = mailing.action
+        heading = f"We reached the goal: {action.title}"
+        body = (
+            f"Together we passed the goal of {action.goal:,} for \u201c{action.title}\u201d. "
+            "Thank you for being part of it. We will tell you what happens next."
+        )
+    else:
+        update = mailing.update
+        heading = update.title if update else mailing.subject
+        body = update.body if update else ""
+    return MailingContent(
+        subject=mailing.subject,
+        heading=heading,
+        body_text=body,
+        body_html=render_markdown(body),
+        campaign_title=campaign.title,
+        campaign_url=campaign_url,
+        list_id=f"{campaign.title[:60]} <campaign-{campaign.id}.{_mail_domain()}>",
+    )
+
+
+def mailing_message(content: MailingContent, delivery_id: int, name: str, email: str) -> Message:
+    """One recipient's copy: a visible unsubscribe link and RFC 8058 one-click headers."""
+    link = unsubscribe_url(delivery_id)
+    context = {"content": content, "name": name, "unsubscribe_url": link}
+    message = Message(
+        subject=content.subject,
+        recipients=[(name, email)],
+        body=render_template("email/mailing.txt", **context),
+        html=render_template("email/mailing.html", **context),
+        extra_headers={
+            "List-Unsubscribe": f"<{link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "List-Id": content.list_id,
+            "Precedence": "bulk",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    # make_msgid() looks the host name up for every message; name the domain ourselves.
+    message.msgId = make_msgid(domain=_mail_domain())
+    return message
+
+
+@email_builder(MILESTONE_EMAIL_KIND)
+def build_milestone(notice_id: int) -> BuiltEmail | None:
+    """To the campaign's owner: an action passed 25/50/75/100 % of its goal."""
+    notice = db.session.get(MilestoneNotice, notice_id)
+    if notice is None:
+        return None
+    from petitions.campaigns.models import Action
+
+    action = db.session.get(Action, notice.action_id)
+    if action is None or action.campaign.owner_id is None:
+        return None
+    owner = db.session.get(Organiser, action.campaign.owner_id)
+    if owner is None or not owner.active:
+        return None
+    context = {
+        "organiser": owner,
+        "action": action,
+        "campaign": action.campaign,
+        "percent": notice.percent,
+        "confirmed": notice.confirmed,
+        "link": f"{current_app.config['PUBLIC_URL']}/c/{action.campaign.slug}/{action.slug}",
+    }
+    message = Message(
+        subject=f"{notice.percent}% of the goal: {action.title}",
+        recipients=[(owner.name or owner.email, owner.email)],
+        body=render_template("email/milestone.txt", **context),
+        html=render_template("email/milestone.html", **context),
+        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+    return BuiltEmail(message=message, recipient=owner.email.lower())

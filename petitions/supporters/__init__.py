@@ -1,0 +1,1 @@
+"""Supporters: one person across every campaign, known by their normalised email."""

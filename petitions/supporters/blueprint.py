@@ -1,0 +1,191 @@
+"""My actions: a supporter's history, withdrawals, preferences, their data and erasure.
+
+A supporter signs in with a single-use emailed link; the link opens a page with a button
+(mail scanners follow links but do not press buttons), and pressing it puts the supporter's
+id in the session for ``SUPPORTER_SESSION_MINUTES``. Every page here is ``no-store``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from petitions.core.dispatch import nudge
+from petitions.counting.services import FOLD_TASK
+from petitions.extensions import db, limiter
+from petitions.mailer.services import DRAIN_TASK
+from petitions.supporters import queries, services
+from petitions.supporters.forms import ButtonForm, EraseForm, PreferencesForm, SigninRequestForm
+from petitions.supporters.models import Supporter
+
+bp = Blueprint("supporters", __name__, url_prefix="/my")
+
+SESSION_ID = "supporter_id"
+SESSION_UNTIL = "supporter_until"
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def current_supporter() -> Supporter | None:
+    supporter_id = session.get(SESSION_ID)
+    until = session.get(SESSION_UNTIL, 0)
+    if not isinstance(supporter_id, int) or not isinstance(until, int | float):
+        return None
+    if until < time.time():
+        _sign_out()
+        return None
+    return db.session.get(Supporter, supporter_id)
+
+
+def _sign_out() -> None:
+    session.pop(SESSION_ID, None)
+    session.pop(SESSION_UNTIL, None)
+
+
+def _require() -> Supporter:
+    supporter = current_supporter()
+    if supporter is None:
+        abort(redirect(url_for("supporters.home"), code=303))
+    return supporter
+
+
+@bp.get("")
+def home() -> str:
+    supporter = current_supporter()
+    if supporter is None:
+        return render_template("supporters/signin.html", form=SigninRequestForm())
+    entries = queries.history(supporter.email_normalised)
+    campaigns = list({e.campaign.id: e.campaign for e in entries}.values())
+    campaign_ids = {c.id for c in campaigns}
+    taken = {e.action.id for e in entries}
+    return render_template(
+        "supporters/home.html",
+        supporter=supporter,
+        entries=entries,
+        campaigns=campaigns,
+        updates=queries.latest_updates(campaign_ids),
+        untaken=queries.untaken_actions(campaigns, taken),
+        opted_out=queries.opted_out_campaigns(supporter),
+        button=ButtonForm(),
+        preferences=PreferencesForm(all_email=supporter.unsubscribed_all_at is None),
+    )
+
+
+@bp.post("/signin")
+@limiter.limit("10 per hour")
+def request_link() -> tuple[str, int]:
+    form = SigninRequestForm()
+    if not form.validate_on_submit():
+        return render_template("supporters/signin.html", form=form), 400
+    queued = services.request_signin(form.email_normalised)
+    db.session.commit()
+    if queued:
+        nudge(DRAIN_TASK)
+    # The same answer whether or not this address has signed anything.
+    return render_template("supporters/link_sent.html"), 200
+
+
+@bp.route("/signin/<token>", methods=["GET", "POST"])
+def signin(token: str) -> Response | tuple[str, int]:
+    form = ButtonForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        outcome = services.sign_in(token)
+        db.session.commit()
+        if outcome.state is services.SigninState.VALID and outcome.supporter_id is not None:
+            minutes = current_app.config["SUPPORTER_SESSION_MINUTES"]
+            session[SESSION_ID] = outcome.supporter_id
+            session[SESSION_UNTIL] = int(time.time()) + minutes * 60
+            return redirect(url_for("supporters.home"), code=303)
+        state = outcome.state
+    else:
+        state = services.preview_signin(token)
+    status = {
+        services.SigninState.VALID: 200,
+        services.SigninState.USED: 410,
+        services.SigninState.EXPIRED: 410,
+        services.SigninState.INVALID: 404,
+    }[state]
+    page = render_template("supporters/signin_link.html", state=state.value, token=token, form=form)
+    return page, status  # type: ignore[return-value]
+
+
+@bp.post("/signout")
+def signout() -> Response:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    _sign_out()
+    flash("You are signed out of My actions.", "info")
+    return redirect(url_for("supporters.home"), code=303)
+
+
+@bp.post("/signatures/<int:signature_id>/withdraw")
+def withdraw(signature_id: int) -> Response:
+    supporter = _require()
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if not services.withdraw(supporter.email_normalised, signature_id):
+        abort(404)
+    db.session.commit()
+    nudge(FOLD_TASK)
+    flash("Withdrawn. It no longer counts; the total updates within a few seconds.", "info")
+    return redirect(url_for("supporters.home"), code=303)
+
+
+@bp.post("/preferences")
+def preferences() -> Response:
+    supporter = _require()
+    form = PreferencesForm()
+    if not form.validate_on_submit():
+        abort(400)
+    known = {e.campaign.id for e in queries.history(supporter.email_normalised)}
+    wanted = {cid for cid in known if request.form.get(f"campaign-{cid}")}
+    services.set_preferences(supporter, bool(form.all_email.data), wanted, known)
+    db.session.commit()
+    flash("Your email choices are saved. They take effect at once.", "info")
+    return redirect(url_for("supporters.home"), code=303)
+
+
+@bp.get("/data.json")
+def download() -> Response:
+    supporter = _require()
+    body = json.dumps(queries.export(supporter.email_normalised), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="my-data.json"'},
+    )
+
+
+@bp.route("/erase", methods=["GET", "POST"])
+def erase() -> Response | tuple[str, int] | str:
+    supporter = _require()
+    form = EraseForm()
+    if request.method == "GET":
+        return render_template("supporters/erase.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("supporters/erase.html", form=form), 400
+    services.erase(supporter.email_normalised)
+    db.session.commit()
+    nudge(FOLD_TASK)
+    _sign_out()
+    return render_template("supporters/erased.html")

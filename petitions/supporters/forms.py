@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from petitions.signing.emails import EmailError, normalise_email
+
+
+class SigninRequestForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        filters=[lambda v: (v or "").strip()],
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"autocomplete": "email", "type": "email"},
+    )
+    email_normalised = ""
+
+    def validate_email(self, field: Any) -> None:
+        try:
+            self.email_normalised = normalise_email(field.data or "")
+        except EmailError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class PreferencesForm(FlaskForm):
+    """``all_email`` plus one ``campaign-<id>`` checkbox per campaign, read from the request."""
+
+    all_email = BooleanField("Email me about the campaigns I chose")
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField(
+        "I understand this cannot be undone",
+        validators=[DataRequired("Tick the box to confirm.")],
+    )

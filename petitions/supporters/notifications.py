@@ -1,0 +1,47 @@
+"""The sign-in email for "My actions", built by the worker when it sends (token made then)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import select
+
+from petitions.core.tokens import issue_token
+from petitions.extensions import db
+from petitions.mailer.registry import BuiltEmail, email_builder
+from petitions.signing.models import Signature
+from petitions.supporters.models import Supporter
+from petitions.supporters.services import SIGNIN_EMAIL_KIND, SIGNIN_PURPOSE
+
+
+@email_builder(SIGNIN_EMAIL_KIND)
+def build_signin(supporter_id: int) -> BuiltEmail | None:
+    supporter = db.session.get(Supporter, supporter_id)
+    if supporter is None:
+        return None
+    # Write to the address as the supporter last typed it (the normalised one is lower-cased).
+    latest = db.session.execute(
+        select(Signature.email, Signature.name)
+        .where(Signature.email_normalised == supporter.email_normalised)
+        .order_by(Signature.created_at.desc(), Signature.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    minutes = current_app.config["SUPPORTER_SIGNIN_MINUTES"]
+    raw = issue_token(SIGNIN_PURPOSE, supporter.id, timedelta(minutes=minutes))
+    context = {
+        "name": latest.name,
+        "link": f"{current_app.config['PUBLIC_URL']}/my/signin/{raw}",
+        "minutes": minutes,
+    }
+    message = Message(
+        subject="Your link to My actions",
+        recipients=[(latest.name, latest.email)],
+        body=render_template("email/supporter_signin.txt", **context),
+        html=render_template("email/supporter_signin.html", **context),
+        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+    return BuiltEmail(message=message, recipient=supporter.email_normalised)

@@ -1,0 +1,169 @@
+"""What a supporter's pages read: their history, their campaigns' news, what to do next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from petitions.campaigns.models import Action, Campaign, CampaignUpdate, ConsentVersion
+from petitions.core.time import as_utc
+from petitions.extensions import db
+from petitions.mailer.models import SuppressedAddress
+from petitions.mailings.models import Mailing, MailingDelivery
+from petitions.signing.models import Signature
+from petitions.supporters.models import CampaignOptOut, Supporter
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    signature: Signature
+    action: Action
+    campaign: Campaign
+
+    @property
+    def state(self) -> str:
+        s = self.signature
+        if s.withdrawn_at is not None:
+            return "withdrawn"
+        if s.invalidated_at is not None or s.suspect:
+            return "not counted"
+        if s.confirmed_at is not None:
+            return "confirmed"
+        return "waiting for confirmation"
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.signature.withdrawn_at is None
+
+
+def history(email_normalised: str) -> list[HistoryEntry]:
+    """Every signature and pledge of this address, newest first."""
+    signatures = db.session.scalars(
+        select(Signature)
+        .where(Signature.email_normalised == email_normalised)
+        .options(selectinload(Signature.action).selectinload(Action.campaign))
+        .order_by(Signature.created_at.desc(), Signature.id.desc())
+    )
+    return [HistoryEntry(s, s.action, s.action.campaign) for s in signatures]
+
+
+def taken_action_ids(email_normalised: str, campaign_id: int | None = None) -> set[int]:
+    """Actions this address has signed (withdrawn ones too: those were a choice)."""
+    query = select(Signature.action_id).where(Signature.email_normalised == email_normalised)
+    if campaign_id is not None:
+        query = query.join(Action, Action.id == Signature.action_id).where(
+            Action.campaign_id == campaign_id
+        )
+    return set(db.session.scalars(query))
+
+
+def latest_updates(campaign_ids: set[int], limit: int = 5) -> list[CampaignUpdate]:
+    if not campaign_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(CampaignUpdate)
+            .where(CampaignUpdate.campaign_id.in_(campaign_ids))
+            .options(selectinload(CampaignUpdate.campaign))
+            .order_by(CampaignUpdate.published_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def untaken_actions(campaigns: list[Campaign], taken: set[int]) -> list[Action]:
+    """Open calls to action in these campaigns that this supporter has not taken yet."""
+    return [a for c in campaigns for a in c.actions if a.id not in taken and a.is_open()]
+
+
+def opted_out_campaigns(supporter: Supporter) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(CampaignOptOut.campaign_id).where(CampaignOptOut.supporter_id == supporter.id)
+        )
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return as_utc(value).isoformat() if value is not None else None
+
+
+def export(email_normalised: str) -> dict[str, Any]:
+    """Everything held about this address, for "Download my data"."""
+    supporter = db.session.scalar(
+        select(Supporter).where(Supporter.email_normalised == email_normalised)
+    )
+    signatures = []
+    consent_ids = set()
+    for entry in history(email_normalised):
+        s = entry.signature
+        consent_ids.add(s.consent_version_id)
+        signatures.append(
+            {
+                "campaign": entry.campaign.title,
+                "action": entry.action.title,
+                "kind": entry.action.kind,
+                "state": entry.state,
+                "email": s.email,
+                "name": s.name,
+                "postcode": s.postcode,
+                "country": s.country,
+                "comment": s.comment,
+                "pledge_option": s.pledge_option,
+                "wants_updates": s.wants_updates,
+                "consent_version": s.consent_version_id,
+                "source": s.source,
+                "referrer": s.referrer,
+                "ip_address": s.ip_address,
+                "signed_at": _iso(s.created_at),
+                "confirmed_at": _iso(s.confirmed_at),
+                "withdrawn_at": _iso(s.withdrawn_at),
+            }
+        )
+    consents = {
+        str(c.id): {"text": c.text, "sha256": c.text_hash}
+        for c in db.session.scalars(
+            select(ConsentVersion).where(ConsentVersion.id.in_(consent_ids - {None}))
+        )
+    }
+    deliveries = [
+        {
+            "subject": row.subject,
+            "campaign_id": row.campaign_id,
+            "status": row.status,
+            "sent_at": _iso(row.sent_at),
+        }
+        for row in db.session.execute(
+            select(
+                Mailing.subject,
+                Mailing.campaign_id,
+                MailingDelivery.status,
+                MailingDelivery.sent_at,
+            )
+            .join(Mailing, Mailing.id == MailingDelivery.mailing_id)
+            .where(MailingDelivery.email_normalised == email_normalised)
+            .order_by(MailingDelivery.id)
+        )
+    ]
+    suppressed = db.session.get(SuppressedAddress, email_normalised)
+    preferences: dict[str, Any] = {"all_email_stopped_at": None, "campaigns_stopped": []}
+    if supporter is not None:
+        preferences = {
+            "all_email_stopped_at": _iso(supporter.unsubscribed_all_at),
+            "campaigns_stopped": sorted(opted_out_campaigns(supporter)),
+        }
+    return {
+        "email": email_normalised,
+        "signatures_and_pledges": signatures,
+        "consent_wording": consents,
+        "email_preferences": preferences,
+        "campaign_emails": deliveries,
+        "bounce_record": (
+            {"reason": suppressed.reason, "since": _iso(suppressed.created_at)}
+            if suppressed
+            else None
+        ),
+    }
