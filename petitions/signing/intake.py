@@ -44,10 +44,10 @@ def submit_signature(
         data = dataclasses.replace(data, suspect=True)
     try:
         outcome = services.sign(action, data)
+        db.session.commit()
     except Exception:
-        db.session.rollback()
+        db.session.rollback()  # nothing recorded, nothing queued, nothing nudged
         raise
-    db.session.commit()
     if outcome.email_queued:
         nudge(DRAIN_TASK)
     if outcome.created:
