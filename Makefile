@@ -6,7 +6,7 @@ PORT ?= 5000
 MAIL_PORT ?= 1025
 export PORT MAIL_PORT
 
-.PHONY: run test install install-dev lint typecheck pytest bench bench-smoke migrate demo clean
+.PHONY: run test install install-dev lint typecheck pytest bench bench-smoke migrate demo clean assets
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,21 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed assets
+install-dev: $(VENV)/.installed-dev assets
+
+# Front-end libraries come from npm (package-lock.json) and are copied into static/vendor;
+# the copies are committed too, so the app still works where npm is absent.
+VENDOR := petitions/static/vendor
+assets: $(VENDOR)/chart.umd.min.js
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: keeping the committed files in $(VENDOR)"; fi
+
+$(VENDOR)/chart.umd.min.js: node_modules/.package-lock.json
+	@if [ -f node_modules/chart.js/dist/chart.umd.min.js ]; then \
+		mkdir -p $(VENDOR) && cp node_modules/chart.js/dist/chart.umd.min.js $@; fi
 
 migrate: install
 	$(BIN)/flask --app petitions db upgrade

@@ -119,10 +119,22 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(signing_bp)
     app.register_blueprint(organisers_bp)
+    _register_workspace_blueprints(app)
     _register_api_blueprints(app)
     _register_supporter_blueprints(app)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
         app.register_blueprint(dev_bp)
+
+
+def _register_workspace_blueprints(app: Flask) -> None:
+    """The organisers' workspace under /organise/ (issue 3)."""
+    from petitions.audit.blueprint import bp as audit_bp
+    from petitions.dashboards.blueprint import bp as dashboards_bp
+    from petitions.exports.blueprint import bp as exports_bp
+    from petitions.workspace.blueprint import bp as workspace_bp
+
+    for blueprint in (workspace_bp, dashboards_bp, exports_bp, audit_bp):
+        app.register_blueprint(blueprint)
 
 
 def _register_api_blueprints(app: Flask) -> None:
@@ -155,9 +167,11 @@ def _register_models_and_builders() -> None:
     """Import every area's models (one metadata) and email builders (one registry)."""
     import petitions.abuse.models
     import petitions.api.models
+    import petitions.audit.models
     import petitions.campaigns.models
     import petitions.core.models
     import petitions.counting.models
+    import petitions.exports.models
     import petitions.mailer.models
     import petitions.mailings.models
     import petitions.mailings.notifications

@@ -128,6 +128,11 @@ def base_settings() -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if secure else "http",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+        # Organisers' workspace: CSV exports (web and workers must share EXPORT_DIR) and
+        # how often an open dashboard polls for new counts.
+        "EXPORT_DIR": env_str("EXPORT_DIR", "") or "",
+        "EXPORT_TTL_HOURS": env_float("EXPORT_TTL_HOURS", 24.0),
+        "DASHBOARD_POLL_MS": env_int("DASHBOARD_POLL_MS", 3000),
         # Webhooks (docs/api.md). Private/loopback targets: allowed outside production unless set.
         "WEBHOOK_TIMEOUT": env_float("WEBHOOK_TIMEOUT", 5.0),
         "WEBHOOK_MAX_ATTEMPTS": env_int("WEBHOOK_MAX_ATTEMPTS", 10),

@@ -88,6 +88,11 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             "schedule": app.config["COUNT_INTERVAL_SECONDS"],
             "options": {"expires": app.config["COUNT_INTERVAL_SECONDS"] * 4},
         },
+        "sweep-exports": {
+            "task": "workers.tasks.exports.sweep_exports",
+            "schedule": 60.0,
+            "options": {"expires": 120},
+        },
         "reconcile-counts": {
             "task": "workers.tasks.counting.reconcile_counts",
             "schedule": app.config["RECONCILE_INTERVAL_SECONDS"],

@@ -79,7 +79,7 @@ def _account_key() -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 @limiter.limit("5 per minute", key_func=_account_key, methods=["POST"])
-def login() -> Response | str | tuple[str, int]:
+def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or url_for("organisers.home"))
     form = LoginForm()
@@ -93,8 +93,8 @@ def login() -> Response | str | tuple[str, int]:
             return redirect(destination, code=303)
         db.session.rollback()
         form.password.errors = [LOGIN_FAILED]
-        return render_template("organisers/login.html", form=form), 400
-    return render_template("organisers/login.html", form=form)
+    status = 400 if request.method == "POST" else 200
+    return render_template("organisers/login.html", form=form), status
 
 
 @bp.route("/logout", methods=["GET", "POST"])

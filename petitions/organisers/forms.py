@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from petitions.organisers.models import Role
@@ -22,7 +23,10 @@ class InviteForm(FlaskForm):
     name = StringField("Name", validators=[Optional(), Length(max=100)])
     role = SelectField(
         "Role",
-        choices=[(Role.ORGANISER.value, "Organiser"), (Role.ADMIN.value, "Admin")],
+        choices=[
+            SelectChoice(Role.ORGANISER.value, "Organiser"),
+            SelectChoice(Role.ADMIN.value, "Admin"),
+        ],
         default=Role.ORGANISER.value,
     )
 

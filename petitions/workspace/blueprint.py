@@ -1,0 +1,355 @@
+"""Building campaigns, previewing drafts, closing actions, managing signatures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from petitions.campaigns.models import Campaign, CampaignUpdate
+from petitions.campaigns.queries import progress_for
+from petitions.campaigns.services import DEFAULT_CONSENT
+from petitions.core.dispatch import nudge
+from petitions.counting.services import FOLD_TASK
+from petitions.dashboards.queries import action_totals
+from petitions.extensions import db
+from petitions.organisers.access import (
+    action_for_organiser,
+    campaign_for_organiser,
+    current_organiser,
+    organiser_required,
+)
+from petitions.signing.forms import SignForm
+from petitions.workspace import services
+from petitions.workspace import signatures as sigs
+from petitions.workspace.forms import ActionForm, ButtonForm, CampaignForm, UpdateForm, slugify
+
+bp = Blueprint("workspace", __name__, url_prefix="/organise/campaigns")
+
+SEARCH_KEYS = ("name", "email", "domain", "source", "from", "to", "state")
+
+
+def _to_campaign(campaign: Campaign, code: int = 303) -> Response:
+    return redirect(url_for("workspace.campaign", campaign_id=campaign.id), code=code)
+
+
+# --- campaigns --------------------------------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@organiser_required
+def new_campaign() -> Response | tuple[str, int]:
+    form = CampaignForm()
+    if form.validate_on_submit():
+        slug = form.slug.data or slugify(form.title.data or "")
+        try:
+            campaign = services.save_campaign(
+                None,
+                owner_id=current_organiser().id,
+                title=form.title.data or "",
+                slug=slug,
+                summary=form.summary.data or "",
+                body=form.body.data or "",
+                image_url=form.image_url.data,
+                status=form.status.data,
+            )
+        except services.SlugTaken:
+            form.slug.errors = ["Another campaign uses that web address."]
+        else:
+            db.session.commit()
+            flash("Campaign created. Add a petition or a pledge next.", "info")
+            return _to_campaign(campaign)
+    return render_template("workspace/campaign_form.html", form=form, campaign=None), (
+        400 if form.errors else 200
+    )
+
+
+@bp.get("/<int:campaign_id>")
+@organiser_required
+def campaign(campaign_id: int) -> str:
+    found = campaign_for_organiser(campaign_id)
+    return render_template(
+        "workspace/campaign.html",
+        campaign=found,
+        totals=action_totals([a.id for a in found.actions]),
+        button=ButtonForm(),
+    )
+
+
+@bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_campaign(campaign_id: int) -> Response | tuple[str, int]:
+    found = campaign_for_organiser(campaign_id)
+    form = CampaignForm(obj=found)
+    if form.validate_on_submit():
+        try:
+            services.save_campaign(
+                found,
+                owner_id=found.owner_id or current_organiser().id,
+                title=form.title.data or "",
+                slug=form.slug.data or found.slug,
+                summary=form.summary.data or "",
+                body=form.body.data or "",
+                image_url=form.image_url.data,
+                status=form.status.data,
+            )
+        except services.SlugTaken:
+            form.slug.errors = ["Another campaign uses that web address."]
+        else:
+            db.session.commit()
+            flash("Saved.", "info")
+            return _to_campaign(found)
+    return render_template("workspace/campaign_form.html", form=form, campaign=found), (
+        400 if form.errors else 200
+    )
+
+
+@bp.post("/<int:campaign_id>/status/<status>")
+@organiser_required
+def set_status(campaign_id: int, status: str) -> Response:
+    found = campaign_for_organiser(campaign_id)
+    if not ButtonForm().validate_on_submit() or status not in ("draft", "live", "closed"):
+        abort(400)
+    services.set_campaign_status(found, status)
+    db.session.commit()
+    flash({"live": "Published.", "draft": "Back to draft.", "closed": "Closed."}[status], "info")
+    return _to_campaign(found)
+
+
+@bp.get("/<int:campaign_id>/preview")
+@organiser_required
+def preview_campaign(campaign_id: int) -> str:
+    found = campaign_for_organiser(campaign_id)
+    return render_template(
+        "workspace/preview_campaign.html",
+        campaign=found,
+        progress=progress_for(found.actions),
+    )
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def _action_values(form: ActionForm) -> dict[str, object]:
+    return {
+        "kind": form.kind.data,
+        "title": form.title.data or "",
+        "slug": form.slug.data or slugify(form.title.data or ""),
+        "target": form.target.data or "",
+        "text": form.text.data or "",
+        "goal": form.goal.data or 1,
+        "deadline": form.deadline.data,
+        "pledge_options": form.options(),
+        "consent": form.consent.data or DEFAULT_CONSENT,
+        "thank_you": form.thank_you.data or "",
+        "position": form.position.data or 0,
+    }
+
+
+@bp.route("/<int:campaign_id>/actions/new", methods=["GET", "POST"])
+@organiser_required
+def new_action(campaign_id: int) -> Response | tuple[str, int]:
+    found = campaign_for_organiser(campaign_id)
+    form = ActionForm()
+    if request.method == "GET":
+        form.consent.data = DEFAULT_CONSENT
+        form.position.data = len(found.actions) + 1
+    if form.validate_on_submit():
+        try:
+            services.save_action(found, None, **_action_values(form))  # type: ignore[arg-type]
+        except services.SlugTaken:
+            form.slug.errors = ["Another action in this campaign uses that web address."]
+        else:
+            db.session.commit()
+            flash("Action added.", "info")
+            return _to_campaign(found)
+    return render_template("workspace/action_form.html", form=form, campaign=found, action=None), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/<int:campaign_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
+    action = action_for_organiser(action_id, campaign_id)
+    form = ActionForm(obj=action)
+    if request.method == "GET":
+        form.pledge_options.data = "\n".join(action.pledge_options or [])
+        form.consent.data = action.consent_version.text if action.consent_version else ""
+    if form.validate_on_submit():
+        try:
+            services.save_action(action.campaign, action, **_action_values(form))  # type: ignore[arg-type]
+        except services.SlugTaken:
+            form.slug.errors = ["Another action in this campaign uses that web address."]
+        else:
+            db.session.commit()
+            flash("Saved.", "info")
+            return _to_campaign(action.campaign)
+    return render_template(
+        "workspace/action_form.html", form=form, campaign=action.campaign, action=action
+    ), (400 if form.errors else 200)
+
+
+@bp.get("/<int:campaign_id>/actions/<int:action_id>/preview")
+@organiser_required
+def preview_action(campaign_id: int, action_id: int) -> str:
+    action = action_for_organiser(action_id, campaign_id)
+    return render_template(
+        "workspace/preview_action.html",
+        campaign=action.campaign,
+        action=action,
+        form=SignForm(pledge_options=action.pledge_options),
+        progress=progress_for([action])[action.id],
+    )
+
+
+@bp.post("/<int:campaign_id>/actions/<int:action_id>/<any(close, reopen):change>")
+@organiser_required
+def close_action(campaign_id: int, action_id: int, change: str) -> Response:
+    action = action_for_organiser(action_id, campaign_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    if change == "close":
+        services.close_action(action)
+        flash("Closed: no new signatures or confirmations are accepted.", "info")
+    else:
+        services.reopen_action(action)
+        flash("Reopened.", "info")
+    db.session.commit()
+    return _to_campaign(action.campaign)
+
+
+# --- updates ----------------------------------------------------------------------------------
+
+
+def _update_of(campaign: Campaign, update_id: int) -> CampaignUpdate:
+    update = db.session.get(CampaignUpdate, update_id)
+    if update is None or update.campaign_id != campaign.id:
+        abort(404)
+    return update
+
+
+@bp.route("/<int:campaign_id>/updates/new", methods=["GET", "POST"])
+@bp.route("/<int:campaign_id>/updates/<int:update_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_update(campaign_id: int, update_id: int | None = None) -> Response | tuple[str, int]:
+    found = campaign_for_organiser(campaign_id)
+    update = _update_of(found, update_id) if update_id else None
+    form = UpdateForm(obj=update)
+    if form.validate_on_submit():
+        services.save_update(
+            found,
+            update,
+            title=form.title.data or "",
+            body=form.body.data or "",
+            published_at=form.published_at.data,
+        )
+        db.session.commit()
+        flash("Update saved.", "info")
+        return _to_campaign(found)
+    return render_template(
+        "workspace/update_form.html", form=form, campaign=found, update=update
+    ), (400 if form.errors else 200)
+
+
+@bp.post("/<int:campaign_id>/updates/<int:update_id>/delete")
+@organiser_required
+def delete_update(campaign_id: int, update_id: int) -> Response:
+    found = campaign_for_organiser(campaign_id)
+    update = _update_of(found, update_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    services.delete_update(update)
+    db.session.commit()
+    flash("Update deleted.", "info")
+    return _to_campaign(found)
+
+
+# --- signatures -------------------------------------------------------------------------------
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _search_from_args() -> sigs.SignatureSearch:
+    args = request.args
+    state = args.get("state", "all")
+    return sigs.SignatureSearch(
+        name=(args.get("name") or "").strip()[:100],
+        email=(args.get("email") or "").strip()[:254],
+        domain=(args.get("domain") or "").strip()[:254],
+        source=(args.get("source") or "").strip()[:64],
+        date_from=_parse_date(args.get("from")),
+        date_to=_parse_date(args.get("to")),
+        state=state if state in ("all", "confirmed", "pending", "invalidated") else "all",
+        before_id=args.get("before", type=int),
+    )
+
+
+@bp.get("/<int:campaign_id>/actions/<int:action_id>/signatures")
+@organiser_required
+def signatures(campaign_id: int, action_id: int) -> str:
+    action = action_for_organiser(action_id, campaign_id)
+    search = _search_from_args()
+    rows = sigs.search_signatures(action, search)
+    return render_template(
+        "workspace/signatures.html",
+        campaign=action.campaign,
+        action=action,
+        search=search,
+        rows=rows,
+        matches=sigs.count_matches(action, search),
+        more=len(rows) == sigs.PAGE_SIZE,
+        button=ButtonForm(),
+        args={k: v for k, v in request.args.items() if k in SEARCH_KEYS},
+    )
+
+
+@bp.get("/<int:campaign_id>/actions/<int:action_id>/signatures/<int:signature_id>")
+@organiser_required
+def signature(campaign_id: int, action_id: int, signature_id: int) -> str:
+    action = action_for_organiser(action_id, campaign_id)
+    found = sigs.signature_of(action, signature_id)
+    if found is None:
+        abort(404)
+    return render_template(
+        "workspace/signature.html",
+        campaign=action.campaign,
+        action=action,
+        signature=found,
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/<int:campaign_id>/actions/<int:action_id>/signatures/<any(invalidate, restore):change>")
+@organiser_required
+def change_signatures(campaign_id: int, action_id: int, change: str) -> Response:
+    action = action_for_organiser(action_id, campaign_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    reason = (request.form.get("reason") or "").strip()[:200]
+    apply = sigs.invalidate_signatures if change == "invalidate" else sigs.restore_signatures
+    changed = apply(
+        action,
+        ids,
+        organiser_id=current_organiser().id,
+        reason=reason,
+        ip_address=request.remote_addr,
+    )
+    db.session.commit()
+    if changed:
+        nudge(FOLD_TASK)
+    verb = "invalidated" if change == "invalidate" else "restored"
+    flash(f"{len(changed)} signature{'s' if len(changed) != 1 else ''} {verb}.", "info")
+    back = request.form.get("back") or ""
+    if back.startswith("/organise/") and not back.startswith("//"):
+        return redirect(back, code=303)
+    return redirect(
+        url_for("workspace.signatures", campaign_id=campaign_id, action_id=action_id), code=303
+    )

@@ -1,0 +1,117 @@
+"""Forms for building campaigns, their actions and their updates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+
+from petitions.campaigns.models import ActionKind, CampaignStatus
+from petitions.core.text import has_control_chars, has_invisible_chars
+
+SLUG_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _one_line(form: Any, field: Any) -> None:
+    value = field.data or ""
+    if has_control_chars(value) or has_invisible_chars(value):
+        raise ValidationError("Use letters, numbers and punctuation only (no line breaks).")
+
+
+def _text(form: Any, field: Any) -> None:
+    value = field.data or ""
+    if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
+        raise ValidationError("Remove the invisible or control characters.")
+
+
+def _slug(form: Any, field: Any) -> None:
+    if field.data and not SLUG_SHAPE.match(field.data):
+        raise ValidationError(
+            "Use lower-case letters, digits and single hyphens, e.g. save-the-pier."
+        )
+
+
+def slugify(value: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:80] or "campaign"
+
+
+class CampaignForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200), _one_line])
+    slug = StringField(
+        "Web address",
+        validators=[Optional(), Length(max=80), _slug],
+        description="The part after /c/ in the link. Left empty, it is made from the title.",
+    )
+    summary = TextAreaField("Summary", validators=[Optional(), Length(max=1000), _text])
+    body = TextAreaField("Body (Markdown)", validators=[Optional(), Length(max=50_000), _text])
+    image_url = URLField(
+        "Image URL", validators=[Optional(), Length(max=500), URL(require_tld=False)]
+    )
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice(CampaignStatus.DRAFT.value, "Draft (only organisers can see it)"),
+            SelectChoice(CampaignStatus.LIVE.value, "Live"),
+            SelectChoice(CampaignStatus.CLOSED.value, "Closed"),
+        ],
+        default=CampaignStatus.DRAFT.value,
+    )
+
+    def validate_image_url(self, field: Any) -> None:
+        if field.data and not field.data.startswith("https://"):
+            raise ValidationError("Use an https:// address.")
+
+
+class ActionForm(FlaskForm):
+    kind = SelectField(
+        "Kind",
+        choices=[
+            SelectChoice(ActionKind.PETITION.value, "Petition"),
+            SelectChoice(ActionKind.PLEDGE.value, "Pledge"),
+        ],
+        default=ActionKind.PETITION.value,
+    )
+    title = StringField("Title", validators=[DataRequired(), Length(max=200), _one_line])
+    slug = StringField("Web address", validators=[Optional(), Length(max=80), _slug])
+    target = StringField("Addressed to", validators=[Optional(), Length(max=200), _one_line])
+    text = TextAreaField("Text (Markdown)", validators=[DataRequired(), Length(max=20_000), _text])
+    goal = IntegerField(
+        "Goal", default=1000, validators=[DataRequired(), NumberRange(min=1, max=100_000_000)]
+    )
+    deadline = DateField("Deadline", validators=[Optional()])
+    pledge_options = TextAreaField(
+        "Pledge options (one per line)", validators=[Optional(), Length(max=5000), _text]
+    )
+    consent = TextAreaField("Consent wording", validators=[DataRequired(), Length(max=5000), _text])
+    thank_you = TextAreaField("Thank-you message", validators=[Optional(), Length(max=5000), _text])
+    position = IntegerField(
+        "Order on the page", default=0, validators=[Optional(), NumberRange(0, 1000)]
+    )
+
+    def options(self) -> list[str]:
+        lines = (self.pledge_options.data or "").splitlines()
+        return [line.strip()[:200] for line in lines if line.strip()][:20]
+
+
+class UpdateForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200), _one_line])
+    body = TextAreaField("Body (Markdown)", validators=[DataRequired(), Length(max=50_000), _text])
+    published_at = DateTimeLocalField(
+        "Date (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+
+
+class ButtonForm(FlaskForm):
+    """A button that changes one thing (CSRF only)."""

@@ -1,0 +1,136 @@
+"""Building campaigns: what organisers change. Flushes, never commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from petitions.campaigns.models import (
+    Action,
+    ActionKind,
+    Campaign,
+    CampaignStatus,
+    CampaignUpdate,
+)
+from petitions.campaigns.services import consent_version
+from petitions.core.time import utcnow
+from petitions.extensions import db
+
+
+class SlugTaken(ValueError):
+    pass
+
+
+def _free_campaign_slug(slug: str, campaign_id: int | None) -> bool:
+    found = db.session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+    return found is None or found == campaign_id
+
+
+def _free_action_slug(campaign_id: int, slug: str, action_id: int | None) -> bool:
+    found = db.session.scalar(
+        select(Action.id).where(Action.campaign_id == campaign_id, Action.slug == slug)
+    )
+    return found is None or found == action_id
+
+
+def save_campaign(
+    campaign: Campaign | None,
+    *,
+    owner_id: int,
+    title: str,
+    slug: str,
+    summary: str,
+    body: str,
+    image_url: str | None,
+    status: str,
+) -> Campaign:
+    """Create (campaign None) or edit a campaign. Raises SlugTaken."""
+    if not _free_campaign_slug(slug, campaign.id if campaign else None):
+        raise SlugTaken(slug)
+    if campaign is None:
+        campaign = Campaign(owner_id=owner_id)
+        db.session.add(campaign)
+    campaign.title = title
+    campaign.slug = slug
+    campaign.summary = summary
+    campaign.body = body
+    campaign.image_url = image_url or None
+    set_campaign_status(campaign, status)
+    db.session.flush()
+    return campaign
+
+
+def set_campaign_status(campaign: Campaign, status: str) -> None:
+    status = CampaignStatus(status).value
+    if status == CampaignStatus.LIVE and campaign.published_at is None:
+        campaign.published_at = utcnow()
+    campaign.status = status
+
+
+def save_action(
+    campaign: Campaign,
+    action: Action | None,
+    *,
+    kind: str,
+    title: str,
+    slug: str,
+    target: str,
+    text: str,
+    goal: int,
+    deadline: date | None,
+    pledge_options: list[str],
+    consent: str,
+    thank_you: str,
+    position: int,
+) -> Action:
+    if not _free_action_slug(campaign.id, slug, action.id if action else None):
+        raise SlugTaken(slug)
+    if action is None:
+        action = Action(campaign_id=campaign.id)
+        db.session.add(action)
+    action.kind = ActionKind(kind).value
+    action.title = title
+    action.slug = slug
+    action.target = target or None
+    action.text = text
+    action.goal = goal
+    action.deadline = deadline
+    action.pledge_options = pledge_options if action.kind == ActionKind.PLEDGE else []
+    action.consent_version_id = consent_version(consent.strip()).id
+    action.thank_you = thank_you
+    action.position = position
+    db.session.flush()
+    return action
+
+
+def close_action(action: Action) -> None:
+    """No new signatures or confirmations from now on."""
+    if action.closed_at is None:
+        action.closed_at = utcnow()
+
+
+def reopen_action(action: Action) -> None:
+    action.closed_at = None
+
+
+def save_update(
+    campaign: Campaign,
+    update: CampaignUpdate | None,
+    *,
+    title: str,
+    body: str,
+    published_at: datetime | None,
+) -> CampaignUpdate:
+    if update is None:
+        update = CampaignUpdate(campaign_id=campaign.id)
+        db.session.add(update)
+    update.title = title
+    update.body = body
+    update.published_at = published_at.replace(tzinfo=UTC) if published_at else utcnow()
+    db.session.flush()
+    return update
+
+
+def delete_update(update: CampaignUpdate) -> None:
+    db.session.delete(update)

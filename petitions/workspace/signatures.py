@@ -1,0 +1,164 @@
+"""Searching an action's signatures and invalidating or restoring them.
+
+An invalidation only sets ``invalidated_at`` and ``needs_count``: the count worker folds the
+change into the tallies the same way it folds a confirmation, so counts follow without any
+request touching a tally row. The caller commits and then nudges ``FOLD_TASK``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+
+from petitions.audit.services import record
+from petitions.campaigns.models import Action
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.signing.models import Signature
+
+PAGE_SIZE = 50
+MAX_SELECTION = 1000
+
+
+@dataclass
+class SignatureSearch:
+    name: str = ""
+    email: str = ""
+    domain: str = ""
+    source: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    state: str = "all"  # all | confirmed | pending | invalidated
+    before_id: int | None = None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_query(action: Action, search: SignatureSearch) -> Select[Any]:
+    query = select(Signature).where(Signature.action_id == action.id)
+    if search.name:
+        query = query.where(Signature.name.ilike(f"%{_escape_like(search.name)}%", escape="\\"))
+    if search.email:
+        query = query.where(
+            Signature.email_normalised.ilike(f"%{_escape_like(search.email.lower())}%", escape="\\")
+        )
+    if search.domain:
+        domain = search.domain.lower().lstrip("@")
+        query = query.where(
+            Signature.email_normalised.like(f"%@{_escape_like(domain)}", escape="\\")
+        )
+    if search.source:
+        query = query.where(Signature.source == search.source)
+    if search.date_from:
+        start = datetime.combine(search.date_from, time.min, tzinfo=UTC)
+        query = query.where(Signature.created_at >= start)
+    if search.date_to:
+        end = datetime.combine(search.date_to + timedelta(days=1), time.min, tzinfo=UTC)
+        query = query.where(Signature.created_at < end)
+    if search.state == "confirmed":
+        query = query.where(Signature.confirmed_at.is_not(None), Signature.invalidated_at.is_(None))
+    elif search.state == "pending":
+        query = query.where(Signature.confirmed_at.is_(None), Signature.invalidated_at.is_(None))
+    elif search.state == "invalidated":
+        query = query.where(Signature.invalidated_at.is_not(None))
+    return query
+
+
+def search_signatures(action: Action, search: SignatureSearch) -> list[Signature]:
+    query = search_query(action, search)
+    if search.before_id:
+        query = query.where(Signature.id < search.before_id)
+    return list(db.session.scalars(query.order_by(Signature.id.desc()).limit(PAGE_SIZE)))
+
+
+def count_matches(action: Action, search: SignatureSearch, cap: int = 10_000) -> int:
+    """How many match, counted up to ``cap`` (so a broad search stays cheap)."""
+    inner = search_query(action, search).with_only_columns(Signature.id).limit(cap).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(inner)) or 0)
+
+
+def signature_of(action: Action, signature_id: int) -> Signature | None:
+    signature = db.session.get(Signature, signature_id)
+    return signature if signature is not None and signature.action_id == action.id else None
+
+
+def _change(
+    action: Action,
+    ids: list[int],
+    *,
+    invalidate: bool,
+    organiser_id: int,
+    reason: str,
+    ip_address: str | None,
+) -> list[int]:
+    ids = sorted({int(i) for i in ids})[:MAX_SELECTION]
+    if not ids:
+        return []
+    condition = (
+        Signature.invalidated_at.is_(None) if invalidate else Signature.invalidated_at.is_not(None)
+    )
+    changed = list(
+        db.session.scalars(
+            update(Signature)
+            .where(Signature.action_id == action.id, Signature.id.in_(ids), condition)
+            .values(invalidated_at=utcnow() if invalidate else None, needs_count=True)
+            .returning(Signature.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if changed:
+        record(
+            "signature.invalidate" if invalidate else "signature.restore",
+            organiser_id=organiser_id,
+            campaign_id=action.campaign_id,
+            action_id=action.id,
+            subject_ids=changed,
+            detail={"count": len(changed), "reason": reason[:200]}
+            if reason
+            else {"count": len(changed)},
+            ip_address=ip_address,
+        )
+    return changed
+
+
+def invalidate_signatures(
+    action: Action,
+    ids: list[int],
+    *,
+    organiser_id: int,
+    reason: str = "",
+    ip_address: str | None = None,
+) -> list[int]:
+    """Mark these signatures invalid (they stop counting once folded). Returns those changed."""
+    return _change(
+        action,
+        ids,
+        invalidate=True,
+        organiser_id=organiser_id,
+        reason=reason,
+        ip_address=ip_address,
+    )
+
+
+def restore_signatures(
+    action: Action,
+    ids: list[int],
+    *,
+    organiser_id: int,
+    reason: str = "",
+    ip_address: str | None = None,
+) -> list[int]:
+    """Undo an invalidation. Returns those changed."""
+    return _change(
+        action,
+        ids,
+        invalidate=False,
+        organiser_id=organiser_id,
+        reason=reason,
+        ip_address=ip_address,
+    )

@@ -1,0 +1,25 @@
+"""CSV exports: one task per job (idempotent: a done or taken job is skipped), and a sweep."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from sqlalchemy.exc import OperationalError
+
+from petitions.exports import services
+
+
+@shared_task(
+    name=services.EXPORT_TASK,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=3600,
+    time_limit=3660,
+)
+def run_export(job_id: int) -> str | None:
+    return services.run_export(job_id)
+
+
+@shared_task(name="workers.tasks.exports.sweep_exports", soft_time_limit=120, time_limit=150)
+def sweep_exports() -> tuple[int, int]:
+    return services.sweep()
