@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     _register_workspace_blueprints(app)
     _register_api_blueprints(app)
     _register_supporter_blueprints(app)
+    _register_abuse_blueprints(app)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
         app.register_blueprint(dev_bp)
 
@@ -161,6 +162,13 @@ def _register_supporter_blueprints(app: Flask) -> None:
 
     for blueprint in (supporters_bp, unsubscribe_bp, mailings_bp):
         app.register_blueprint(blueprint)
+
+
+def _register_abuse_blueprints(app: Flask) -> None:
+    """Trending alerts and bulk invalidation under /organise/actions/<id>/ (issue 6)."""
+    from petitions.abuse.blueprint import bp as abuse_bp
+
+    app.register_blueprint(abuse_bp)
 
 
 def _register_models_and_builders() -> None:

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, HiddenField, StringField
+from wtforms.validators import Length, Optional, ValidationError
+
+from petitions.core.text import has_control_chars, has_invisible_chars
+
+_DOMAIN = re.compile(r"^@?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.I)
+_SOURCE = re.compile(r"^[A-Za-z0-9_.:-]*$")
+
+
+def _one_line(form: Any, field: Any) -> None:
+    value = field.data or ""
+    if has_control_chars(value) or has_invisible_chars(value):
+        raise ValidationError("Use letters, numbers and punctuation only.")
+
+
+def _strip(value: str | None) -> str:
+    return (value or "").strip()
+
+
+class InvalidateForm(FlaskForm):
+    ip = StringField(
+        "IP address or CIDR block",
+        filters=[_strip],
+        validators=[Optional(), Length(max=64), _one_line],
+    )
+    email_domain = StringField(
+        "Email domain", filters=[_strip], validators=[Optional(), Length(max=254), _one_line]
+    )
+    since = DateTimeLocalField("Signed from (UTC)", validators=[Optional()])
+    until = DateTimeLocalField("Signed until (UTC)", validators=[Optional()])
+    name_pattern = StringField(
+        "Name pattern (* matches anything)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=100), _one_line],
+    )
+    source = StringField("Source code", filters=[_strip], validators=[Optional(), Length(max=64)])
+    reason = StringField(
+        "Why (kept with the job)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=200), _one_line],
+    )
+    step = HiddenField(default="preview")
+
+    def validate_ip(self, field: Any) -> None:
+        if field.data:
+            try:
+                ipaddress.ip_network(field.data, strict=False)
+            except ValueError as exc:
+                raise ValidationError(
+                    "Enter an IP address or a block like 203.0.113.0/24."
+                ) from exc
+
+    def validate_email_domain(self, field: Any) -> None:
+        if field.data and not _DOMAIN.match(field.data):
+            raise ValidationError("Enter a domain like example.org.")
+
+    def validate_source(self, field: Any) -> None:
+        if field.data and not _SOURCE.match(field.data):
+            raise ValidationError("Source codes use letters, numbers and . _ : - only.")
+
+    def validate_until(self, field: Any) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end must be after the start.")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not any(
+            [
+                self.ip.data,
+                self.email_domain.data,
+                self.since.data,
+                self.until.data,
+                self.name_pattern.data,
+                self.source.data,
+            ]
+        ):
+            self.form_errors.append("Describe at least one thing to match.")
+            return False
+        return ok
+
+
+class ButtonForm(FlaskForm):
+    """A CSRF-protected button (undo, dismiss)."""
