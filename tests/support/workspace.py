@@ -40,3 +40,19 @@ def csrf(client: Any, url: str) -> str:
     page = client.get(url)
     assert page.status_code == 200, (url, page.status_code)
     return csrf_from(page.get_data(as_text=True))
+
+
+def confirmed_signature(action: Any, email: str, *, when: Any = None, **values: Any) -> int:
+    """A signature confirmed now (or ``when``), flagged for the count worker to fold."""
+    from petitions.core.time import utcnow
+    from petitions.signing.models import Signature
+    from tests.support.factories import make_signature
+
+    signature_id = make_signature(action, email, **values)
+    db.session.execute(
+        db.update(Signature)
+        .where(Signature.id == signature_id)
+        .values(confirmed_at=when or utcnow(), needs_count=True)
+    )
+    db.session.commit()
+    return signature_id
