@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -20,6 +21,26 @@ def init_app(app: Flask) -> None:
         campaign = create_demo_campaign()
         db.session.commit()
         click.echo(f"Demo campaign ready: {current_app.config['PUBLIC_URL']}/c/{campaign.slug}")
+        _demo_admin(campaign)
+
+    def _demo_admin(campaign: Any) -> None:
+        """The organisers' workspace demo: an admin who owns the demo campaign."""
+        from petitions.organisers import services as organisers
+
+        production = current_app.config["PETITIONS_ENV"] == "production"
+        password = os.environ.get("DEMO_ADMIN_PASSWORD") or organisers.DEMO_ADMIN_PASSWORD
+        if production and not os.environ.get("DEMO_ADMIN_PASSWORD"):
+            click.echo("No demo admin in production (set DEMO_ADMIN_PASSWORD to create one).")
+            return
+        admin, created = organisers.create_demo_admin(password)
+        if campaign.owner_id is None:
+            campaign.owner_id = admin.id
+        db.session.commit()
+        url = f"{current_app.config['PUBLIC_URL']}/organise/login"
+        if created:
+            click.echo(f"Demo admin: {admin.email} / {password}  (log in at {url})")
+        else:
+            click.echo(f"Demo admin: {admin.email} / {password} unless changed (log in at {url})")
 
     @app.cli.command("create-organiser")
     @click.argument("email")

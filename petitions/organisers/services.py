@@ -146,3 +146,20 @@ def accept_invitation(raw_token: str, password: str) -> Organiser | None:
     end_sessions(organiser)
     organiser.last_login_at = utcnow()
     return organiser
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+DEMO_ADMIN_EMAIL = "admin@example.org"
+DEMO_ADMIN_PASSWORD = "demo-admin-password"  # noqa: S105 - development demo only, documented
+
+
+def create_demo_admin(password: str = DEMO_ADMIN_PASSWORD) -> tuple[Organiser, bool]:
+    """The demo admin (created once; an existing account's password is left alone).
+
+    Returns the organiser and whether it was created now.
+    """
+    organiser = find_by_email(DEMO_ADMIN_EMAIL)
+    if organiser is not None:
+        return organiser, False
+    return create_organiser(DEMO_ADMIN_EMAIL, password, admin=True, name="Demo admin"), True
