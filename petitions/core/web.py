@@ -17,6 +17,9 @@ def csp_nonce() -> str:
 
 
 def init_app(app: Flask) -> None:
+    from petitions.core import logredact
+
+    logredact.install()  # no emails or link tokens in any log line
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.filters["markdown"] = render_markdown
 
