@@ -68,7 +68,9 @@ def test_link_opens_my_actions_once(app, client, factories, smtp_sink):
     other = app.test_client()
     again = other.get(f"/my/signin/{token}")
     assert again.status_code == 410
-    used = other.post(f"/my/signin/{token}", data={"csrf_token": csrf_from(landing.get_data(as_text=True))})
+    used = other.post(
+        f"/my/signin/{token}", data={"csrf_token": csrf_from(landing.get_data(as_text=True))}
+    )
     assert used.status_code in (400, 410)
     assert "Stop the incinerator" not in other.get("/my").get_data(as_text=True)
 
@@ -87,7 +89,9 @@ def test_expired_link_is_refused(app, client, factories):
     assert landing.status_code == 410
     assert "expired" in landing.get_data(as_text=True)
     page = client.get("/my")
-    response = client.post(f"/my/signin/{raw}", data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    response = client.post(
+        f"/my/signin/{raw}", data={"csrf_token": csrf_from(page.get_data(as_text=True))}
+    )
     assert response.status_code == 410
     assert "What you have signed" not in client.get("/my").get_data(as_text=True)
 
@@ -97,7 +101,10 @@ def test_unknown_address_gets_the_same_answer_and_no_email(client, factories):
     response = _ask_for_link(client, "nobody@example.org")
     assert response.status_code == 200
     assert "Check your email" in response.get_data(as_text=True)
-    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == SIGNIN_EMAIL_KIND)) is None
+    assert (
+        db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == SIGNIN_EMAIL_KIND))
+        is None
+    )
     assert db.session.scalar(select(Supporter)) is None
 
 
@@ -106,7 +113,9 @@ def test_repeated_requests_queue_one_email(client, factories):
     sign_confirmed(action, "cat@example.org")
     for _ in range(3):
         assert _ask_for_link(client, "cat@example.org").status_code == 200
-    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == SIGNIN_EMAIL_KIND)).all()
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == SIGNIN_EMAIL_KIND)
+    ).all()
     assert len(rows) == 1
 
 
