@@ -12,9 +12,8 @@ from petitions.core.tokens import issue_token
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage, SuppressedAddress
 from petitions.mailer.services import suppress
-from petitions.mailings.models import MailingDelivery
+from petitions.mailings.models import MailingDelivery, MailingKind
 from petitions.mailings.services import prepare, request_mailing
-from petitions.mailings.models import MailingKind
 from petitions.signing.models import Signature
 from petitions.supporters.models import Supporter
 from petitions.supporters.services import SIGNIN_PURPOSE
