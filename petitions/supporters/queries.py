@@ -88,7 +88,8 @@ def opted_out_campaigns(supporter: Supporter) -> set[int]:
 
 
 def _iso(value: Any) -> str | None:
-    return as_utc(value).isoformat() if value is not None else None
+    moment = as_utc(value)
+    return moment.isoformat() if moment is not None else None
 
 
 def export(email_normalised: str) -> dict[str, Any]:
