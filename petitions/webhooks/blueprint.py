@@ -64,7 +64,7 @@ def create(campaign_id: int):
         return _page(campaign, form, status=400)
     try:
         endpoint = services.register(
-            campaign, form.url.data or "", list(form.events.data or []), current_organiser()
+            campaign, form.url.data or "", form.chosen_events(), current_organiser()
         )
     except services.WebhookError as exc:
         form.url.errors = [str(exc)]

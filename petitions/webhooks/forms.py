@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, URLField
+from wtforms import BooleanField, URLField
 from wtforms.validators import DataRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from petitions.webhooks.models import EVENTS
 
@@ -20,13 +19,12 @@ class WebhookForm(FlaskForm):
         validators=[DataRequired("Enter the address to send events to."), Length(max=500)],
         render_kw={"placeholder": "https://crm.example.org/hooks/petitions"},
     )
-    events = SelectMultipleField(
-        "Events",
-        choices=[(e, EVENT_LABELS[e]) for e in EVENTS],
-        default=list(EVENTS),
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-    )
+    confirmed = BooleanField(EVENT_LABELS["signature.confirmed"], default=True)
+    withdrawn = BooleanField(EVENT_LABELS["signature.withdrawn"], default=True)
+    invalidated = BooleanField(EVENT_LABELS["signature.invalidated"], default=True)
+
+    def chosen_events(self) -> list[str]:
+        return [e for e in EVENTS if self[e.split(".", 1)[1]].data]
 
 
 class EndpointForm(FlaskForm):

@@ -175,9 +175,9 @@ def _private_allowed() -> bool:
     return bool(allowed)
 
 
-def _refuse_private(url: str) -> str | None:
+def _refuse_private(url: str, allow_private: bool) -> str | None:
     """Why this URL must not be called (it resolves to a private address), else None."""
-    if _private_allowed():
+    if allow_private:
         return None
     host = urlsplit(url).hostname or ""
     try:
@@ -216,8 +216,9 @@ class Attempt:
         return self.status is not None and 200 <= self.status < 300
 
 
-def _post(attempt: Attempt, timeout: float) -> Attempt:
-    refused = _refuse_private(attempt.url)
+def _post(attempt: Attempt, timeout: float, allow_private: bool) -> Attempt:
+    """One POST. Runs in a pool thread: no app context, no database."""
+    refused = _refuse_private(attempt.url, allow_private)
     if refused:
         attempt.error = refused
         return attempt
@@ -297,13 +298,14 @@ def _send_all(attempts: list[Attempt]) -> None:
     """Each endpoint's deliveries in order; several endpoints at once. A failure at one
     endpoint skips the rest of its batch (they retry later) instead of waiting on each."""
     timeout = float(current_app.config["WEBHOOK_TIMEOUT"])
+    allow_private = _private_allowed()
     by_endpoint: dict[int, list[Attempt]] = {}
     for attempt in attempts:
         by_endpoint.setdefault(attempt.endpoint_id, []).append(attempt)
 
     def run(queue: list[Attempt]) -> None:
         for index, attempt in enumerate(queue):
-            _post(attempt, timeout)
+            _post(attempt, timeout, allow_private)
             if not attempt.ok and attempt.status is None:
                 for later in queue[index + 1 :]:
                     later.skipped = True
