@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -155,3 +156,23 @@ def dismiss(action_id: int, alert_id: int) -> Response:
     trending.dismiss(alert)
     db.session.commit()
     return redirect(url_for("abuse.overview", action_id=action.id), code=303)
+
+
+@bp.app_context_processor
+def _alerts_helper() -> dict[str, Any]:
+    """``abuse_alerts(campaign, action)`` for the organiser dashboard's alert banner."""
+
+    def abuse_alerts(campaign: Any, action: Any = None) -> list[dict[str, Any]]:
+        actions = [action] if action is not None else list(campaign.actions)
+        counts = trending.open_alert_counts([a.id for a in actions])
+        return [
+            {
+                "title": a.title,
+                "count": counts[a.id],
+                "url": url_for("abuse.overview", action_id=a.id),
+            }
+            for a in actions
+            if counts.get(a.id)
+        ]
+
+    return {"abuse_alerts": abuse_alerts}

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from petitions.abuse.invalidation import run_job
 from petitions.abuse.models import InvalidationJob, TrendingAlert
+from petitions.campaigns.models import Action
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from tests.support.factories import make_action, make_campaign, make_signature
@@ -142,3 +143,11 @@ def test_dismiss_needs_csrf(client, setup, app):
     url = f"/organise/actions/{setup['action_id']}/alerts/{alert_id}/dismiss"
     assert client.post(url).status_code == 400
     assert client.post(url, data={"csrf_token": csrf(client, "/organise/")}).status_code == 303
+
+
+def test_dashboard_shows_the_alert(client, setup, app):
+    login(client, "owner@example.org")
+    campaign_id = _db(app, lambda: db.session.get(Action, setup["action_id"]).campaign_id)
+    page = client.get(f"/organise/campaigns/{campaign_id}/dashboard").get_data(as_text=True)
+    assert "Unusual activity on" in page
+    assert f"/organise/actions/{setup['action_id']}/abuse" in page
