@@ -20,7 +20,7 @@ import ipaddress
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from itsdangerous import BadSignature, TimestampSigner
@@ -111,7 +111,7 @@ def _storage() -> Storage | None:
             options.setdefault("socket_timeout", 0.5)
         storage = storage_from_string(uri, **options)
         app.extensions["abuse_storage"] = storage
-    return storage
+    return cast(Storage, storage)
 
 
 def limits_enabled() -> bool:

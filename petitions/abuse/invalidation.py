@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, and_, case, cast, false, func, insert, or_, select, update
+from sqlalchemy import and_, case, cast, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import CIDR, INET
 
 from petitions.abuse.models import InvalidatedSignature, InvalidationJob, JobStatus
@@ -104,7 +104,7 @@ def _is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _matching(action_id: int, criteria: Criteria, upto: datetime | None) -> Select[Any]:
+def _matching(action_id: int, criteria: Criteria, upto: datetime | None) -> Any:
     """Signatures of the action that match and are not invalidated yet."""
     if criteria.is_empty():
         raise CriteriaError("Describe at least one thing to match.")
