@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import statistics
@@ -39,10 +40,14 @@ class Plan:
     emails: int
     big: int
     pool: int
+    weeks: int = 8
+    web_workers: int = 4
 
 
 FULL = Plan(runs=3, seconds=8, clients=(16, 64), emails=2000, big=1_000_000, pool=128)
-SMOKE = Plan(runs=1, seconds=2, clients=(4, 8), emails=60, big=5_000, pool=8)
+SMOKE = Plan(
+    runs=1, seconds=2, clients=(4, 8), emails=60, big=5_000, pool=8, weeks=1, web_workers=2
+)
 
 
 @dataclass
@@ -89,7 +94,10 @@ class Bench:
     def __init__(self, plan: Plan, smoke: bool) -> None:
         self.plan = plan
         self.smoke = smoke
-        self.stack = Stack(StackSettings(), log=self.say)
+        settings = StackSettings()
+        if "BENCH_WEB_WORKERS" not in os.environ:
+            settings.web_workers = plan.web_workers
+        self.stack = Stack(settings, log=self.say)
         self.report = Report()
         self.started = time.monotonic()
         self.db_url = self.stack.settings.database_url
@@ -300,8 +308,9 @@ class Bench:
             rate = (sink.count - 1) / (sink.last_at - sink.first_at) if sink.count > 1 else 0.0
             rates.append(rate)
             self.say(f"emails run {rep + 1}: {sink.count}/{pending} delivered at {rate:.0f}/s")
-        stack.stop_workers()
-        stack.start_workers()
+        if stack.settings.celery_workers != 1:
+            stack.stop_workers()
+            stack.start_workers()
         dupes = stack.sink.duplicates()
         self.report.add(
             "2. confirmation emails delivered/s, 1 worker process",
@@ -348,7 +357,9 @@ class Bench:
         n = self.plan.big
         self.say(f"generating {n:,} confirmed signatures (bench/generate.py)")
         started = time.monotonic()
-        done = self.stack.python("-m", "bench.generate", "--count", str(n))
+        done = self.stack.python(
+            "-m", "bench.generate", "--count", str(n), "--weeks", str(self.plan.weeks)
+        )
         found = re.search(rb"action (\d+):", done.stdout)
         if not found:
             raise RuntimeError(done.stdout.decode() + done.stderr.decode())
@@ -406,9 +417,9 @@ class Bench:
                 label, "not measured (no export task yet)", "", "", "< 200 MB peak", "-"
             )
             return
-        # A fresh worker process, so its peak memory is this export's.
-        stack.stop_workers()
-        stack.start_workers(1)
+        if not self.smoke:  # a fresh worker process, so its peak memory is this export's
+            stack.stop_workers()
+            stack.start_workers(1)
         worker = stack.pid("worker1")
         rss_before = _memory_kb(worker, "VmRSS")
         queued = stack.python(
