@@ -56,6 +56,7 @@ SWEEP_TASK = "workers.tasks.mailings.resume_mailings"
 MILESTONE_TASK = "workers.tasks.mailings.check_milestones"
 MILESTONES = (25, 50, 75, 100)
 MAX_ATTEMPTS = 5  # temporary (4xx) refusals before a delivery fails for good
+STATUS_CHECK_SECONDS = 0.5  # how often a sending batch re-reads pause/cancel
 
 
 def _insert() -> Any:
@@ -415,10 +416,14 @@ def send_batch(mailing_id: int, ids: list[int], throttle: Throttle) -> BatchRepo
         return report
 
     outcome: tuple[int, dict[str, Any]] | None = None
+    status: str | None = MailingStatus.SENDING.value
+    next_check = 0.0
     try:
         for index, (delivery_id, email_normalised, attempts, (email, name)) in enumerate(work):
             throttle.wait()
-            status = db.session.scalar(select(Mailing.status).where(Mailing.id == mailing_id))
+            if time.monotonic() >= next_check:  # pause and cancel take effect within 0.5 s
+                status = db.session.scalar(select(Mailing.status).where(Mailing.id == mailing_id))
+                next_check = time.monotonic() + STATUS_CHECK_SECONDS
             if outcome is not None:
                 _set(outcome[0], **outcome[1])
                 outcome = None
