@@ -163,3 +163,27 @@ def create_demo_admin(password: str = DEMO_ADMIN_PASSWORD) -> tuple[Organiser, b
     if organiser is not None:
         return organiser, False
     return create_organiser(DEMO_ADMIN_EMAIL, password, admin=True, name="Demo admin"), True
+
+
+# --- sharing campaigns ------------------------------------------------------------------------
+
+
+def grant_access(campaign_id: int, email: str) -> Organiser:
+    """Give an existing organiser a campaign they do not own."""
+    from petitions.organisers.models import CampaignAccess
+
+    organiser = find_by_email(email)
+    if organiser is None:
+        raise AccountError("There is no organiser with that email. Invite them first.")
+    if db.session.get(CampaignAccess, (campaign_id, organiser.id)) is None:
+        db.session.add(CampaignAccess(campaign_id=campaign_id, organiser_id=organiser.id))
+        db.session.flush()
+    return organiser
+
+
+def revoke_access(campaign_id: int, organiser_id: int) -> None:
+    from petitions.organisers.models import CampaignAccess
+
+    found = db.session.get(CampaignAccess, (campaign_id, organiser_id))
+    if found is not None:
+        db.session.delete(found)

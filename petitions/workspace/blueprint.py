@@ -14,16 +14,27 @@ from petitions.core.dispatch import nudge
 from petitions.counting.services import FOLD_TASK
 from petitions.dashboards.queries import action_totals
 from petitions.extensions import db
+from petitions.organisers import queries as organiser_queries
+from petitions.organisers import services as organiser_services
 from petitions.organisers.access import (
     action_for_organiser,
+    admin_required,
     campaign_for_organiser,
     current_organiser,
     organiser_required,
 )
+from petitions.organisers.models import Organiser
 from petitions.signing.forms import SignForm
 from petitions.workspace import services
 from petitions.workspace import signatures as sigs
-from petitions.workspace.forms import ActionForm, ButtonForm, CampaignForm, UpdateForm, slugify
+from petitions.workspace.forms import (
+    ActionForm,
+    ButtonForm,
+    CampaignForm,
+    ShareForm,
+    UpdateForm,
+    slugify,
+)
 
 bp = Blueprint("workspace", __name__, url_prefix="/organise/campaigns")
 
@@ -69,12 +80,45 @@ def new_campaign() -> Response | tuple[str, int]:
 @organiser_required
 def campaign(campaign_id: int) -> str:
     found = campaign_for_organiser(campaign_id)
+    admin = current_organiser().is_admin
     return render_template(
         "workspace/campaign.html",
         campaign=found,
         totals=action_totals([a.id for a in found.actions]),
         button=ButtonForm(),
+        owner=db.session.get(Organiser, found.owner_id) if found.owner_id else None,
+        people=organiser_queries.people_with_access(found.id) if admin else [],
+        share_form=ShareForm() if admin else None,
     )
+
+
+@bp.post("/<int:campaign_id>/access")
+@admin_required
+def share(campaign_id: int) -> Response:
+    found = campaign_for_organiser(campaign_id)
+    form = ShareForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        person = organiser_services.grant_access(found.id, form.email.data or "")
+    except organiser_services.AccountError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(f"{person.email} can now work on this campaign.", "info")
+    return _to_campaign(found)
+
+
+@bp.post("/<int:campaign_id>/access/<int:organiser_id>/remove")
+@admin_required
+def unshare(campaign_id: int, organiser_id: int) -> Response:
+    found = campaign_for_organiser(campaign_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    organiser_services.revoke_access(found.id, organiser_id)
+    db.session.commit()
+    flash("Access removed.", "info")
+    return _to_campaign(found)
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])

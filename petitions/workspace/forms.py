@@ -115,3 +115,7 @@ class UpdateForm(FlaskForm):
 
 class ButtonForm(FlaskForm):
     """A button that changes one thing (CSRF only)."""
+
+
+class ShareForm(FlaskForm):
+    email = StringField("Organiser's email", validators=[DataRequired(), Length(max=254)])

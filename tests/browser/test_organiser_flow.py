@@ -41,6 +41,9 @@ def test_admin_builds_watches_and_exports(
         make_organiser("bob@example.org")
     try:
         admin = browser.new_context().new_page()
+        errors: list[str] = []
+        admin.on("pageerror", lambda error: errors.append(str(error)))
+        admin.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         _log_in(admin, base, "admin@example.org")
 
         # Build a campaign with a petition, then publish it.
@@ -81,6 +84,8 @@ def test_admin_builds_watches_and_exports(
         assert admin.url == dashboard_url
         assert "Sam Supporter" in admin.inner_text("#latest")
         assert "LS" in admin.inner_text("#table-areas")
+        assert admin.locator("#chart-hourly").bounding_box()["height"] > 50  # Chart.js drew
+        assert errors == []  # no script errors, no CSP violations
 
         # Export the CSV: a progress bar, then a download link.
         admin.goto(campaign_url)

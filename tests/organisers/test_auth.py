@@ -169,3 +169,34 @@ def test_login_is_rate_limited_per_account(
         with limited.app_context():
             db.engine.dispose()
         redis_lib.Redis.from_url(redis_url).flushdb()
+
+
+def test_an_admin_gives_and_removes_access_to_a_campaign(app: Flask) -> None:
+    with app.app_context():
+        ann = make_organiser("ann@example.org")
+        bob_id = make_organiser("bob@example.org").id
+        make_organiser("root@example.org", admin=True)
+        campaign_id = make_campaign(owner_id=ann.id).id
+        db.session.commit()
+    admin, bob = app.test_client(), app.test_client()
+    login(admin, "root@example.org")
+    login(bob, "bob@example.org")
+    page = f"/organise/campaigns/{campaign_id}"
+    assert bob.get(page).status_code == 404
+    token = csrf(admin, page)
+    assert (
+        admin.post(
+            f"{page}/access", data={"csrf_token": token, "email": "nobody@example.org"}
+        ).status_code
+        == 303
+    )
+    admin.post(f"{page}/access", data={"csrf_token": token, "email": "Bob@example.org"})
+    assert bob.get(page).status_code == 200
+    assert (
+        bob.post(
+            f"{page}/access", data={"csrf_token": csrf(bob, page), "email": "x@example.org"}
+        ).status_code
+        == 404
+    )
+    admin.post(f"{page}/access/{bob_id}/remove", data={"csrf_token": token})
+    assert bob.get(page).status_code == 404
