@@ -144,6 +144,8 @@ def base_settings() -> dict[str, Any]:
             if os.environ.get("WEBHOOK_ALLOW_PRIVATE")
             else None
         ),
+        # Public API: how long each web process reuses a counter's JSON (0 turns it off).
+        "API_COUNT_CACHE_SECONDS": env_float("API_COUNT_CACHE_SECONDS", 1.0),
         # How long an embedded signing form stays submittable after it was rendered.
         "EMBED_FORM_SECONDS": env_int("EMBED_FORM_SECONDS", 86400),
         # Abuse resistance (docs/security.md). Counts per window; 0 turns a limit off.

@@ -182,7 +182,8 @@ def count(slug: str, action_slug: str) -> Response:
     )
     response.headers["Access-Control-Expose-Headers"] = "ETag"
     response.set_etag(_etag_of(body))
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response
 
 
 def _etag_of(body: bytes) -> str:

@@ -27,7 +27,7 @@ class ApiError(HTTPException):
         body: dict[str, Any] = {"error": self.description, "status": self.code}
         if self.errors:
             body["errors"] = self.errors
-        return json_response(body, self.code)
+        return json_response(body, self.code or 400)
 
 
 def dumps(payload: Any) -> bytes:

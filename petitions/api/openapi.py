@@ -63,7 +63,7 @@ SLUGS = [
     {"name": "slug", "in": "path", "required": True, "schema": STR},
     {"name": "action_slug", "in": "path", "required": True, "schema": STR},
 ]
-TOKEN = [{"osdiToken": []}]
+TOKEN: list[dict[str, list[str]]] = [{"osdiToken": []}]
 
 
 def _id_param(name: str) -> dict[str, Any]:
