@@ -22,6 +22,7 @@ import pytest
 import redis as redis_lib
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from petitions import create_app
 from petitions.extensions import db
@@ -105,8 +106,18 @@ def _truncate(app: Flask) -> None:
     with app.app_context():
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         db.session.remove()
-        with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # The session's worker (and its beat) may hold row locks at this moment; TRUNCATE can
+        # then lose a deadlock. Wait briefly for locks and try again rather than fail the test.
+        for attempt in range(10):
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError:
+                if attempt == 9:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture(autouse=True)
