@@ -60,7 +60,7 @@ run: install
 
 lint: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check petitions workers tests bench
 
 typecheck: install-dev
 	$(BIN)/mypy
@@ -70,7 +70,7 @@ pytest: install-dev
 
 test: install-dev
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check petitions workers tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
