@@ -126,6 +126,12 @@ def setup(recipients: int) -> None:
         db.engine.dispose()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to compare runs on a busy machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def one_run(run: int, celery_app: object) -> tuple[float, float, int]:
     """Send one mailing; returns (emails/s from sent_at, wall emails/s, sent)."""
     with psycopg.connect(DB_URL, autocommit=True) as conn:
@@ -198,16 +204,23 @@ def main() -> None:
         client = Celery(broker=REDIS_URL)
         time.sleep(4)  # let the worker connect
         results = []
+        ceilings = []
         for run in range(args.runs):
+            cpu_before = cpu_seconds(worker.pid)
             per_second, wall, sent = one_run(run, client)
+            cpu = cpu_seconds(worker.pid) - cpu_before
             results.append(per_second)
+            ceilings.append(sent / cpu)
             print(
                 f"run {run + 1}: {sent} emails, {per_second:.0f}/s while sending, "
-                f"{wall:.0f}/s including start-up and recipient listing"
+                f"{wall:.0f}/s including start-up and recipient listing; worker CPU "
+                f"{cpu * 1000 / sent:.1f} ms/email (= {sent / cpu:.0f}/s on a free core)"
             )
         print(
             f"\nmailing throughput, one worker process (solo pool), local SMTP sink, "
-            f"{args.recipients} recipients: median {statistics.median(results):.0f} emails/s"
+            f"{args.recipients} recipients: median {statistics.median(results):.0f} emails/s; "
+            f"worker CPU alone would allow {statistics.median(ceilings):.0f}/s "
+            f"(load average now {os.getloadavg()[0]:.1f})"
         )
     finally:
         worker.terminate()
