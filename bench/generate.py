@@ -95,6 +95,26 @@ FROM (
 """
 
 
+_PENDING = """
+WITH made AS (
+    INSERT INTO signatures (
+        action_id, email, email_normalised, name, postcode, postcode_area, country, comment,
+        wants_updates, consent_version_id, source, referrer, created_at, suspect,
+        confirm_emails_sent, counted, needs_count
+    )
+    SELECT :action_id, s.email, s.email, 'Supporter ' || s.g, 'SW1A 1AA', 'SW', 'GB', '',
+           false, :consent_version_id, 'bench', '', now(), false, 1, 0, true
+    FROM (
+        SELECT g, 'pending-' || :tag || '-' || g || '@gmail.com' AS email
+        FROM generate_series(1, CAST(:count AS bigint)) AS g
+    ) AS s
+    RETURNING id
+)
+INSERT INTO outbox (kind, ref_id, created_at, available_at, attempts)
+SELECT :kind, id, now(), now(), 0 FROM made
+"""
+
+
 @dataclass
 class Generated:
     action_id: int
@@ -197,6 +217,29 @@ def generate(
     return Generated(action_id, done, time.perf_counter() - started, confirmed)
 
 
+def generate_pending(action_id: int, count: int) -> int:
+    """Insert ``count`` unconfirmed signatures, each with its confirmation email queued in the
+    outbox (as signing leaves them), for timing the workers. Commits; returns ``count``."""
+    from petitions.campaigns.models import Action
+    from petitions.signing.services import CONFIRM_EMAIL_KIND
+
+    action = db.session.get(Action, action_id)
+    if action is None:
+        raise LookupError(f"no action with id {action_id}")
+    db.session.execute(
+        text(_PENDING),
+        {
+            "action_id": action_id,
+            "consent_version_id": action.consent_version_id,
+            "tag": secrets.token_hex(4),
+            "count": count,
+            "kind": CONFIRM_EMAIL_KIND,
+        },
+    )
+    db.session.commit()
+    return count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=1_000_000)
@@ -206,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="default: DATABASE_URL")
     parser.add_argument("--no-reconcile", action="store_true", help="skip rebuilding tallies")
     parser.add_argument("--create-schema", action="store_true", help="db.create_all() first")
+    parser.add_argument(
+        "--pending",
+        action="store_true",
+        help="unconfirmed signatures with their confirmation emails queued, instead",
+    )
     args = parser.parse_args(argv)
 
     from petitions import create_app
@@ -218,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.create_schema:
             db.create_all()
         action_id = args.action_id or bench_action()
+        if args.pending:
+            generate_pending(action_id, args.count)
+            print(f"action {action_id}: {args.count:,} pending signatures, emails queued")
+            return 0
         result = generate(
             action_id,
             args.count,
