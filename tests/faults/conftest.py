@@ -3,7 +3,8 @@
 The shared Redis on 6379 is never touched: ``fault_redis`` is a ``redis-server`` on a free port,
 without persistence (a restart loses the queue, as a crash would). ``fault_worker`` is a real
 ``celery worker -B`` pointed at it, and ``fault_app`` is the web app pointed at it with task
-dispatch on, so every nudge travels through that Redis.
+dispatch on, so every nudge travels through that Redis. They live for one module only: a worker
+left running would fold and send behind the back of the unit tests that come after.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class RedisServer:
         return self.proc is not None and self.proc.poll() is None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fault_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = RedisServer(free_port(), tmp_path_factory.mktemp("fault-redis"))
     server.start()
@@ -89,7 +90,7 @@ def fault_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServe
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fault_worker(
     app: Flask,
     database_url: str,
@@ -106,7 +107,7 @@ def fault_worker(
     process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fault_app(
     app: Flask, database_url: str, smtp_sink: SmtpSink, fault_redis: RedisServer
 ) -> Flask:
