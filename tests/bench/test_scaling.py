@@ -57,7 +57,7 @@ def workers(
 
 
 def _outbox_open() -> int:
-    return db.session.scalar(
+    return db.session.scalar(  # type: ignore[return-value]
         select(func.count())
         .select_from(OutboxMessage)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None))
@@ -109,6 +109,7 @@ def test_several_workers_deliver_once_and_count_exactly(
 
         wait_for(folded, timeout=60)
         tally = db.session.get(ActionTally, action_id)
+        assert tally is not None
         assert (tally.confirmed, tally.pending) == (BATCH, 0)
         by_source = dict(
             db.session.execute(
