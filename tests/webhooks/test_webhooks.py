@@ -222,3 +222,17 @@ def test_workspace_page_lists_endpoints_and_deliveries_for_own_campaigns_only(ap
     with app.app_context():
         found = db.session.get(WebhookEndpoint, endpoint_id)
         assert found is not None and found.active is False
+
+
+def test_production_refuses_plain_http_and_private_addresses(app: Flask, app_ctx: None) -> None:
+    saved = app.config.get("WEBHOOK_ALLOW_PRIVATE")
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    try:
+        with pytest.raises(services.WebhookError):
+            services.check_url("http://crm.example.org/hook")
+        assert services.check_url("https://crm.example.org/hook")
+        attempt = services.Attempt(1, 1, "https://127.0.0.1:9/hook", b"{}", {}, 1)
+        services._post(attempt, timeout=1, allow_private=services._private_allowed())
+        assert attempt.status is None and attempt.error == "the host resolves to a private address"
+    finally:
+        app.config["WEBHOOK_ALLOW_PRIVATE"] = saved
