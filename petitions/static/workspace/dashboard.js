@@ -94,7 +94,7 @@
     lastConfirmed = d.confirmed;
     setText("pending-count", fmt(d.pending));
     setText("confirmation-rate", d.confirmation_rate === null ? "—" : Math.round(d.confirmation_rate * 100) + "%");
-    setText("per-day", String(d.per_day));
+    setText("per-day", fmt(Math.round(d.per_day)));
     setText("goal", fmt(d.goal));
     setText("goal-percent", String(d.percent));
     var bar = document.getElementById("goal-progress");
@@ -111,7 +111,8 @@
     chart("chart-daily", "line", d.daily.map(function (x) { return x.d; }), d.daily.map(function (x) { return x.n; }));
     chart("chart-sources", "bar", d.sources.map(function (x) { return x.source || "(none)"; }), d.sources.map(function (x) { return x.n; }), true);
     chart("chart-countries", "bar", d.countries.map(function (x) { return x.country; }), d.countries.map(function (x) { return x.n; }), true);
-    chart("chart-areas", "bar", d.uk_areas.map(function (x) { return x.area; }), d.uk_areas.map(function (x) { return x.n; }), true);
+    var areas = d.uk_areas.slice(0, 15);  // the table below lists more
+    chart("chart-areas", "bar", areas.map(function (x) { return x.area; }), areas.map(function (x) { return x.n; }), true);
     table("table-sources", d.sources, "source");
     table("table-referrers", d.referrers, "referrer");
     table("table-countries", d.countries, "country");
