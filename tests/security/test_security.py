@@ -21,10 +21,16 @@ def action_url(app):
     with app.app_context():
         campaign = make_campaign(slug="sec")
         make_action(campaign, slug="act")
-        make_organiser("owner@example.org")
         db.session.commit()
         db.session.remove()
     return "/c/sec/act"
+
+
+@pytest.fixture
+def owner(app, action_url):
+    with app.app_context():
+        make_organiser("owner@example.org")
+        db.session.remove()
 
 
 # --- headers ----------------------------------------------------------------------------------
@@ -100,7 +106,7 @@ def test_cookies_are_secure_when_served_over_https(app, monkeypatch):
 @pytest.mark.parametrize(
     "url", ["/organise/login", "/organise/", "/organise/exports/1", "/organise/actions/1/abuse"]
 )
-def test_organiser_pages_are_never_cached(client, action_url, url):
+def test_organiser_pages_are_never_cached(client, action_url, owner, url):
     login(client, "owner@example.org")
     response = client.get(url)
     assert response.headers["Cache-Control"] == "no-store", (url, response.status_code)
@@ -127,7 +133,7 @@ def _post_rules(app):
         yield rule.endpoint, url, sorted(methods)[0]
 
 
-def test_every_state_changing_form_needs_a_csrf_token(app, action_url):
+def test_every_state_changing_form_needs_a_csrf_token(app, action_url, owner):
     client = app.test_client()
     login(client, "owner@example.org")
     checked = []
@@ -157,7 +163,7 @@ def test_every_state_changing_form_needs_a_csrf_token(app, action_url):
         "https:evil.example",
     ],
 )
-def test_login_next_never_leaves_the_site(client, action_url, target):
+def test_login_next_never_leaves_the_site(client, action_url, owner, target):
     response = login(client, "owner@example.org", next_url=target)
     assert response.status_code in (302, 303)
     location = response.headers["Location"]
@@ -165,7 +171,7 @@ def test_login_next_never_leaves_the_site(client, action_url, target):
     assert "evil" not in location
 
 
-def test_login_next_keeps_a_local_path(client, action_url):
+def test_login_next_keeps_a_local_path(client, action_url, owner):
     response = login(client, "owner@example.org", next_url="/organise/")
     assert response.headers["Location"] == "/organise/"
 
