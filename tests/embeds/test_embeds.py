@@ -159,3 +159,23 @@ def test_organisers_set_allowed_sites_and_copy_the_snippet(app: Flask) -> None:
     other = app.test_client()
     login(other, "bob-org@example.org")
     assert other.get(url).status_code == 404
+
+
+def test_a_closed_action_says_so_in_the_frame(app: Flask) -> None:
+    from petitions.campaigns.models import Action
+    from petitions.core.time import utcnow
+
+    slug, action_slug, action_id = _setup(app)
+    client = app.test_client(use_cookies=False)
+    data = _form(client.get(f"/embed/{slug}/{action_slug}").get_data(as_text=True))
+    with app.app_context():
+        action = db.session.get(Action, action_id)
+        assert action is not None
+        action.closed_at = utcnow()
+        db.session.commit()
+    page = client.get(f"/embed/{slug}/{action_slug}")
+    assert page.status_code == 200 and "is closed" in page.get_data(as_text=True)
+    response = client.post(f"/embed/{slug}/{action_slug}", data=data)
+    assert response.status_code == 409 and "is closed" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Signature)) is None
