@@ -127,7 +127,10 @@ class Bench:
             " WHERE c.slug = %s AND a.slug = %s",
             (CAMPAIGN, ACTION),
         )
-        self.say("starting gunicorn (app + baseline), celery worker and beat, SMTP sink")
+        self.say(
+            "starting gunicorn (app + baseline), celery worker and beat, SMTP sink;"
+            f" logs in {stack.tmp}"
+        )
         stack.start_web(wait=False)
         stack.start_workers()
         stack.wait_web()
