@@ -587,6 +587,12 @@ def due_mailings() -> list[int]:
     recover_expired()
     db.session.commit()
     nobody = or_(Mailing.runner_until.is_(None), Mailing.runner_until < now)
+    # A worker that died on the very last row leaves nothing pending: finish those here.
+    stranded = db.session.scalars(
+        select(Mailing.id).where(Mailing.status == MailingStatus.SENDING.value, nobody)
+    ).all()
+    for mailing_id in stranded:
+        finish_if_done(mailing_id)
     pending = exists().where(
         MailingDelivery.mailing_id == Mailing.id,
         MailingDelivery.status == DeliveryStatus.PENDING.value,

@@ -173,3 +173,33 @@ def test_organiser_pages(app, client, factories, audience, smtp_sink):
     _login(other, "stranger@example.org")
     assert other.get(url).status_code == 404
     assert other.get(f"{url}/{mailing_id}").status_code == 404
+
+
+def test_a_mailing_stranded_by_a_dead_worker_is_finished_and_not_resent(
+    factories, audience, smtp_sink
+):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from petitions.core.time import utcnow
+
+    campaign = factories.make_campaign()
+    audience(campaign, ["last@example.org"])
+    mailing, _ = services.request_update_mailing(_update(campaign))
+    db.session.commit()
+    services.prepare(mailing.id)
+    db.session.commit()
+    # As a worker killed while handing the last message to SMTP leaves it:
+    db.session.execute(
+        update(MailingDelivery).values(
+            status=DeliveryStatus.SENDING.value, claimed_until=utcnow() - timedelta(seconds=1)
+        )
+    )
+    db.session.commit()
+    assert services.due_mailings() == []
+    db.session.expire_all()
+    assert db.session.get(type(mailing), mailing.id).status == MailingStatus.DONE
+    assert services.progress(mailing).counts == {"unknown": 1}
+    _send(mailing.id)
+    assert smtp_sink.messages == []
