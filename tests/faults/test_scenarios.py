@@ -421,3 +421,62 @@ def test_10_corrupted_count_is_repaired_and_logged(
         f"and logged 'reconcile: repaired action_tallies ({action_id},): stored 999, "
         f"signatures say 1'",
     )
+
+
+# Bulk invalidation through the real worker --------------------------------------------------
+
+
+def test_bulk_invalidation_job_and_undo_through_the_worker(
+    fault_app, fault_worker, smtp_sink, action_url, invariant, app
+):
+    from petitions.abuse import invalidation
+    from petitions.abuse.models import InvalidationJob
+    from petitions.core.time import utcnow
+    from petitions.signing.models import Signature as Sig
+    from tests.support.factories import make_signature
+
+    _, action_id = action_url
+    with app.app_context():
+        action = db.session.get(__import__("petitions").campaigns.models.Action, action_id)
+        for i in range(40):
+            domain = "flood.example" if i % 4 else "people.example"
+            make_signature(action, f"u{i}@{domain}", ip_address=f"203.0.113.{i}")
+        db.session.execute(update(Sig).values(confirmed_at=utcnow(), needs_count=True))
+        db.session.commit()
+        db.session.remove()
+    invariant()
+    before = _tally(app, action_id)
+
+    def job_state(job_id: int) -> tuple[str, int, int]:
+        with app.app_context():
+            job = db.session.get(InvalidationJob, job_id)
+            state = (job.status, job.changed, job.restored)
+            db.session.remove()
+        return state
+
+    with fault_app.app_context():
+        job = invalidation.create_job(
+            action_id, invalidation.Criteria(email_domain="flood.example"), None
+        )
+        db.session.commit()
+        job_id, matched = job.id, job.matched
+        assert invalidation.dispatch(invalidation.RUN_TASK, job_id)
+        db.session.remove()
+    wait_for(lambda: job_state(job_id)[0] == "done", timeout=30)
+    after_run = invariant()[action_id]
+
+    with fault_app.app_context():
+        job = db.session.get(InvalidationJob, job_id)
+        assert invalidation.request_undo(job)
+        db.session.commit()
+        assert invalidation.dispatch(invalidation.UNDO_TASK, job_id)
+        db.session.remove()
+    wait_for(lambda: job_state(job_id)[0] == "undone", timeout=30)
+    after_undo = invariant()[action_id]
+    assert after_run == (0, before[1] - matched)
+    assert after_undo == before
+    report(
+        11,
+        f"bulk invalidation on the worker: {matched} matched; (pending, confirmed) {before} -> "
+        f"{after_run} after the job -> {after_undo} after undo; invariant held at each step",
+    )
