@@ -125,6 +125,7 @@ def base_settings() -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if secure else "http",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),

@@ -96,6 +96,7 @@ def test_cookies_are_secure_when_served_over_https(app, monkeypatch):
     )
     assert secure_app.config["SESSION_COOKIE_SECURE"] is True
     assert secure_app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert secure_app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
     response = secure_app.test_client().get("/organise/login", base_url="https://localhost")
     assert "secure" in _cookie_attrs(response, "session")
 
