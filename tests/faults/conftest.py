@@ -25,7 +25,7 @@ from petitions import create_app
 from petitions.counting.models import ActionTally
 from petitions.extensions import db
 from petitions.signing.models import Signature
-from tests.conftest import WorkerProcess, free_port, wait_for, worker_env
+from tests.conftest import WorkerProcess, free_port, service_missing, wait_for, worker_env
 from tests.support.smtp import SmtpSink
 
 pytestmark = pytest.mark.integration
@@ -44,7 +44,8 @@ class RedisServer:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.skip("redis-server is not installed")
+            service_missing("redis-server (the binary)", FileNotFoundError("not on PATH"))
+            return
         self.proc = subprocess.Popen(
             [
                 binary,
