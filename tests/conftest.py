@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 import pytest
@@ -177,12 +177,28 @@ def worker_env(database_url: str, redis_url: str, sink: SmtpSink, tmp: Path) -> 
 
 
 class WorkerProcess:
-    """``celery -A workers worker -B`` as a child process the tests can kill and restart."""
+    """``celery -A workers worker -B`` as a child process the tests can kill and restart.
+
+    Only the workers a test asks for run during it (see ``_only_requested_workers``): a
+    leftover worker's beat would otherwise drain the outbox and fold counts under tests that
+    do that work themselves.
+    """
+
+    running: ClassVar[set[WorkerProcess]] = set()
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env = env
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self._ready_seen = 0
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def ensure_running(self) -> WorkerProcess:
+        if not self.alive():
+            self.start()
+        return self
 
     def start(self) -> None:
         schedule = Path(self.env["PETITIONS_INSTANCE"]) / "beat-schedule"
@@ -213,7 +229,9 @@ class WorkerProcess:
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if "ready." in self.log_path.read_text(errors="replace"):
+            if self.log_path.read_text(errors="replace").count("ready.") > self._ready_seen:
+                self._ready_seen += 1
+                WorkerProcess.running.add(self)
                 return
             if self.proc.poll() is not None:
                 break
@@ -221,11 +239,13 @@ class WorkerProcess:
         raise RuntimeError("celery worker did not start:\n" + self.log_path.read_text()[-3000:])
 
     def kill(self) -> None:
+        WorkerProcess.running.discard(self)
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
 
     def stop(self) -> None:
+        WorkerProcess.running.discard(self)
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -236,7 +256,7 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def worker(
+def session_worker(
     database_url: str,
     redis_url: str,
     smtp_sink: SmtpSink,
@@ -245,9 +265,32 @@ def worker(
 ) -> Iterator[WorkerProcess]:
     tmp = tmp_path_factory.mktemp("worker")
     process = WorkerProcess(worker_env(database_url, redis_url, smtp_sink, tmp), tmp / "worker.log")
-    process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def worker(session_worker: WorkerProcess) -> WorkerProcess:
+    """The shared real worker, started (again) for the test that asks for it."""
+    return session_worker.ensure_running()
+
+
+@pytest.fixture(autouse=True)
+def _only_requested_workers(request: pytest.FixtureRequest) -> None:
+    wanted: set[WorkerProcess] = set()
+    for name in request.fixturenames:
+        if name in ("session_worker", "_only_requested_workers"):
+            continue
+        if "worker" not in name:
+            continue
+        value = request.getfixturevalue(name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, WorkerProcess):
+                wanted.add(item)
+    for process in list(WorkerProcess.running - wanted):
+        process.stop()
+    for process in wanted:
+        process.ensure_running()
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="session")
-def worker(
+def session_worker(
     database_url: str,
     redis_url: str,
     smtp_sink: SmtpSink,
@@ -94,6 +94,5 @@ def worker(
         }
     )
     process = WorkerProcess(env, tmp / "worker.log")
-    process.start()
     yield process
     process.stop()
