@@ -360,16 +360,20 @@ def send_batch(mailing_id: int, ids: list[int], throttle: Throttle) -> BatchRepo
     mailing = db.session.get(Mailing, mailing_id)
     if mailing is None:
         return report
-    rows = list(
-        db.session.scalars(
-            select(MailingDelivery)
-            .where(
-                MailingDelivery.id.in_(ids),
-                MailingDelivery.status == DeliveryStatus.CLAIMED.value,
-            )
-            .order_by(MailingDelivery.id)
+    # Plain rows, not ORM objects: each per-message commit would otherwise expire them all.
+    rows = db.session.execute(
+        select(
+            MailingDelivery.id,
+            MailingDelivery.email_normalised,
+            MailingDelivery.signature_id,
+            MailingDelivery.attempts,
         )
-    )
+        .where(
+            MailingDelivery.id.in_(ids),
+            MailingDelivery.status == DeliveryStatus.CLAIMED.value,
+        )
+        .order_by(MailingDelivery.id)
+    ).all()
     # Unsubscribes and bounces take effect at once, even for a mailing already under way.
     blocked = set(
         db.session.scalars(
