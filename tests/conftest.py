@@ -9,6 +9,7 @@ broker and a real SMTP server on a local port. Without a service they skip, exce
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -158,6 +159,7 @@ def worker_env(database_url: str, redis_url: str, sink: SmtpSink, tmp: Path) -> 
     env.update(
         {
             "PETITIONS_ENV": "development",
+            "SECRET_KEY": "test-secret-key",  # the same key as the test app: signed links verify
             "PETITIONS_INSTANCE": str(tmp),
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
@@ -226,6 +228,7 @@ class WorkerProcess:
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # kill() takes the embedded beat process down too
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -241,7 +244,7 @@ class WorkerProcess:
     def kill(self) -> None:
         WorkerProcess.running.discard(self)
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
 
     def stop(self) -> None:
@@ -251,7 +254,7 @@ class WorkerProcess:
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
 
 

@@ -11,13 +11,15 @@ from petitions.core.time import utcnow
 from petitions.counting.models import ActionTally
 from petitions.counting.services import fold_counts, reconcile_counts
 from petitions.extensions import db
+from petitions.signing import services as signing
 from petitions.signing.models import Signature
 from tests.support import factories
 
 
 def sign_confirmed(action: Any, email: str, **values: Any) -> int:
     """A signature, confirmed (as the confirm link would), not yet folded."""
-    signature_id = factories.make_signature(action, email, **values)
+    # One commit for both, so a running worker never sees it pending and mails a confirmation.
+    signature_id = signing.sign(action, factories.signature_input(email, **values)).signature_id
     db.session.execute(
         update(Signature)
         .where(Signature.id == signature_id)
