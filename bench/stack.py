@@ -45,6 +45,7 @@ class StackSettings:
     web_workers: int = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
     web_threads: int = int(os.environ.get("BENCH_WEB_THREADS", "4"))
     celery_workers: int = int(os.environ.get("BENCH_CELERY_WORKERS", "1"))
+    worker_concurrency: int = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -168,7 +169,14 @@ class Stack:
         self.wait_http(f"http://127.0.0.1:{self.web_port}/", "web")
         self.wait_http(f"http://127.0.0.1:{self.baseline_port}/hello", "baseline")
 
-    def start_workers(self, count: int | None = None, *, beat: bool = True) -> list[str]:
+    def start_workers(
+        self, count: int | None = None, *, beat: bool = True, concurrency: int | None = None
+    ) -> list[str]:
+        """Celery workers. ``concurrency`` None: prefork with the settings' concurrency (as in
+        the Procfile); 0: ``--pool=solo``, one process doing the work (for per-process figures).
+        """
+        concurrency = self.settings.worker_concurrency if concurrency is None else concurrency
+        pool = ["--pool=solo"] if concurrency == 0 else ["--pool=prefork", f"-c{concurrency}"]
         count = count or self.settings.celery_workers
         names = []
         for index in range(count):
@@ -180,7 +188,7 @@ class Stack:
                     "-A",
                     "workers",
                     "worker",
-                    "--pool=solo",
+                    *pool,
                     "--loglevel=INFO",
                     "--without-gossip",
                     "--without-mingle",
