@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 
 from petitions.abuse.checks import _common_domains
 from petitions.abuse.models import AlertKind, TrendingAlert
-from petitions.core.time import utcnow
+from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
 from petitions.signing.models import Signature
 
@@ -66,7 +66,8 @@ def _record(
         .order_by(TrendingAlert.id.desc())
         .limit(1)
     )
-    if alert is not None and alert.dismissed_at is not None and alert.dismissed_at > now - window:
+    dismissed_at = as_utc(alert.dismissed_at) if alert is not None else None
+    if dismissed_at is not None and dismissed_at > now - window:
         return None  # dismissed moments ago: don't nag
     if alert is None or alert.dismissed_at is not None:
         alert = TrendingAlert(action_id=action_id, kind=kind.value, value=value, first_seen_at=now)
