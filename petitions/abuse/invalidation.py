@@ -27,6 +27,7 @@ from petitions.core.time import as_utc, utcnow
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,7 @@ def run_job(job_id: int) -> InvalidationJob | None:
                         insert(InvalidatedSignature),
                         [{"job_id": job.id, "signature_id": sid} for sid in changed],
                     )
+                    webhook_events.emit_for_ids(webhook_events.SIGNATURE_INVALIDATED, changed)
             job.processed += seen
             job.changed += len(changed)
             db.session.commit()

@@ -151,6 +151,10 @@ def withdraw(email_normalised: str, signature_id: int) -> bool:
         .values(withdrawn_at=utcnow(), needs_count=True)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
+    if changed:
+        from petitions.webhooks import events
+
+        events.emit_for_ids(events.SIGNATURE_WITHDRAWN, [signature_id])
     return bool(changed)
 
 

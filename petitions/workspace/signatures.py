@@ -111,6 +111,10 @@ def _change(
             .execution_options(synchronize_session=False)
         )
     )
+    if changed and invalidate:
+        from petitions.webhooks import events
+
+        events.emit_for_ids(events.SIGNATURE_INVALIDATED, changed)
     if changed:
         record(
             "signature.invalidate" if invalidate else "signature.restore",
