@@ -111,39 +111,51 @@ def fold_batch(limit: int) -> FoldReport:
     hourly: dict[tuple[Any, ...], int] = defaultdict(int)
     area: dict[tuple[Any, ...], int] = defaultdict(int)
     referrer: dict[tuple[Any, ...], int] = defaultdict(int)
-    new_state: dict[int, list[int]] = defaultdict(list)
-
+    # Claim each row's transition with a conditional UPDATE: it only takes effect if the row is
+    # still flagged, still counted as we read it and still wants the state we computed. On
+    # PostgreSQL the rows are locked already; on SQLite (no row locks, and reads outside the
+    # write transaction) this is what stops two folds from counting one change twice.
+    transitions: dict[tuple[int, int], list[Any]] = defaultdict(list)
     for row in rows:
         valid = row.invalidated_at is None and row.withdrawn_at is None and not row.suspect
         if not valid:
-            desired = Counted.NONE
+            wanted = Counted.NONE
         elif row.confirmed_at is not None:
-            desired = Counted.CONFIRMED
+            wanted = Counted.CONFIRMED
         else:
-            desired = Counted.PENDING
-        new_state[int(desired)].append(row.id)
-        before = row.counted
+            wanted = Counted.PENDING
+        transitions[(int(row.counted), int(wanted))].append(row)
+
+    for (before, desired), group in transitions.items():
+        claimed = set(
+            db.session.scalars(
+                update(Signature)
+                .where(
+                    Signature.id.in_([row.id for row in group]),
+                    Signature.needs_count.is_(True),
+                    Signature.counted == before,
+                    _desired_expr() == desired,
+                )
+                .values(counted=desired, needs_count=False)
+                .returning(Signature.id)
+                .execution_options(synchronize_session=False)
+            )
+        )
         if before == desired:
             continue
-        tally = totals[row.action_id]
-        tally[0] += (desired == Counted.PENDING) - (before == Counted.PENDING)
-        confirmed_delta = (desired == Counted.CONFIRMED) - (before == Counted.CONFIRMED)
-        tally[1] += confirmed_delta
-        if confirmed_delta and row.confirmed_at is not None:
-            daily[(row.action_id, _day_of(row.confirmed_at), row.country, row.source)] += (
-                confirmed_delta
-            )
-            hourly[(row.action_id, _hour_of(row.confirmed_at))] += confirmed_delta
-            area[(row.action_id, row.country, row.postcode_area)] += confirmed_delta
-            referrer[(row.action_id, row.referrer)] += confirmed_delta
-
-    for state, ids in new_state.items():
-        db.session.execute(
-            update(Signature)
-            .where(Signature.id.in_(ids))
-            .values(counted=state, needs_count=False)
-            .execution_options(synchronize_session=False)
-        )
+        for row in group:
+            if row.id not in claimed:
+                continue
+            tally = totals[row.action_id]
+            tally[0] += (desired == Counted.PENDING) - (before == Counted.PENDING)
+            confirmed_delta = (desired == Counted.CONFIRMED) - (before == Counted.CONFIRMED)
+            tally[1] += confirmed_delta
+            if confirmed_delta and row.confirmed_at is not None:
+                day = _day_of(row.confirmed_at)
+                daily[(row.action_id, day, row.country, row.source)] += confirmed_delta
+                hourly[(row.action_id, _hour_of(row.confirmed_at))] += confirmed_delta
+                area[(row.action_id, row.country, row.postcode_area)] += confirmed_delta
+                referrer[(row.action_id, row.referrer)] += confirmed_delta
 
     now = utcnow()
     tally_rows = [
