@@ -48,7 +48,8 @@ run: install
 	@mkdir -p instance/mail
 	DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} MAIL_SERVER=$${MAIL_SERVER:-127.0.0.1} \
 		$(BIN)/flask --app petitions db upgrade
-	DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} $(BIN)/flask --app petitions demo
+	DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} \
+		PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask --app petitions demo
 	@echo
 	@echo "  Petitions is starting: open http://127.0.0.1:$(PORT)/"
 	@echo "  Caught mail (click the confirmation links there): http://127.0.0.1:$(PORT)/dev/mail"
