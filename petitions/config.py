@@ -99,6 +99,8 @@ def base_settings() -> dict[str, Any]:
         "CONFIRM_EMAIL_CAP": env_int("CONFIRM_EMAIL_CAP", 3),
         "OUTBOX_SWEEP_SECONDS": env_float("OUTBOX_SWEEP_SECONDS", 5.0),
         "OUTBOX_BATCH_SIZE": env_int("OUTBOX_BATCH_SIZE", 100),
+        # A drain task returns after the batch that crosses this, and re-queues itself.
+        "OUTBOX_DRAIN_SECONDS": env_float("OUTBOX_DRAIN_SECONDS", 1.0),
         "OUTBOX_LEASE_SECONDS": env_int("OUTBOX_LEASE_SECONDS", 120),
         "OUTBOX_MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_RETRY_BASE_SECONDS": env_float("OUTBOX_RETRY_BASE_SECONDS", 30.0),

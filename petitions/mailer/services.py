@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import smtplib
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -105,6 +106,7 @@ class DrainReport:
     retried: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    more: bool = False  # stopped at a bound with rows perhaps still due
 
 
 def _close(message_id: int, **values: object) -> None:
@@ -225,10 +227,19 @@ def send_batch(ids: list[int]) -> DrainReport:
     return report
 
 
-def drain(max_batches: int = 50) -> DrainReport:
-    """Send what is due, batch after batch, until nothing is left (or a bound is reached)."""
+def drain(max_batches: int = 50, max_seconds: float | None = None) -> DrainReport:
+    """Send what is due, batch after batch, until nothing is left (or a bound is reached).
+
+    ``max_seconds`` ends the run after the batch that crosses it (``report.more`` says so), so
+    a worker process draining a backlog is free again within about one batch: counting and
+    other short tasks queued meanwhile are not held up behind thousands of emails.
+    """
     total = DrainReport()
-    for _ in range(max_batches):
+    started = time.monotonic()
+    for index in range(max_batches):
+        if index and max_seconds is not None and time.monotonic() - started >= max_seconds:
+            total.more = True
+            break
         ids = claim_batch()
         if not ids:
             break
@@ -240,4 +251,6 @@ def drain(max_batches: int = 50) -> DrainReport:
         total.errors.extend(report.errors)
         if report.errors:
             break  # the server is unwell: leave the rest to the next sweep
+    else:
+        total.more = True
     return total

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from flask import current_app
 from sqlalchemy.exc import OperationalError
 
-from petitions.core.dispatch import clear_nudge
+from petitions.core.dispatch import clear_nudge, nudge
 from petitions.mailer import services
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 )
 def drain_outbox() -> dict[str, int]:
     clear_nudge(services.DRAIN_TASK)
-    report = services.drain()
+    report = services.drain(max_seconds=current_app.config["OUTBOX_DRAIN_SECONDS"])
+    if report.more:
+        nudge(services.DRAIN_TASK)  # carry on in a fresh task, behind what queued meanwhile
     if report.sent or report.retried or report.failed:
         log.info(
             "outbox: sent %d, skipped %d, retry later %d, failed %d",
