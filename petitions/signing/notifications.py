@@ -6,7 +6,10 @@ from datetime import timedelta
 
 from flask import current_app, render_template
 from flask_mail import Message
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from petitions.campaigns.models import Action
 from petitions.core.tokens import issue_token
 from petitions.extensions import db
 from petitions.mailer.registry import BuiltEmail, email_builder
@@ -16,7 +19,13 @@ from petitions.signing.services import CONFIRM_EMAIL_KIND, CONFIRM_PURPOSE
 
 @email_builder(CONFIRM_EMAIL_KIND)
 def build_confirmation(signature_id: int) -> BuiltEmail | None:
-    signature = db.session.get(Signature, signature_id)
+    # One query for the signature, its action and campaign: built one by one in a batch, they
+    # would otherwise be three (the session holds loaded objects only weakly).
+    signature = db.session.scalar(
+        select(Signature)
+        .where(Signature.id == signature_id)
+        .options(joinedload(Signature.action).joinedload(Action.campaign))
+    )
     if signature is None or signature.confirmed_at is not None or not signature.is_valid:
         return None
     action = signature.action
