@@ -18,7 +18,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -33,12 +34,20 @@ log = logging.getLogger(__name__)
 DRAIN_TASK = "workers.tasks.mail.drain_outbox"
 
 
-def enqueue(kind: str, ref_id: int) -> OutboxMessage:
-    """Add an outbox row to the current unit of work (flushed, not committed)."""
-    message = OutboxMessage(kind=kind, ref_id=ref_id, available_at=utcnow())
-    db.session.add(message)
-    db.session.flush()
-    return message
+_OUTBOX: Any = OutboxMessage.__table__
+_ENQUEUE = (
+    sa_insert(_OUTBOX)
+    .values(kind=bindparam("p_kind"), ref_id=bindparam("p_ref_id"))
+    .returning(_OUTBOX.c.id)
+)
+
+
+def enqueue(kind: str, ref_id: int) -> int:
+    """Add an outbox row to the current transaction; returns its id.
+
+    One prebuilt Core statement: this runs once per signature, on the signing hot path.
+    """
+    return int(db.session.execute(_ENQUEUE, {"p_kind": kind, "p_ref_id": ref_id}).scalar_one())
 
 
 def is_suppressed(email_normalised: str) -> bool:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -54,6 +54,52 @@ class SignOutcome:
     email_queued: bool
 
 
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect and reused.
+
+    Building it per request (22 values, coerced and cache-keyed each time) was a fifth of the
+    web CPU a signature costs.
+    """
+    statement = _INSERTS.get(dialect)
+    if statement is None:
+        table: Any = Signature.__table__
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(table)
+            .values({name: bindparam(f"p_{name}") for name in _SIGNATURE_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["action_id", "email_normalised"])
+            .returning(table.c.id)
+        )
+        _INSERTS[dialect] = statement
+    return statement
+
+
+_SIGNATURE_COLUMNS = (
+    "action_id",
+    "email",
+    "email_normalised",
+    "name",
+    "postcode",
+    "postcode_area",
+    "country",
+    "comment",
+    "pledge_option",
+    "wants_updates",
+    "consent_version_id",
+    "source",
+    "referrer",
+    "ip_address",
+    "created_at",
+    "confirm_emails_sent",
+    "counted",
+    "needs_count",
+    "suspect",
+)
+
+
 def sign(action: Action, data: SignatureInput) -> SignOutcome:
     """Record a signature (or find the existing one) and queue its confirmation email.
 
@@ -83,15 +129,8 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
         "needs_count": True,
         "suspect": data.suspect,
     }
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(Signature)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["action_id", "email_normalised"])
-        .returning(Signature.id)
-    )
-    new_id = db.session.execute(statement).scalar()
+    statement = _insert_statement(db.session.get_bind().dialect.name)
+    new_id = db.session.execute(statement, {f"p_{k}": v for k, v in values.items()}).scalar()
     if new_id is not None and data.suspect:
         return SignOutcome(new_id, created=True, email_queued=False)
     if data.suspect:
