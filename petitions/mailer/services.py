@@ -127,7 +127,16 @@ def _close(message_id: int, **values: object) -> None:
     )
 
 
-def _retry_later(row: OutboxMessage, error: str) -> bool:
+@dataclass(frozen=True)
+class _Claimed:
+    """What the send loop needs of an outbox row, as plain values: nothing for a commit to
+    expire and reload once per message."""
+
+    id: int
+    attempts: int
+
+
+def _retry_later(row: _Claimed, error: str) -> bool:
     """Schedule another attempt with exponential backoff and jitter; False if out of tries."""
     config = current_app.config
     if row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
@@ -139,9 +148,7 @@ def _retry_later(row: OutboxMessage, error: str) -> bool:
     return True
 
 
-def _give_back(
-    rows: list[tuple[OutboxMessage, BuiltEmail]], reason: str, report: DrainReport
-) -> None:
+def _give_back(rows: list[tuple[_Claimed, BuiltEmail]], reason: str, report: DrainReport) -> None:
     for row, _ in rows:
         if _retry_later(row, reason):
             report.retried += 1
@@ -165,7 +172,7 @@ def send_batch(ids: list[int]) -> DrainReport:
     report = DrainReport()
     rows = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
     rows.sort(key=lambda row: row.id)
-    candidates: list[tuple[OutboxMessage, BuiltEmail]] = []
+    candidates: list[tuple[_Claimed, BuiltEmail]] = []
     for row in rows:
         if row.sent_at is not None or row.failed_at is not None:
             continue  # a redelivered task: already done
@@ -175,40 +182,52 @@ def send_batch(ids: list[int]) -> DrainReport:
             _close(row.id, sent_at=utcnow(), last_error="nothing to send")
             report.skipped += 1
         else:
-            candidates.append((row, email))
+            candidates.append((_Claimed(row.id, row.attempts), email))
     # One query for the whole batch, not one per message (bench/README.md).
     suppressed = suppressed_among({email.recipient for _, email in candidates})
-    built: list[tuple[OutboxMessage, BuiltEmail]] = []
-    for row, email in candidates:
+    built: list[tuple[_Claimed, BuiltEmail]] = []
+    for claimed, email in candidates:
         if email.recipient in suppressed:
-            _close(row.id, failed_at=utcnow(), last_error="address suppressed")
+            _close(claimed.id, failed_at=utcnow(), last_error="address suppressed")
             report.skipped += 1
         else:
-            built.append((row, email))
+            built.append((claimed, email))
     # Tokens created by builders must exist before any link to them is mailed.
     db.session.commit()
     if not built:
         return report
+    # The messages are built: the per-message commits below need not expire (and the next
+    # access reload) every object the builders loaded.
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        _send_built(built, report)
+    finally:
+        session.expire_on_commit = expire_on_commit
+    return report
 
+
+def _send_built(built: list[tuple[_Claimed, BuiltEmail]], report: DrainReport) -> None:
+    """Send built messages over one SMTP connection, recording each outcome as it goes."""
     try:
         connection = open_connection()
         connection.__enter__()
     except OSError as exc:  # smtplib's errors are OSErrors too
         code = smtp_code(exc)
         _give_back(built, f"connect: {code or type(exc).__name__}", report)
-        return report
+        return
 
     try:
-        for index, (row, email) in enumerate(built):
+        for index, (claimed, email) in enumerate(built):
             try:
                 connection.send(email.message)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
                 code = smtp_code(exc)
                 if code is not None and 500 <= code < 600:
-                    _close(row.id, failed_at=utcnow(), last_error=f"smtp {code}")
+                    _close(claimed.id, failed_at=utcnow(), last_error=f"smtp {code}")
                     suppress(email.recipient, f"smtp {code}")
                     report.failed += 1
-                elif _retry_later(row, f"smtp {code}"):
+                elif _retry_later(claimed, f"smtp {code}"):
                     report.retried += 1
                 else:
                     report.failed += 1
@@ -220,20 +239,20 @@ def send_batch(ids: list[int]) -> DrainReport:
                 except OSError:
                     _abandon(connection)
                     _give_back(built[index + 1 :], "connection lost after refusal", report)
-                    return report
+                    return
                 continue
             except OSError as exc:
                 # Disconnected or timed out: this and every later row are tried again later.
                 _abandon(connection)
                 _give_back(built[index:], f"connection: {type(exc).__name__}", report)
-                return report
+                return
             else:
-                _close(row.id, sent_at=utcnow(), last_error=None)
+                _close(claimed.id, sent_at=utcnow(), last_error=None)
                 report.sent += 1
             db.session.commit()
     finally:
         connection.__exit__(None, None, None)
-    return report
+    return
 
 
 def drain(max_batches: int = 50, max_seconds: float | None = None) -> DrainReport:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+import time
+from email import policy
 
 from flask import current_app
-from flask_mail import Connection
+from flask_mail import (
+    BadHeaderError,
+    Connection,
+    Message,
+    email_dispatched,
+    sanitize_address,
+    sanitize_addresses,
+)
+
+_SMTP_COMPAT32 = policy.compat32.clone(linesep="\r\n")
 
 
 class TimeoutConnection(Connection):
@@ -26,6 +37,33 @@ class TimeoutConnection(Connection):
         if mail.username and mail.password:
             host.login(mail.username, mail.password)
         return host
+
+    def send(self, message: Message, envelope_from: str | tuple[str, str] | None = None) -> None:
+        """Flask-Mail's send, with the MIME bytes generated under the compat32 policy.
+
+        Flask-Mail sets ``policy.SMTP`` on the finished message, which makes the generator
+        re-parse every header through the header registry: 40 % of a worker's CPU per email.
+        Its headers are already sanitised and RFC 2047-encoded, so compat32 with CRLF line
+        endings produces an equivalent message at a fraction of the cost.
+        """
+        if message.has_bad_headers():
+            raise BadHeaderError
+        if message.date is None:
+            message.date = time.time()
+        sender = envelope_from or message.sender
+        if not message.send_to or not sender:
+            raise ValueError("a message needs recipients and a sender")
+        if self.host is not None:
+            mime = message._message()  # noqa: SLF001 - Flask-Mail's own MIME builder
+            mime.policy = _SMTP_COMPAT32
+            self.host.sendmail(
+                sanitize_address(sender),
+                list(sanitize_addresses(message.send_to)),
+                mime.as_bytes(),
+                message.mail_options,
+                message.rcpt_options,
+            )
+        email_dispatched.send(current_app._get_current_object(), message=message)  # type: ignore[attr-defined]
 
     def __exit__(self, *exc: object) -> None:
         if self.host is not None:
