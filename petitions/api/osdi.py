@@ -317,19 +317,11 @@ def record_signature(petition_id: int) -> Response:
         raise ApiError(422, "The signature could not be recorded.", errors)
     if not action.is_open():
         raise ApiError(409, "This petition is closed and no longer takes signatures.")
-    data = services.SignatureInput(
-        name=form.name.data or "",
-        email=form.email.data or "",
-        email_normalised=form.email_normalised,
-        postcode=form.postcode.data or "",
-        postcode_area=form.postcode_area,
-        country=form.country.data or "",
-        comment=form.comment.data or "",
-        pledge_option=form.pledge_option.data if action.pledge_options else None,
-        wants_updates=False,
+    data = form.signature_input(
         source=form.source.data or "",
         referrer=_referrer_site(body),
         ip_address=request.remote_addr,
+        wants_updates=False,
     )
     try:
         outcome = submit_signature(action, data, RequestFacts(ip=request.remote_addr))

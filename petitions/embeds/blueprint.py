@@ -89,16 +89,7 @@ def sign(slug: str, action_slug: str) -> Response:
     form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
     if not form.validate():
         return _render(campaign, found, form, request.form.get("embed_token", ""), 400)
-    data = services.SignatureInput(
-        name=form.name.data or "",
-        email=form.email.data or "",
-        email_normalised=form.email_normalised,
-        postcode=form.postcode.data or "",
-        postcode_area=form.postcode_area,
-        country=form.country.data or "",
-        comment=form.comment.data or "",
-        pledge_option=form.pledge_option.data if found.pledge_options else None,
-        wants_updates=bool(form.wants_updates.data),
+    data = form.signature_input(
         source=form.source.data or "embed",
         referrer=token.referrer,
         ip_address=request.remote_addr,

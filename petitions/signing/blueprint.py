@@ -76,16 +76,7 @@ def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
     if not form.validate():
         return _render_action(campaign, action, form, status=400)
     source = form.source.data or ""
-    data = services.SignatureInput(
-        name=form.name.data or "",
-        email=form.email.data or "",
-        email_normalised=form.email_normalised,
-        postcode=form.postcode.data or "",
-        postcode_area=form.postcode_area,
-        country=form.country.data or "",
-        comment=form.comment.data or "",
-        pledge_option=form.pledge_option.data if action.pledge_options else None,
-        wants_updates=bool(form.wants_updates.data),
+    data = form.signature_input(
         source="" if source.startswith("ref:") else source,
         referrer=source[4:] if source.startswith("ref:") else _referrer_host(),
         ip_address=request.remote_addr,

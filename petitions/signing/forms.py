@@ -13,6 +13,7 @@ from petitions.abuse.checks import issue_form_stamp
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.signing.emails import EmailError, normalise_email
 from petitions.signing.postcodes import PostcodeError, normalise_postcode
+from petitions.signing.services import SignatureInput
 
 _SOURCE_SHAPE = re.compile(r"[^A-Za-z0-9_.:-]")
 
@@ -126,3 +127,27 @@ class SignForm(FlaskForm):
             return
         if field.data not in self.pledge_options:
             raise ValidationError("Choose what you pledge to do.")
+
+    def signature_input(
+        self,
+        *,
+        source: str,
+        referrer: str,
+        ip_address: str | None,
+        wants_updates: bool | None = None,
+    ) -> SignatureInput:
+        """The validated submission, as the intake takes it (web form, embed and OSDI alike)."""
+        return SignatureInput(
+            name=self.name.data or "",
+            email=self.email.data or "",
+            email_normalised=self.email_normalised,
+            postcode=self.postcode.data or "",
+            postcode_area=self.postcode_area,
+            country=self.country.data or "",
+            comment=self.comment.data or "",
+            pledge_option=self.pledge_option.data if self.pledge_options else None,
+            wants_updates=bool(self.wants_updates.data) if wants_updates is None else wants_updates,
+            source=source,
+            referrer=referrer,
+            ip_address=ip_address,
+        )
