@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -48,6 +49,18 @@ def _to_campaign(campaign: Campaign, code: int = 303) -> Response:
 # --- campaigns --------------------------------------------------------------------------------
 
 
+def _campaign_fields(form: Any, slug: str) -> dict[str, Any]:
+    """What the campaign form says, as ``services.save_campaign`` takes it."""
+    return {
+        "title": form.title.data or "",
+        "slug": slug,
+        "summary": form.summary.data or "",
+        "body": form.body.data or "",
+        "image_url": form.image_url.data,
+        "status": form.status.data,
+    }
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @organiser_required
 def new_campaign() -> Response | tuple[str, int]:
@@ -56,14 +69,7 @@ def new_campaign() -> Response | tuple[str, int]:
         slug = form.slug.data or slugify(form.title.data or "")
         try:
             campaign = services.save_campaign(
-                None,
-                owner_id=current_organiser().id,
-                title=form.title.data or "",
-                slug=slug,
-                summary=form.summary.data or "",
-                body=form.body.data or "",
-                image_url=form.image_url.data,
-                status=form.status.data,
+                None, owner_id=current_organiser().id, **_campaign_fields(form, slug)
             )
         except services.SlugTaken:
             form.slug.errors = ["Another campaign uses that web address."]
@@ -131,12 +137,7 @@ def edit_campaign(campaign_id: int) -> Response | tuple[str, int]:
             services.save_campaign(
                 found,
                 owner_id=found.owner_id or current_organiser().id,
-                title=form.title.data or "",
-                slug=form.slug.data or found.slug,
-                summary=form.summary.data or "",
-                body=form.body.data or "",
-                image_url=form.image_url.data,
-                status=form.status.data,
+                **_campaign_fields(form, form.slug.data or found.slug),
             )
         except services.SlugTaken:
             form.slug.errors = ["Another campaign uses that web address."]
