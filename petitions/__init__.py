@@ -45,11 +45,12 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     _register_blueprints(app)
     _register_models_and_builders()
 
-    from petitions.core import cli, errors, web
+    from petitions.core import cli, errors, unit_of_work, web
 
     web.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    unit_of_work.init_app(app)  # last: it wraps every view registered above
     logging.getLogger("petitions").setLevel(logging.INFO)
     return app
 

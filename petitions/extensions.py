@@ -41,13 +41,17 @@ def celery_init_app(app: Flask) -> Celery:
     """Attach a Celery app whose tasks run inside this Flask app's context (Flask's pattern)."""
 
     class FlaskTask(Task):
+        """Runs in the app context as one unit of work: return commits, raise rolls back."""
+
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            from petitions.core.unit_of_work import run_in_unit_of_work
+
             # Called directly inside an app context (tests, CLI): run in that app, not in
             # whichever app last built a Celery instance.
             if has_app_context():
-                return self.run(*args, **kwargs)
+                return run_in_unit_of_work(self.run)(*args, **kwargs)
             with app.app_context():
-                return self.run(*args, **kwargs)
+                return run_in_unit_of_work(self.run)(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(celery_settings(app))

@@ -1,0 +1,61 @@
+"""Domain events: how one area tells the others that something happened.
+
+The area that makes a change sends the event *inside* its unit of work, after flushing; the
+areas that care subscribe (webhooks queue deliveries, counting and milestones nudge their
+workers, supporters keep history). Receivers run synchronously in the same transaction, so a
+row they write commits or rolls back with the change; anything outside the database they do
+through :func:`petitions.core.unit_of_work.after_commit`.
+
+The sender never imports a receiver: signals live here, in the bottom layer, and each
+area connects its receivers in its own ``subscribers`` module, imported by the app factory.
+
+Every signal is sent with ``sender=None`` or the area's name and keyword arguments listed in
+its docstring; ids, never ORM objects, so receivers cannot depend on what was loaded.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_events = Namespace()
+
+signature_created = _events.signal(
+    "signature-created",
+    doc="A signature (or pledge, letter, RSVP) was stored. kwargs: signature_id, action_id, "
+    "email_queued (bool: a confirmation email is in the outbox).",
+)
+signature_confirmed = _events.signal(
+    "signature-confirmed", doc="A signature was confirmed. kwargs: signature_id, action_id."
+)
+signatures_withdrawn = _events.signal(
+    "signatures-withdrawn",
+    doc="Signatures were withdrawn by their signer. kwargs: signature_ids (list[int]).",
+)
+signatures_invalidated = _events.signal(
+    "signatures-invalidated",
+    doc="An organiser invalidated signatures. kwargs: signature_ids (list[int]).",
+)
+signatures_restored = _events.signal(
+    "signatures-restored",
+    doc="Invalidated signatures were restored. kwargs: signature_ids (list[int]).",
+)
+person_erased = _events.signal(
+    "person-erased",
+    doc="Everything about one email address was erased. kwargs: email_normalised, "
+    "signature_ids (list[int]: the rows that were removed).",
+)
+counts_changed = _events.signal(
+    "counts-changed",
+    doc="Signature state changed so tallies must be refolded. kwargs: action_ids (list[int]).",
+)
+consent_changed = _events.signal(
+    "consent-changed",
+    doc="A person's contact consent changed (unsubscribe, resubscribe, suppression). "
+    "kwargs: email_normalised, consent (bool), reason (str).",
+)
+outbox_queued = _events.signal(
+    "outbox-queued", doc="Messages were put in the outbox. kwargs: count (int)."
+)
+mailing_finished = _events.signal(
+    "mailing-finished", doc="A mailing sent its last batch. kwargs: mailing_id."
+)

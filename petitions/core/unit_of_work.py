@@ -1,0 +1,115 @@
+"""The unit of work: who commits, and what happens only after a commit.
+
+One rule, written here once:
+
+* **A request commits once, at the end**, in :func:`run_in_unit_of_work`, which
+  :func:`init_app` wraps around every view function. A view that returns normally is
+  committed; a view that raises (``abort(404)`` included) is rolled back. Views, services and
+  queries never call ``commit()`` themselves: services *flush* when they need ids.
+* **A task commits in its runner** (the Celery base task in ``petitions.extensions``), the
+  same way: success commits, an exception rolls back.
+* Code that must commit **per row or per batch** (draining the outbox, mailing batches,
+  folding counts, long invalidation jobs) lives in modules named ``jobs.py`` whose docstring
+  says they own their transactions; they call :func:`commit` from this module.
+
+Side effects (a nudge to the workers, a webhook wake-up, anything outside the database) are
+registered with :func:`after_commit` during the unit of work. They run once the transaction
+has committed, in the order registered, and are dropped if it rolls back, so nothing is
+announced that was not recorded.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from petitions.extensions import db
+
+log = logging.getLogger(__name__)
+
+_QUEUE = "petitions.after_commit"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def after_commit(callback: Callable[..., Any], *args: Any, key: Hashable | None = None) -> None:
+    """Run ``callback(*args)`` after the current transaction commits; forget it on rollback.
+
+    ``key`` de-duplicates: registering the same key twice in one unit of work runs it once
+    (a thousand signatures in one bulk change still nudge a worker once).
+    """
+    queue: dict[Hashable, tuple[Callable[..., Any], tuple[Any, ...]]] = db.session.info.setdefault(
+        _QUEUE, {}
+    )
+    queue_key = key if key is not None else (callback, args, len(queue))
+    queue.setdefault(queue_key, (callback, args))
+
+
+def pending_after_commit() -> int:
+    """How many side effects are waiting for the current transaction (for tests and logs)."""
+    return len(db.session.info.get(_QUEUE, {}))
+
+
+def commit() -> None:
+    """Commit the current unit of work (rolling back if the commit fails), then run its effects.
+
+    Only the request and task runners and ``jobs`` modules call this.
+    """
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def rollback() -> None:
+    db.session.rollback()
+
+
+def run_in_unit_of_work(view: F) -> F:
+    """Wrap a view (or any callable) so it commits on return and rolls back on any exception."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = view(*args, **kwargs)
+        except BaseException:
+            rollback()
+            raise
+        if db.session().in_transaction():
+            commit()
+        return result
+
+    wrapper.__wrapped_unit_of_work__ = True  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def init_app(app: Flask) -> None:
+    """Wrap every registered view in the unit of work. Call after all blueprints are registered."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint == "static" or getattr(view, "__wrapped_unit_of_work__", False):
+            continue
+        app.view_functions[endpoint] = run_in_unit_of_work(view)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    queue = session.info.pop(_QUEUE, None)
+    if not queue:
+        return
+    for callback, args in queue.values():
+        try:
+            callback(*args)
+        except Exception:  # a side effect must never turn a recorded change into an error page
+            log.exception("after-commit callback %s failed", getattr(callback, "__name__", "?"))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction, not a savepoint
+        session.info.pop(_QUEUE, None)
