@@ -9,9 +9,16 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
-from petitions.api import links, queries
+from petitions.api import links, queries, schemas
 from petitions.api.http import ApiError, dumps, json_response, not_found, paging
-from petitions.api.representations import V1_ROOT, v1_action, v1_campaign
+from petitions.api.openapi import BAD_PAGING, NOT_MODIFIED, OPENAPI_PATH, error, ok, operation
+from petitions.api.representations import (
+    V1_ROOT,
+    action_detail,
+    action_doc,
+    campaign_doc,
+    percent_of,
+)
 from petitions.extensions import limiter
 
 bp = Blueprint("api", __name__, url_prefix=V1_ROOT)
@@ -33,100 +40,120 @@ def open_cors(response: Response) -> Response:
     return response
 
 
-def _paged_links(path: str, page: queries.Page) -> dict[str, str | None]:
+def _paged_links(path: str, page: queries.Page) -> schemas.PageLinks:
     per_page = page.per_page
 
     def at(n: int) -> str:
         return links.absolute(path, page=n, per_page=per_page)
 
-    return {
-        "self": at(page.page),
-        "first": at(1),
-        "last": at(page.pages),
-        "next": at(page.page + 1) if page.has_next else None,
-        "prev": at(page.page - 1) if page.has_prev else None,
-    }
+    return schemas.PageLinks(
+        self_=at(page.page),
+        first=at(1),
+        last=at(page.pages),
+        next=at(page.page + 1) if page.has_next else None,
+        prev=at(page.page - 1) if page.has_prev else None,
+    )
+
+
+def _public(body: schemas.Out) -> Response:
+    return json_response(body, public=True, max_age=PAGE_MAX_AGE, stale=PAGE_STALE)
 
 
 @bp.get("/")
+@operation(
+    operation_id="apiIndex",
+    summary="Links to the API's collections",
+    replies=[ok(schemas.ApiIndex), NOT_MODIFIED],
+)
 def index() -> Response:
-    return json_response(
-        {
-            "name": "petitions public API",
-            "version": 1,
-            "links": {
-                "campaigns": links.absolute(f"{V1_ROOT}/campaigns"),
-                "actions": links.absolute(f"{V1_ROOT}/actions"),
-                "openapi": links.absolute("/api/openapi.json"),
-                "osdi": links.absolute("/api/osdi/v1/"),
-            },
-        },
-        public=True,
-        max_age=PAGE_MAX_AGE,
-        stale=PAGE_STALE,
+    return _public(
+        schemas.ApiIndex(
+            name="petitions public API",
+            version=1,
+            links=schemas.ApiIndexLinks(
+                campaigns=links.absolute(f"{V1_ROOT}/campaigns"),
+                actions=links.absolute(f"{V1_ROOT}/actions"),
+                openapi=links.absolute(OPENAPI_PATH),
+                osdi=links.absolute("/api/osdi/v1/"),
+            ),
+        )
     )
 
 
 @bp.get("/campaigns")
+@operation(
+    operation_id="listCampaigns",
+    summary="Public campaigns with their actions and confirmed counts",
+    query=schemas.PageQuery,
+    replies=[ok(schemas.CampaignPage), NOT_MODIFIED, BAD_PAGING],
+)
 def campaigns() -> Response:
     number, per_page = paging()
     page = queries.campaigns_page(number, per_page)
     counts = queries.confirmed_counts([a.id for c in page.items for a in c.actions])
-    return json_response(
-        {
-            "data": [v1_campaign(c, counts) for c in page.items],
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": page.total,
-            "pages": page.pages,
-            "links": _paged_links(f"{V1_ROOT}/campaigns", page),
-        },
-        public=True,
-        max_age=PAGE_MAX_AGE,
-        stale=PAGE_STALE,
+    return _public(
+        schemas.CampaignPage(
+            data=[campaign_doc(c, counts) for c in page.items],
+            page=page.page,
+            per_page=page.per_page,
+            total=page.total,
+            pages=page.pages,
+            links=_paged_links(f"{V1_ROOT}/campaigns", page),
+        )
     )
 
 
 @bp.get("/campaigns/<slug>")
+@operation(
+    operation_id="getCampaign",
+    summary="One public campaign",
+    replies=[ok(schemas.Campaign), NOT_MODIFIED, error(404, "No public campaign with this slug.")],
+)
 def campaign(slug: str) -> Response:
     found = queries.public_campaign(slug)
     if found is None:
         raise not_found("That campaign")
     counts = queries.confirmed_counts([a.id for a in found.actions])
-    return json_response(
-        v1_campaign(found, counts), public=True, max_age=PAGE_MAX_AGE, stale=PAGE_STALE
-    )
+    return _public(campaign_doc(found, counts))
 
 
 @bp.get("/actions")
+@operation(
+    operation_id="listActions",
+    summary="Public actions (petitions and pledges), newest first",
+    query=schemas.PageQuery,
+    replies=[ok(schemas.ActionPage), NOT_MODIFIED, BAD_PAGING],
+)
 def actions() -> Response:
     number, per_page = paging()
     page = queries.public_actions_page(number, per_page)
     counts = queries.confirmed_counts([a.id for a in page.items])
-    return json_response(
-        {
-            "data": [v1_action(a.campaign, a, counts.get(a.id, 0)) for a in page.items],
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": page.total,
-            "pages": page.pages,
-            "links": _paged_links(f"{V1_ROOT}/actions", page),
-        },
-        public=True,
-        max_age=PAGE_MAX_AGE,
-        stale=PAGE_STALE,
+    return _public(
+        schemas.ActionPage(
+            data=[action_doc(a.campaign, a, counts.get(a.id, 0)) for a in page.items],
+            page=page.page,
+            per_page=page.per_page,
+            total=page.total,
+            pages=page.pages,
+            links=_paged_links(f"{V1_ROOT}/actions", page),
+        )
     )
 
 
 @bp.get("/campaigns/<slug>/actions/<action_slug>")
+@operation(
+    operation_id="getAction",
+    summary="One action with confirmed counts by country, area, day, source, site",
+    replies=[ok(schemas.ActionDetail), NOT_MODIFIED, error(404, "No public action here.")],
+)
 def action(slug: str, action_slug: str) -> Response:
     found = queries.public_action(slug, action_slug)
     if found is None:
         raise not_found("That action")
     counts = queries.confirmed_counts([found.id])
-    body = v1_action(found.campaign, found, counts.get(found.id, 0))
-    body["breakdowns"] = queries.breakdowns(found.id)
-    return json_response(body, public=True, max_age=PAGE_MAX_AGE, stale=PAGE_STALE)
+    return _public(
+        action_detail(found.campaign, found, counts.get(found.id, 0), queries.breakdowns(found.id))
+    )
 
 
 # --- the counter ------------------------------------------------------------------------------
@@ -152,16 +179,15 @@ def _count_body(slug: str, action_slug: str) -> bytes | None:
     row = queries.action_count(slug, action_slug)
     if row is None:
         return None
-    percent = 100 if row.goal <= 0 else min(100, row.confirmed * 100 // row.goal)
     body = dumps(
-        {
-            "action": row.action_id,
-            "confirmed": row.confirmed,
-            "goal": row.goal,
-            "percent": percent,
-            "state": "open" if row.is_open else "closed",
-            "updated_at": row.updated_at,
-        }
+        schemas.ActionCount(
+            action=row.action_id,
+            confirmed=row.confirmed,
+            goal=row.goal,
+            percent=percent_of(row.confirmed, row.goal),
+            state="open" if row.is_open else "closed",
+            updated_at=row.updated_at,
+        )
     )
     if ttl > 0:
         with _count_lock:
@@ -172,6 +198,11 @@ def _count_body(slug: str, action_slug: str) -> bytes | None:
 
 
 @bp.get("/campaigns/<slug>/actions/<action_slug>/count")
+@operation(
+    operation_id="getActionCount",
+    summary="The confirmed count alone, for counters that poll",
+    replies=[ok(schemas.ActionCount), NOT_MODIFIED, error(404, "No public action here.")],
+)
 @limiter.exempt  # no limit applies, and the limiter's per-request check was a quarter of its CPU
 def count(slug: str, action_slug: str) -> Response:
     body = _count_body(slug, action_slug)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, current_app, request
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
+
+from petitions.api import schemas
 
 JSON = "application/json"
 HAL_JSON = "application/hal+json"
-MAX_PER_PAGE = 100
-MAX_PAGE = 100_000
+M = TypeVar("M", bound=BaseModel)
 
 
 class ApiError(HTTPException):
@@ -24,13 +26,16 @@ class ApiError(HTTPException):
         self.errors = errors or {}
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:  # type: ignore[override]
-        body: dict[str, Any] = {"error": self.description, "status": self.code}
-        if self.errors:
-            body["errors"] = self.errors
+        body = schemas.Error(
+            error=self.description or "", status=self.code or 400, errors=self.errors or None
+        )
         return json_response(body, self.code or 400)
 
 
 def dumps(payload: Any) -> bytes:
+    """Compact UTF-8 JSON; a schema object is serialised by its class."""
+    if isinstance(payload, BaseModel):
+        return payload.model_dump_json().encode("utf-8")
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -62,31 +67,41 @@ def json_response(
 
 
 def paging() -> tuple[int, int]:
-    """``page`` (from 1) and ``per_page`` (1 to 100) from the query string; 400 if malformed."""
-    page = _positive("page", 1)
-    per_page = _positive("per_page", 25)
-    if page > MAX_PAGE:
-        raise ApiError(400, f"page must be at most {MAX_PAGE}.")
-    if per_page > MAX_PER_PAGE:
-        raise ApiError(400, f"per_page must be at most {MAX_PER_PAGE}.")
-    return page, per_page
-
-
-def _positive(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
-        raise ApiError(400, f"{name} must be a whole number from 1.")
-    return int(raw)
+    """``page`` and ``per_page`` from the query string (``schemas.PageQuery``); 400 if malformed."""
+    raw = {
+        name: request.args[name] for name in schemas.PageQuery.model_fields if name in request.args
+    }
+    try:
+        query = schemas.PageQuery.model_validate(raw)
+    except ValidationError as error:
+        errors = field_errors(error)
+        first = next(iter(errors.items()))
+        raise ApiError(400, f"{first[0]}: {first[1][0]}.", errors) from None
+    return query.page, query.per_page
 
 
 def not_found(what: str = "That resource") -> ApiError:
     return ApiError(404, f"{what} was not found.")
 
 
-def require_json_object(max_bytes: int) -> dict[str, Any]:
-    """The request body as a JSON object, or a clear 4xx."""
+def field_errors(error: ValidationError) -> dict[str, list[str]]:
+    """Pydantic's errors by dotted path (``person.email_addresses.0.address``)."""
+    errors: dict[str, list[str]] = {}
+    for item in error.errors(include_url=False, include_input=False):
+        path = ".".join(str(part) for part in item["loc"]) or "body"
+        errors.setdefault(path, []).append(item["msg"])
+    return errors
+
+
+def json_body(
+    model: type[M], max_bytes: int, invalid: str = "The request body did not validate."
+) -> M:
+    """The request body validated against ``model``, or a 4xx that says what is wrong.
+
+    415 unless the body is JSON, 413 past ``max_bytes``, 400 when it is not JSON (invalid
+    UTF-8, nested past the parser's limit, numbers out of range) or not an object, 422 with
+    ``errors`` by field path when members have the wrong type or are missing.
+    """
     if request.mimetype not in (JSON, HAL_JSON):
         raise ApiError(415, "Send the body as application/json.")
     length = request.content_length
@@ -96,9 +111,13 @@ def require_json_object(max_bytes: int) -> dict[str, Any]:
     if len(raw) > max_bytes:
         raise ApiError(413, f"The body must be at most {max_bytes} bytes.")
     try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "The body is not valid JSON.") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, "The body must be a JSON object.")
-    return payload
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False)
+        for item in problems:
+            if item["type"] == "json_invalid":
+                detail = item["msg"].removeprefix("Invalid JSON: ")
+                raise ApiError(400, f"The body is not valid JSON: {detail}.") from None
+            if not item["loc"]:
+                raise ApiError(400, "The body must be a JSON object.") from None
+        raise ApiError(422, invalid, field_errors(error)) from None

@@ -1,587 +1,217 @@
-"""The OpenAPI 3 document for every API endpoint, served at /api/openapi.json."""
+"""The OpenAPI 3.1 document at /api/openapi.json, generated — never written by hand.
+
+* **Schemas** come from the pydantic classes in ``schemas.py`` (their JSON Schema, draft
+  2020-12, is what OpenAPI 3.1 uses), collected into ``components/schemas``.
+* **Operations** are declared on the views themselves with :func:`operation` (summary, the
+  schema of each status code, the query model, the body model, security); paths and path
+  parameters come from the Flask URL map, so a route cannot exist undocumented
+  (``tests/api/test_schemathesis.py`` checks that, then runs schemathesis over the document).
+* **apispec** (the marshmallow project's OpenAPI builder) assembles and checks the document;
+  no marshmallow is involved.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from flask import Blueprint, Response
+from apispec import APISpec
+from flask import Blueprint, Response, current_app
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-from petitions.api import links
-from petitions.api.http import json_response
+from petitions.api import links, schemas
+from petitions.api.http import HAL_JSON, JSON, json_response
 
 bp = Blueprint("openapi", __name__)
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "nullable": True}
+OPENAPI_PATH = "/api/openapi.json"
+TOKEN_HEADER = "OSDI-API-Token"  # noqa: S105 - a header name
+F = TypeVar("F", bound=Callable[..., Any])
+_REF = "#/components/schemas/{model}"
+_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
-STR = {"type": "string"}
-INT = {"type": "integer"}
-LINK = {"type": "object", "required": ["href"], "properties": {"href": STR}}
-COUNT_ROW = {"type": "integer", "minimum": 0}
+@dataclass(frozen=True)
+class Reply:
+    """One status code of an operation: its description and, if it has a body, its schema."""
+
+    status: int
+    description: str
+    model: type[BaseModel] | None = None
+    media: str = JSON
+    cached: bool = False  # ETag and Cache-Control headers (and so 304s)
+    alternatives: tuple[type[BaseModel], ...] = ()  # a body that is one of several shapes
+    any_object: bool = False  # a JSON object of no declared shape (this document)
 
 
-def _json(schema: dict[str, Any], media: str = "application/json") -> dict[str, Any]:
-    return {"content": {media: {"schema": schema}}}
+def ok(model: type[BaseModel], media: str = JSON, *, cached: bool = True) -> Reply:
+    return Reply(200, "OK", model, media, cached)
 
 
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, **_json(_ref("Error"))}
+def error(status: int, description: str) -> Reply:
+    return Reply(status, description, schemas.Error)
 
 
-def _ok(schema: dict[str, Any], media: str = "application/json", cached: bool = True):
-    response: dict[str, Any] = {"description": "OK", **_json(schema, media)}
-    if cached:
-        response["headers"] = {
-            "ETag": {"schema": STR, "description": "Send back in If-None-Match for a 304."},
-            "Cache-Control": {"schema": STR},
-        }
-    return response
+NOT_MODIFIED = Reply(304, "Not modified (the If-None-Match ETag still matches).")
+BAD_PAGING = error(400, "Malformed paging parameters.")
+TOKEN_REQUIRED: list[dict[str, list[str]]] = [{"osdiToken": []}]
+TOKEN_OPTIONAL: list[dict[str, list[str]]] = [{}, {"osdiToken": []}]
 
 
-NOT_MODIFIED = {"description": "Not modified (the If-None-Match ETag still matches)."}
-PAGE_PARAMS = [
-    {
-        "name": "page",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 1},
-    },
-    {
-        "name": "per_page",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
-    },
-]
-SLUGS = [
-    {"name": "slug", "in": "path", "required": True, "schema": STR},
-    {"name": "action_slug", "in": "path", "required": True, "schema": STR},
-]
-TOKEN: list[dict[str, list[str]]] = [{"osdiToken": []}]
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    summary: str
+    replies: Sequence[Reply]
+    description: str = ""
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    body_media: tuple[str, ...] = (JSON, HAL_JSON)
+    security: list[dict[str, list[str]]] | None = None
+    id_limits: dict[str, int] = field(default_factory=dict)
 
 
-def _id_param(name: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
-    }
+def operation(**declared: Any) -> Callable[[F], F]:
+    """Declare a view's operation for the document (see :class:`Operation` for the fields)."""
+    spec = Operation(**declared)
+
+    def mark(view: F) -> F:
+        view.openapi_operation = spec  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
-def _paged(item: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["data", "page", "per_page", "total", "pages", "links"],
-        "properties": {
-            "data": {"type": "array", "items": _ref(item)},
-            "page": INT,
-            "per_page": INT,
-            "total": INT,
-            "pages": INT,
-            "links": _ref("PageLinks"),
-        },
-    }
+# --- generation -------------------------------------------------------------------------------
 
-
-def _osdi_collection(name: str, item: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": ["total_pages", "per_page", "page", "total_records", "_links", "_embedded"],
-        "properties": {
-            "total_pages": INT,
-            "per_page": INT,
-            "page": INT,
-            "total_records": INT,
-            "_links": {
-                "type": "object",
-                "required": ["self"],
-                "properties": {"self": LINK, "next": LINK, "prev": LINK},
-            },
-            "_embedded": {
-                "type": "object",
-                "required": [f"osdi:{name}"],
-                "properties": {f"osdi:{name}": {"type": "array", "items": _ref(item)}},
-            },
-        },
-    }
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "status"],
-        "properties": {
-            "error": STR,
-            "status": INT,
-            "errors": {
-                "type": "object",
-                "additionalProperties": {"type": "array", "items": STR},
-            },
-        },
-    },
-    "PageLinks": {
-        "type": "object",
-        "required": ["self", "first", "last", "next", "prev"],
-        "properties": {
-            "self": STR,
-            "first": STR,
-            "last": STR,
-            "next": _nullable(STR),
-            "prev": _nullable(STR),
-        },
-    },
-    "Action": {
-        "type": "object",
-        "required": ["id", "slug", "campaign", "kind", "title", "goal", "state", "confirmed"],
-        "properties": {
-            "id": INT,
-            "slug": STR,
-            "campaign": STR,
-            "kind": {"type": "string", "enum": ["petition", "pledge"]},
-            "title": STR,
-            "text": STR,
-            "target": _nullable(STR),
-            "goal": INT,
-            "deadline": _nullable({"type": "string", "format": "date"}),
-            "state": {"type": "string", "enum": ["open", "closed"]},
-            "confirmed": COUNT_ROW,
-            "percent": {"type": "integer", "minimum": 0, "maximum": 100},
-            "links": {"type": "object", "additionalProperties": STR},
-        },
-    },
-    "Breakdowns": {
-        "type": "object",
-        "required": ["by_country", "by_postcode_area", "by_day", "by_source", "by_referrer"],
-        "properties": {
-            key: {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": [field, "count"],
-                    "properties": {field: STR, "count": COUNT_ROW},
-                },
-            }
-            for key, field in (
-                ("by_country", "country"),
-                ("by_postcode_area", "area"),
-                ("by_day", "day"),
-                ("by_source", "source"),
-                ("by_referrer", "site"),
-            )
-        },
-    },
-    "ActionDetail": {
-        "allOf": [
-            _ref("Action"),
-            {
-                "type": "object",
-                "required": ["breakdowns"],
-                "properties": {"breakdowns": _ref("Breakdowns")},
-            },
-        ]
-    },
-    "Campaign": {
-        "type": "object",
-        "required": ["slug", "title", "state", "actions", "links"],
-        "properties": {
-            "slug": STR,
-            "title": STR,
-            "summary": STR,
-            "body": STR,
-            "image_url": _nullable(STR),
-            "state": {"type": "string", "enum": ["live", "closed"]},
-            "published_at": _nullable({"type": "string", "format": "date-time"}),
-            "actions": {"type": "array", "items": _ref("Action")},
-            "links": {"type": "object", "additionalProperties": STR},
-        },
-    },
-    "Count": {
-        "type": "object",
-        "required": ["action", "confirmed", "goal", "percent", "state"],
-        "properties": {
-            "action": INT,
-            "confirmed": COUNT_ROW,
-            "goal": INT,
-            "percent": {"type": "integer", "minimum": 0, "maximum": 100},
-            "state": {"type": "string", "enum": ["open", "closed"]},
-            "updated_at": _nullable(STR),
-        },
-    },
-    "OsdiEntryPoint": {
-        "type": "object",
-        "required": ["osdi_version", "_links"],
-        "properties": {
-            "motd": STR,
-            "vendor_name": STR,
-            "product_name": STR,
-            "osdi_version": STR,
-            "max_pagesize": INT,
-            "namespace": STR,
-            "_links": {"type": "object"},
-        },
-    },
-    "OsdiPetition": {
-        "type": "object",
-        "required": [
-            "identifiers",
-            "origin_system",
-            "title",
-            "total_signatures",
-            "browser_url",
-            "_links",
-        ],
-        "properties": {
-            "identifiers": {"type": "array", "items": STR},
-            "origin_system": STR,
-            "created_date": STR,
-            "modified_date": STR,
-            "name": STR,
-            "title": STR,
-            "description": STR,
-            "petition_text": STR,
-            "target": {
-                "type": "array",
-                "items": {"type": "object", "properties": {"name": STR}},
-            },
-            "total_signatures": COUNT_ROW,
-            "browser_url": STR,
-            "featured_image_url": _nullable(STR),
-            "petitions:kind": {"type": "string", "enum": ["petition", "pledge"]},
-            "petitions:goal": INT,
-            "petitions:end_date": _nullable(STR),
-            "petitions:state": {"type": "string", "enum": ["open", "closed"]},
-            "petitions:campaign": STR,
-            "petitions:pledge_options": {"type": "array", "items": STR},
-            "_links": {
-                "type": "object",
-                "required": ["self", "osdi:signatures", "osdi:record_signature_helper"],
-                "properties": {
-                    "self": LINK,
-                    "osdi:signatures": LINK,
-                    "osdi:record_signature_helper": LINK,
-                },
-            },
-        },
-    },
-    "OsdiPerson": {
-        "type": "object",
-        "properties": {
-            "given_name": STR,
-            "family_name": STR,
-            "email_addresses": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "required": ["address"],
-                    "properties": {
-                        "address": STR,
-                        "primary": {"type": "boolean"},
-                        "status": STR,
-                    },
-                },
-            },
-            "postal_addresses": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "postal_code": STR,
-                        "country": STR,
-                        "primary": {"type": "boolean"},
-                    },
-                },
-            },
-        },
-    },
-    "OsdiSignature": {
-        "type": "object",
-        "required": ["identifiers", "origin_system", "created_date", "_links", "_embedded"],
-        "properties": {
-            "identifiers": {"type": "array", "items": STR},
-            "origin_system": STR,
-            "created_date": STR,
-            "modified_date": STR,
-            "comments": STR,
-            "referrer_data": {
-                "type": "object",
-                "properties": {"source": STR, "website": STR},
-            },
-            "petitions:status": {
-                "type": "string",
-                "enum": ["pending", "confirmed", "withdrawn", "invalidated"],
-            },
-            "petitions:confirmed_date": _nullable(STR),
-            "petitions:pledge_option": _nullable(STR),
-            "_embedded": {
-                "type": "object",
-                "properties": {"osdi:person": _ref("OsdiPerson")},
-            },
-            "_links": {
-                "type": "object",
-                "required": ["self", "osdi:petition"],
-                "properties": {"self": LINK, "osdi:petition": LINK},
-            },
-        },
-    },
-    "OsdiRecordSignature": {
-        "type": "object",
-        "required": ["person"],
-        "properties": {
-            "person": _ref("OsdiPerson"),
-            "comments": STR,
-            "referrer_data": {
-                "type": "object",
-                "properties": {"source": STR, "website": STR},
-            },
-            "triggers": {
-                "type": "object",
-                "properties": {
-                    "autoresponse": {
-                        "type": "object",
-                        "properties": {"enabled": {"type": "boolean"}},
-                    }
-                },
-            },
-            "petitions:pledge_option": STR,
-        },
-    },
-    "OsdiSignatureAccepted": {
-        "type": "object",
-        "required": ["petitions:status", "_links"],
-        "properties": {
-            "petitions:status": {"type": "string", "enum": ["pending_confirmation"]},
-            "message": STR,
-            "_links": {"type": "object"},
-        },
-    },
+_HEADERS = {
+    "ETag": {"schema": {"type": "string"}, "description": "Send back in If-None-Match for a 304."},
+    "Cache-Control": {"schema": {"type": "string"}},
 }
 
 
+def _reply(reply: Reply) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": reply.description}
+    schema: dict[str, Any] | None = None
+    if reply.alternatives:
+        schema = {"oneOf": [{"$ref": _REF.format(model=m.__name__)} for m in reply.alternatives]}
+    elif reply.model is not None:
+        schema = {"$ref": _REF.format(model=reply.model.__name__)}
+    elif reply.any_object:
+        schema = {"type": "object"}
+    if schema is not None:
+        out["content"] = {reply.media: {"schema": schema}}
+    if reply.cached:
+        out["headers"] = _HEADERS
+    return out
+
+
+def _path_parameters(rule: str, limits: dict[str, int]) -> tuple[str, list[dict[str, Any]]]:
+    parameters = []
+    for match in _ARGUMENT.finditer(rule):
+        name = match["name"]
+        schema: dict[str, Any] = {"type": "string"}
+        if match["converter"] == "int":
+            schema = {"type": "integer", "minimum": 1}
+            if name in limits:
+                schema["maximum"] = limits[name]
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _ARGUMENT.sub(r"{\g<name>}", rule), parameters
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(mode="validation")
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema["properties"].items()
+    ]
+
+
+def _operation_dict(op: Operation, path_parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
+    if op.description:
+        out["description"] = op.description
+    parameters = path_parameters + (_query_parameters(op.query) if op.query else [])
+    if parameters:
+        out["parameters"] = parameters
+    if op.security is not None:
+        out["security"] = op.security
+    if op.body is not None:
+        ref = {"$ref": _REF.format(model=op.body.__name__)}
+        out["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": ref} for media in op.body_media},
+        }
+    out["responses"] = {str(r.status): _reply(r) for r in op.replies}
+    return out
+
+
+def _operations() -> list[tuple[str, str, Operation, list[dict[str, Any]]]]:
+    found = []
+    for rule in current_app.url_map.iter_rules():
+        op = getattr(current_app.view_functions[rule.endpoint], "openapi_operation", None)
+        if op is None:
+            continue
+        path, parameters = _path_parameters(rule.rule, op.id_limits)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            found.append((path, method.lower(), op, parameters))
+    return found
+
+
+def _components(operations: list[Operation]) -> dict[str, Any]:
+    models: dict[type[BaseModel], str] = {schemas.Error: "serialization"}
+    for op in operations:
+        if op.body is not None:
+            models[op.body] = "validation"
+        for reply in op.replies:
+            for model in (reply.model, *reply.alternatives):
+                if model is not None:
+                    models.setdefault(model, "serialization")
+    _, top = models_json_schema(
+        list(models.items()),  # type: ignore[arg-type]
+        ref_template=_REF,
+    )
+    return dict(sorted(top.get("$defs", {}).items()))
+
+
 def document() -> dict[str, Any]:
-    hal = "application/hal+json"
-    osdi_errors = {
-        "400": _error("Malformed paging parameters."),
-        "401": _error("Missing or invalid OSDI-API-Token."),
-        "404": _error("Not found, or not one of this token's campaigns."),
-    }
-    paths: dict[str, Any] = {
-        "/api/v1/": {
-            "get": {
-                "operationId": "apiIndex",
-                "summary": "Links to the API's collections",
-                "responses": {"200": _ok({"type": "object"}), "304": NOT_MODIFIED},
-            }
-        },
-        "/api/v1/campaigns": {
-            "get": {
-                "operationId": "listCampaigns",
-                "summary": "Public campaigns with their actions and confirmed counts",
-                "parameters": PAGE_PARAMS,
-                "responses": {
-                    "200": _ok(_paged("Campaign")),
-                    "304": NOT_MODIFIED,
-                    "400": _error("Malformed paging parameters."),
-                },
-            }
-        },
-        "/api/v1/campaigns/{slug}": {
-            "get": {
-                "operationId": "getCampaign",
-                "summary": "One public campaign",
-                "parameters": SLUGS[:1],
-                "responses": {
-                    "200": _ok(_ref("Campaign")),
-                    "304": NOT_MODIFIED,
-                    "404": _error("No public campaign with this slug."),
-                },
-            }
-        },
-        "/api/v1/actions": {
-            "get": {
-                "operationId": "listActions",
-                "summary": "Public actions (petitions and pledges), newest first",
-                "parameters": PAGE_PARAMS,
-                "responses": {
-                    "200": _ok(_paged("Action")),
-                    "304": NOT_MODIFIED,
-                    "400": _error("Malformed paging parameters."),
-                },
-            }
-        },
-        "/api/v1/campaigns/{slug}/actions/{action_slug}": {
-            "get": {
-                "operationId": "getAction",
-                "summary": "One action with confirmed counts by country, area, day, source, site",
-                "parameters": SLUGS,
-                "responses": {
-                    "200": _ok(_ref("ActionDetail")),
-                    "304": NOT_MODIFIED,
-                    "404": _error("No public action here."),
-                },
-            }
-        },
-        "/api/v1/campaigns/{slug}/actions/{action_slug}/count": {
-            "get": {
-                "operationId": "getActionCount",
-                "summary": "The confirmed count alone, for counters that poll",
-                "parameters": SLUGS,
-                "responses": {
-                    "200": _ok(_ref("Count")),
-                    "304": NOT_MODIFIED,
-                    "404": _error("No public action here."),
-                },
-            }
-        },
-        "/api/osdi/v1/": {
-            "get": {
-                "operationId": "osdiEntryPoint",
-                "summary": "OSDI API entry point",
-                "responses": {"200": _ok(_ref("OsdiEntryPoint"), hal), "304": NOT_MODIFIED},
-            }
-        },
-        "/api/osdi/v1/petitions": {
-            "get": {
-                "operationId": "osdiListPetitions",
-                "summary": "Petitions and pledges as OSDI petitions",
-                "parameters": PAGE_PARAMS,
-                "responses": {
-                    "200": _ok(_osdi_collection("petitions", "OsdiPetition"), hal),
-                    "304": NOT_MODIFIED,
-                    "400": _error("Malformed paging parameters."),
-                },
-            }
-        },
-        "/api/osdi/v1/petitions/{petition_id}": {
-            "get": {
-                "operationId": "osdiGetPetition",
-                "parameters": [_id_param("petition_id")],
-                "responses": {
-                    "200": _ok(_ref("OsdiPetition"), hal),
-                    "304": NOT_MODIFIED,
-                    "404": _error("No public petition with this id."),
-                },
-            }
-        },
-        "/api/osdi/v1/petitions/{petition_id}/signatures": {
-            "get": {
-                "operationId": "osdiListPetitionSignatures",
-                "summary": "Signatures of one of the token's own petitions",
-                "security": TOKEN,
-                "parameters": [_id_param("petition_id"), *PAGE_PARAMS],
-                "responses": {
-                    "200": _ok(_osdi_collection("signatures", "OsdiSignature"), hal, False),
-                    **osdi_errors,
-                },
-            },
-            "post": {
-                "operationId": "osdiRecordSignature",
-                "summary": "Record signature helper",
-                "description": (
-                    "Records a signature exactly as the web form does: same validation, "
-                    "deduplication per email address, double opt-in (a confirmation email is "
-                    "always sent; the signature counts once confirmed) and rate limits. "
-                    "Without a token (or with another organiser's) the answer is the same "
-                    "whether or not the person had signed before."
-                ),
-                "security": [{}, {"osdiToken": []}],
-                "parameters": [_id_param("petition_id")],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {"schema": _ref("OsdiRecordSignature")},
-                        hal: {"schema": _ref("OsdiRecordSignature")},
-                    },
-                },
-                "responses": {
-                    "200": {
-                        "description": "Recorded (pending email confirmation)",
-                        "content": {
-                            hal: {
-                                "schema": {
-                                    "oneOf": [
-                                        _ref("OsdiSignatureAccepted"),
-                                        _ref("OsdiSignature"),
-                                    ]
-                                }
-                            }
-                        },
-                    },
-                    "400": _error("The body is not a JSON object."),
-                    "401": _error("An OSDI-API-Token was sent but is not valid."),
-                    "404": _error("No public petition with this id."),
-                    "409": _error("The petition is closed."),
-                    "413": _error("The body is too large."),
-                    "415": _error("The body is not application/json."),
-                    "422": _error("The fields did not validate; errors names them."),
-                    "429": _error("Too many signatures from this address; try later."),
-                },
-            },
-        },
-        "/api/osdi/v1/signatures": {
-            "get": {
-                "operationId": "osdiListSignatures",
-                "summary": "Signatures of all the token's campaigns",
-                "security": TOKEN,
-                "parameters": PAGE_PARAMS,
-                "responses": {
-                    "200": _ok(_osdi_collection("signatures", "OsdiSignature"), hal, False),
-                    **osdi_errors,
-                },
-            }
-        },
-        "/api/osdi/v1/signatures/{signature_id}": {
-            "get": {
-                "operationId": "osdiGetSignature",
-                "security": TOKEN,
-                "parameters": [
-                    {
-                        "name": "signature_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer", "minimum": 1},
-                    }
-                ],
-                "responses": {"200": _ok(_ref("OsdiSignature"), hal, False), **osdi_errors},
-            }
-        },
-        "/api/openapi.json": {
-            "get": {
-                "operationId": "openapi",
-                "summary": "This document",
-                "responses": {"200": _ok({"type": "object"}, cached=False)},
-            }
-        },
-    }
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "Petitions API",
-            "version": "1.0.0",
+    operations = _operations()
+    spec = APISpec(
+        title="Petitions API",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        info={
             "description": (
                 "Public read API (no key, cacheable, CORS open) and the petition part of the "
-                "Open Supporter Data Interface (OSDI) in HAL+JSON. See docs/api.md."
-            ),
+                "Open Supporter Data Interface (OSDI) in HAL+JSON. Generated from the schema "
+                "classes in petitions/api/schemas.py; see docs/api.md."
+            )
         },
-        "servers": [{"url": links.base_url()}],
-        "paths": paths,
-        "components": {
-            "schemas": SCHEMAS,
-            "securitySchemes": {
-                "osdiToken": {"type": "apiKey", "in": "header", "name": "OSDI-API-Token"}
-            },
-        },
-    }
+        servers=[{"url": links.base_url()}],
+    )
+    for name, schema in _components([op for _, _, op, _ in operations]).items():
+        spec.components.schema(name, schema)
+    spec.components.security_scheme(
+        "osdiToken", {"type": "apiKey", "in": "header", "name": TOKEN_HEADER}
+    )
+    by_path: dict[str, dict[str, Any]] = {}
+    for path, method, op, parameters in operations:
+        by_path.setdefault(path, {})[method] = _operation_dict(op, parameters)
+    for path in sorted(by_path):
+        spec.path(path=path, operations=by_path[path])
+    return spec.to_dict()
 
 
-@bp.get("/api/openapi.json")
+@bp.get(OPENAPI_PATH)
+@operation(
+    operation_id="openapi",
+    summary="This document",
+    replies=[Reply(200, "OK", any_object=True)],
+)
 def openapi_json() -> Response:
     response = json_response(document())
     response.headers["Access-Control-Allow-Origin"] = "*"

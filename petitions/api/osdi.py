@@ -17,17 +17,28 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from petitions.abuse.checks import RequestFacts
-from petitions.api import queries, tokens
-from petitions.api.http import (
-    HAL_JSON,
-    ApiError,
-    json_response,
-    not_found,
-    paging,
-    require_json_object,
-)
+from petitions.api import queries, schemas, tokens
+from petitions.api.http import HAL_JSON, ApiError, json_body, json_response, not_found, paging
 from petitions.api.models import ApiToken
-from petitions.api.representations import OSDI_ROOT, href, osdi_petition, osdi_signature
+from petitions.api.openapi import (
+    BAD_PAGING,
+    NOT_MODIFIED,
+    OPENAPI_PATH,
+    TOKEN_HEADER,
+    TOKEN_OPTIONAL,
+    TOKEN_REQUIRED,
+    Reply,
+    error,
+    ok,
+    operation,
+)
+from petitions.api.representations import (
+    CURIES,
+    OSDI_ROOT,
+    href,
+    osdi_petition,
+    osdi_signature_doc,
+)
 from petitions.campaigns.models import Action, Campaign
 from petitions.extensions import csrf, db
 from petitions.organisers.access import visible_campaigns_clause
@@ -38,16 +49,18 @@ from petitions.signing.models import Signature
 
 bp = Blueprint("osdi", __name__, url_prefix=OSDI_ROOT)
 
-TOKEN_HEADER = "OSDI-API-Token"  # noqa: S105 - a header name
 HELPER_MAX_BYTES = 16 * 1024
-_MAX_INT = 2**31 - 1
-_MAX_BIGINT = 2**63 - 1
-CURIES = [
-    {"name": "osdi", "href": "https://opensupporter.github.io/osdi-docs/{rel}", "templated": True}
+HELPER_INVALID = "The signature could not be recorded."
+PETITION_ID = {"petition_id": schemas.MAX_INT}
+SIGNATURE_ID = {"signature_id": schemas.MAX_BIGINT}
+TOKEN_ERRORS = [
+    BAD_PAGING,
+    error(401, f"Missing or invalid {TOKEN_HEADER}."),
+    error(404, "Not found, or not one of this token's campaigns."),
 ]
 
 
-def hal(payload: Any, status: int = 200, *, public: bool = False) -> Response:
+def hal(payload: schemas.Out, status: int = 200, *, public: bool = False) -> Response:
     if public:
         return json_response(payload, status, mimetype=HAL_JSON, public=True, max_age=30, stale=120)
     return json_response(payload, status, mimetype=HAL_JSON)
@@ -70,73 +83,95 @@ def current_token(required: bool) -> ApiToken | None:
         token = tokens.authenticate(raw)
         if token is None:
             raise ApiError(401, f"The {TOKEN_HEADER} header does not name an active API token.")
-        db.session.commit()  # last_used_at
     elif required:
         raise ApiError(401, f"Send an API token in the {TOKEN_HEADER} header.")
     return token
 
 
-def _id(raw: int, limit: int = _MAX_INT) -> int:
+def _id(raw: int, limit: int = schemas.MAX_INT) -> int:
     if raw < 1 or raw > limit:
         raise not_found()
     return raw
 
 
-def _collection(
-    name: str, items: list[dict[str, Any]], path: str, page: int, per_page: int, total: int
-) -> dict[str, Any]:
+def _collection_links(
+    path: str, page: int, per_page: int, total: int
+) -> tuple[int, dict[str, Any]]:
     pages = max(1, -(-total // per_page))
-    links: dict[str, Any] = {"self": href(path, page=page, per_page=per_page), "curies": CURIES}
+    found: dict[str, Any] = {"self_": href(path, page=page, per_page=per_page), "curies": CURIES}
     if page < pages:
-        links["next"] = href(path, page=page + 1, per_page=per_page)
+        found["next"] = href(path, page=page + 1, per_page=per_page)
     if page > 1:
-        links["prev"] = href(path, page=page - 1, per_page=per_page)
-    links[f"osdi:{name}"] = [item["_links"]["self"] for item in items]
-    return {
-        "total_pages": pages,
-        "per_page": per_page,
-        "page": page,
-        "total_records": total,
-        "_links": links,
-        "_embedded": {f"osdi:{name}": items},
-    }
+        found["prev"] = href(path, page=page - 1, per_page=per_page)
+    return pages, found
 
 
 @bp.get("/")
+@operation(
+    operation_id="osdiEntryPoint",
+    summary="OSDI API entry point",
+    replies=[ok(schemas.OsdiEntryPoint, HAL_JSON), NOT_MODIFIED],
+)
 def entry_point() -> Response:
     return hal(
-        {
-            "motd": "Petitions OSDI API: petitions and signatures.",
-            "vendor_name": "petitions",
-            "product_name": "petitions",
-            "osdi_version": "1.0",
-            "max_pagesize": 100,
-            "namespace": "petitions",
-            "_links": {
-                "self": href("/"),
-                "curies": CURIES,
-                "osdi:petitions": href("/petitions"),
-                "osdi:signatures": href("/signatures"),
-                "docs": {"href": "/api/openapi.json"},
-            },
-        },
+        schemas.OsdiEntryPoint(
+            motd="Petitions OSDI API: petitions and signatures.",
+            vendor_name="petitions",
+            product_name="petitions",
+            osdi_version="1.0",
+            max_pagesize=schemas.MAX_PER_PAGE,
+            namespace="petitions",
+            links=schemas.OsdiEntryPointLinks(
+                self_=href("/"),
+                curies=CURIES,
+                petitions=href("/petitions"),
+                signatures=href("/signatures"),
+                docs=schemas.Link(href=OPENAPI_PATH),
+            ),
+        ),
         public=True,
     )
 
 
 @bp.get("/petitions")
+@operation(
+    operation_id="osdiListPetitions",
+    summary="Petitions and pledges as OSDI petitions",
+    query=schemas.PageQuery,
+    replies=[ok(schemas.OsdiPetitions, HAL_JSON), NOT_MODIFIED, BAD_PAGING],
+)
 def petitions() -> Response:
     number, per_page = paging()
     page = queries.public_actions_page(number, per_page)
     counts = queries.confirmed_counts([a.id for a in page.items])
     items = [osdi_petition(a, counts.get(a.id, 0)) for a in page.items]
+    pages, found = _collection_links("/petitions", page.page, page.per_page, page.total)
     return hal(
-        _collection("petitions", items, "/petitions", page.page, page.per_page, page.total),
+        schemas.OsdiPetitions(
+            total_pages=pages,
+            per_page=page.per_page,
+            page=page.page,
+            total_records=page.total,
+            links=schemas.OsdiPetitionsLinks(
+                **found, petitions=[item.links.self_ for item in items]
+            ),
+            embedded=schemas.OsdiPetitionsEmbedded(petitions=items),
+        ),
         public=True,
     )
 
 
 @bp.get("/petitions/<int:petition_id>")
+@operation(
+    operation_id="osdiGetPetition",
+    summary="One petition",
+    id_limits=PETITION_ID,
+    replies=[
+        ok(schemas.OsdiPetition, HAL_JSON),
+        NOT_MODIFIED,
+        error(404, "No public petition with this id."),
+    ],
+)
 def petition(petition_id: int) -> Response:
     action = queries.public_action_by_id(_id(petition_id))
     if action is None:
@@ -173,11 +208,30 @@ def _signature_page(query: Any, path: str) -> Response:
             query.order_by(Signature.id).offset((number - 1) * per_page).limit(per_page)
         )
     )
-    items = [osdi_signature(s) for s in rows]
-    return hal(_collection("signatures", items, path, number, per_page, total))
+    items = [osdi_signature_doc(s) for s in rows]
+    pages, found = _collection_links(path, number, per_page, total)
+    return hal(
+        schemas.OsdiSignatures(
+            total_pages=pages,
+            per_page=per_page,
+            page=number,
+            total_records=total,
+            links=schemas.OsdiSignaturesLinks(
+                **found, signatures=[item.links.self_ for item in items]
+            ),
+            embedded=schemas.OsdiSignaturesEmbedded(signatures=items),
+        )
+    )
 
 
 @bp.get("/signatures")
+@operation(
+    operation_id="osdiListSignatures",
+    summary="Signatures of all the token's campaigns",
+    security=TOKEN_REQUIRED,
+    query=schemas.PageQuery,
+    replies=[ok(schemas.OsdiSignatures, HAL_JSON, cached=False), *TOKEN_ERRORS],
+)
 def signatures() -> Response:
     token = current_token(required=True)
     assert token is not None
@@ -185,18 +239,33 @@ def signatures() -> Response:
 
 
 @bp.get("/signatures/<int:signature_id>")
+@operation(
+    operation_id="osdiGetSignature",
+    summary="One signature of the token's campaigns",
+    security=TOKEN_REQUIRED,
+    id_limits=SIGNATURE_ID,
+    replies=[ok(schemas.OsdiSignature, HAL_JSON, cached=False), *TOKEN_ERRORS],
+)
 def signature(signature_id: int) -> Response:
     token = current_token(required=True)
     assert token is not None
     found = db.session.scalar(
-        _own_signatures(token).where(Signature.id == _id(signature_id, _MAX_BIGINT))
+        _own_signatures(token).where(Signature.id == _id(signature_id, schemas.MAX_BIGINT))
     )
     if found is None:
         raise not_found("That signature")
-    return hal(osdi_signature(found))
+    return hal(osdi_signature_doc(found))
 
 
 @bp.get("/petitions/<int:petition_id>/signatures")
+@operation(
+    operation_id="osdiListPetitionSignatures",
+    summary="Signatures of one of the token's own petitions",
+    security=TOKEN_REQUIRED,
+    id_limits=PETITION_ID,
+    query=schemas.PageQuery,
+    replies=[ok(schemas.OsdiSignatures, HAL_JSON, cached=False), *TOKEN_ERRORS],
+)
 def petition_signatures(petition_id: int) -> Response:
     token = current_token(required=True)
     assert token is not None
@@ -221,75 +290,36 @@ _FIELD_PATHS = {
 }
 
 
-def _obj(value: Any, path: str, errors: dict[str, list[str]]) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors[path] = ["must be an object"]
-        return {}
-    return value
+def _primary(items: list[Any] | None) -> Any:
+    """The primary (else the first) entry of an OSDI list such as ``email_addresses``."""
+    if not items:
+        return None
+    return next((item for item in items if item.primary is True), items[0])
 
 
-def _text(container: dict[str, Any], key: str, path: str, errors: dict[str, list[str]]) -> str:
-    value = container.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[path] = ["must be a string"]
-        return ""
-    return value
-
-
-def _first(
-    container: dict[str, Any], key: str, path: str, errors: dict[str, list[str]]
-) -> dict[str, Any]:
-    """The primary (else the first) object of an OSDI list such as ``email_addresses``."""
-    value = container.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        errors[path] = ["must be a list of objects"]
-        return {}
-    primary = [v for v in value if v.get("primary") is True]
-    return (primary or value or [{}])[0]
-
-
-def helper_formdata(body: dict[str, Any]) -> tuple[MultiDict[str, str], dict[str, list[str]]]:
-    """Map an OSDI record-signature body onto the sign form's fields."""
-    errors: dict[str, list[str]] = {}
-    person = _obj(body.get("person"), "person", errors)
-    if "person" not in body:
-        errors["person"] = ["is required"]
-    email = _first(person, "email_addresses", "person.email_addresses", errors)
-    postal = _first(person, "postal_addresses", "person.postal_addresses", errors)
-    referrer = _obj(body.get("referrer_data"), "referrer_data", errors)
-    given = _text(person, "given_name", "person.given_name", errors).strip()
-    family = _text(person, "family_name", "person.family_name", errors).strip()
+def helper_formdata(body: schemas.OsdiRecordSignature) -> MultiDict[str, str]:
+    """Map a validated OSDI record-signature body onto the sign form's fields."""
+    person = body.person
+    email = _primary(person.email_addresses)
+    postal = _primary(person.postal_addresses)
+    given = (person.given_name or "").strip()
+    family = (person.family_name or "").strip()
     data = {
         "name": " ".join(part for part in (given, family) if part),
-        "email": _text(email, "address", "person.email_addresses.address", errors),
-        "postcode": _text(postal, "postal_code", "person.postal_addresses.postal_code", errors),
-        "country": (
-            _text(postal, "country", "person.postal_addresses.country", errors).upper() or "GB"
-        ),
-        "comment": _text(body, "comments", "comments", errors),
-        "source": clean_source(_text(referrer, "source", "referrer_data.source", errors)),
+        "email": (email.address if email else None) or "",
+        "postcode": (postal.postal_code if postal else None) or "",
+        "country": ((postal.country if postal else None) or "").upper() or "GB",
+        "comment": body.comments or "",
+        "source": clean_source(body.referrer_data.source if body.referrer_data else None),
     }
-    pledge = _text(body, "petitions:pledge_option", "petitions:pledge_option", errors)
-    if pledge:
-        data["pledge_option"] = pledge
-    triggers = _obj(body.get("triggers"), "triggers", errors)
-    autoresponse = _obj(triggers.get("autoresponse"), "triggers.autoresponse", errors)
-    enabled = autoresponse.get("enabled", True)
-    if not isinstance(enabled, bool):
-        errors["triggers.autoresponse.enabled"] = ["must be true or false"]
-    return MultiDict(data), errors
+    if body.pledge_option:
+        data["pledge_option"] = body.pledge_option
+    return MultiDict(data)
 
 
-def _referrer_site(body: dict[str, Any]) -> str:
-    referrer = body.get("referrer_data")
-    website = referrer.get("website") if isinstance(referrer, dict) else None
-    if not isinstance(website, str) or not website:
+def _referrer_site(body: schemas.OsdiRecordSignature) -> str:
+    website = body.referrer_data.website if body.referrer_data else None
+    if not website:
         return ""
     try:
         host = urlsplit(website if "//" in website else "//" + website).hostname or ""
@@ -299,22 +329,51 @@ def _referrer_site(body: dict[str, Any]) -> str:
 
 
 @bp.post("/petitions/<int:petition_id>/signatures")
+@operation(
+    operation_id="osdiRecordSignature",
+    summary="Record signature helper",
+    description=(
+        "Records a signature exactly as the web form does: same validation, "
+        "deduplication per email address, double opt-in (a confirmation email is "
+        "always sent; the signature counts once confirmed) and rate limits. "
+        "Without a token (or with another organiser's) the answer is the same "
+        "whether or not the person had signed before."
+    ),
+    security=TOKEN_OPTIONAL,
+    id_limits=PETITION_ID,
+    body=schemas.OsdiRecordSignature,
+    replies=[
+        Reply(
+            200,
+            "Recorded (pending email confirmation)",
+            media=HAL_JSON,
+            alternatives=(schemas.OsdiSignatureAccepted, schemas.OsdiSignature),
+        ),
+        error(400, "The body is not JSON (or nested too deep) or not a JSON object."),
+        error(401, f"An {TOKEN_HEADER} was sent but is not valid."),
+        error(404, "No public petition with this id."),
+        error(409, "The petition is closed."),
+        error(413, "The body is too large."),
+        error(415, "The body is not application/json."),
+        error(422, "The fields did not validate; errors names them by path."),
+        error(429, "Too many signatures from this address; try later."),
+    ],
+)
 @csrf.exempt  # a JSON API for other systems: no browser session, nothing to forge
 def record_signature(petition_id: int) -> Response:
     token = current_token(required=False)
     action = queries.public_action_by_id(_id(petition_id))
     if action is None:
         raise not_found("That petition")
-    body = require_body()
-    formdata, errors = helper_formdata(body)
-    if errors:
-        raise ApiError(422, "The signature could not be recorded.", errors)
-    form = SignForm(formdata=formdata, meta={"csrf": False}, pledge_options=action.pledge_options)
+    body = json_body(schemas.OsdiRecordSignature, HELPER_MAX_BYTES, HELPER_INVALID)
+    form = SignForm(
+        formdata=helper_formdata(body), meta={"csrf": False}, pledge_options=action.pledge_options
+    )
     if not form.validate():
         errors = {
             _FIELD_PATHS.get(name, name): list(messages) for name, messages in form.errors.items()
         }
-        raise ApiError(422, "The signature could not be recorded.", errors)
+        raise ApiError(422, HELPER_INVALID, errors)
     if not action.is_open():
         raise ApiError(409, "This petition is closed and no longer takes signatures.")
     data = form.signature_input(
@@ -330,19 +389,17 @@ def record_signature(petition_id: int) -> Response:
     if token is not None and outcome.signature_id and _own_action(token, action.id) is not None:
         stored = db.session.get(Signature, outcome.signature_id)
         if stored is not None:
-            return hal(osdi_signature(stored))
+            return hal(osdi_signature_doc(stored))
     # Everyone else gets the same answer whether or not this person had signed before.
     return hal(
-        {
-            "petitions:status": "pending_confirmation",
-            "message": (
+        schemas.OsdiSignatureAccepted(
+            status="pending_confirmation",
+            message=(
                 "Thank you. We have emailed a link to confirm this signature; "
                 "it counts once it is confirmed."
             ),
-            "_links": {"curies": CURIES, "osdi:petition": href(f"/petitions/{action.id}")},
-        }
+            links=schemas.OsdiAcceptedLinks(
+                curies=CURIES, petition=href(f"/petitions/{action.id}")
+            ),
+        )
     )
-
-
-def require_body() -> dict[str, Any]:
-    return require_json_object(HELPER_MAX_BYTES)

@@ -7,13 +7,14 @@ surge of readers never competes with signers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
-from petitions.core.time import utcnow
+from petitions.core.time import as_utc, utcnow
 from petitions.counting.models import ActionTally, TallyArea, TallyDaily, TallyReferrer
 from petitions.extensions import db
 
@@ -116,7 +117,7 @@ class CountRow:
     confirmed: int
     goal: int
     is_open: bool
-    updated_at: str | None
+    updated_at: datetime | None
 
 
 def action_count(slug: str, action_slug: str) -> CountRow | None:
@@ -152,7 +153,7 @@ def action_count(slug: str, action_slug: str) -> CountRow | None:
         confirmed=row.confirmed or 0,
         goal=row.goal,
         is_open=is_open,
-        updated_at=row.updated_at.isoformat() if row.updated_at else None,
+        updated_at=as_utc(row.updated_at),
     )
 
 
@@ -194,7 +195,7 @@ def breakdowns(action_id: int) -> dict[str, list[dict[str, Any]]]:
     return {
         "by_country": [{"country": r.country, "count": int(r.n)} for r in countries if r.n],
         "by_postcode_area": [{"area": r.postcode_area, "count": int(r.n)} for r in areas if r.n],
-        "by_day": [{"day": r.day.isoformat(), "count": int(r.n)} for r in days if r.n],
+        "by_day": [{"day": r.day, "count": int(r.n)} for r in days if r.n],
         "by_source": [{"source": r.source, "count": int(r.n)} for r in sources if r.n],
         "by_referrer": [{"site": r.referrer, "count": int(r.n)} for r in referrers if r.n],
     }

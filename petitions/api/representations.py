@@ -1,13 +1,14 @@
-"""JSON shapes: the public API's campaigns and actions, and OSDI petitions and signatures."""
+"""Build the API's schema objects (``schemas.py``) from the models: the public API's campaigns
+and actions, and OSDI petitions and signatures. The schema class serialises them."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal, cast
 from urllib.parse import quote
 
-from petitions.api import links
-from petitions.campaigns.models import Action, Campaign
+from petitions.api import links, schemas
+from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.core.text import render_markdown
 from petitions.core.time import as_utc
 from petitions.signing.models import Signature
@@ -15,18 +16,23 @@ from petitions.signing.models import Signature
 ORIGIN_SYSTEM = "petitions"
 OSDI_ROOT = "/api/osdi/v1"
 V1_ROOT = "/api/v1"
+CURIES = [
+    schemas.Curie(
+        name="osdi", href="https://opensupporter.github.io/osdi-docs/{rel}", templated=True
+    )
+]
 
 
-def iso(value: datetime | date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return (as_utc(value) or value).isoformat().replace("+00:00", "Z")
-    return value.isoformat()
-
-
-def action_state(action: Action) -> str:
+def action_state(action: Action) -> schemas.State:
     return "open" if action.is_open() else "closed"
+
+
+def _utc(value: datetime) -> datetime:
+    return as_utc(value) or value
+
+
+def percent_of(confirmed: int, goal: int) -> int:
+    return 100 if goal <= 0 else min(100, confirmed * 100 // goal)
 
 
 # --- public API (/api/v1) -------------------------------------------------------------------
@@ -36,86 +42,106 @@ def v1_action_path(campaign: Campaign, action: Action) -> str:
     return f"{V1_ROOT}/campaigns/{quote(campaign.slug)}/actions/{quote(action.slug)}"
 
 
-def v1_action(campaign: Campaign, action: Action, confirmed: int) -> dict[str, Any]:
+def action_fields(campaign: Campaign, action: Action, confirmed: int) -> dict[str, Any]:
     path = v1_action_path(campaign, action)
-    percent = 100 if action.goal <= 0 else min(100, confirmed * 100 // action.goal)
     return {
         "id": action.id,
         "slug": action.slug,
         "campaign": campaign.slug,
-        "kind": action.kind,
+        "kind": ActionKind(action.kind),
         "title": action.title,
-        "text": action.text,
+        "text": action.text or "",
         "target": action.target,
         "goal": action.goal,
-        "deadline": iso(action.deadline),
+        "deadline": action.deadline,
         "state": action_state(action),
         "confirmed": confirmed,
-        "percent": percent,
-        "links": {
-            "self": links.absolute(path),
-            "count": links.absolute(path + "/count"),
-            "page": links.action_page(campaign.slug, action.slug),
-            "embed": links.embed_page(campaign.slug, action.slug),
-        },
+        "percent": percent_of(confirmed, action.goal),
+        "links": schemas.ActionLinks(
+            self_=links.absolute(path),
+            count=links.absolute(path + "/count"),
+            page=links.action_page(campaign.slug, action.slug),
+            embed=links.embed_page(campaign.slug, action.slug),
+        ),
     }
 
 
-def v1_campaign(campaign: Campaign, counts: dict[int, int]) -> dict[str, Any]:
-    return {
-        "slug": campaign.slug,
-        "title": campaign.title,
-        "summary": campaign.summary,
-        "body": campaign.body,
-        "image_url": campaign.image_url,
-        "state": campaign.status,
-        "published_at": iso(campaign.published_at),
-        "actions": [v1_action(campaign, a, counts.get(a.id, 0)) for a in campaign.actions],
-        "links": {
-            "self": links.absolute(f"{V1_ROOT}/campaigns/{quote(campaign.slug)}"),
-            "page": links.campaign_page(campaign.slug),
-        },
-    }
+def action_doc(campaign: Campaign, action: Action, confirmed: int) -> schemas.Action:
+    return schemas.Action(**action_fields(campaign, action, confirmed))
+
+
+def action_detail(
+    campaign: Campaign, action: Action, confirmed: int, breakdowns: dict[str, Any]
+) -> schemas.ActionDetail:
+    return schemas.ActionDetail(
+        **action_fields(campaign, action, confirmed),
+        breakdowns=schemas.Breakdowns.model_validate(breakdowns),
+    )
+
+
+def campaign_doc(campaign: Campaign, counts: dict[int, int]) -> schemas.Campaign:
+    return schemas.Campaign(
+        slug=campaign.slug,
+        title=campaign.title,
+        summary=campaign.summary or "",
+        body=campaign.body or "",
+        image_url=campaign.image_url,
+        state=cast(Literal["live", "closed"], campaign.status),  # the schema checks it
+        published_at=as_utc(campaign.published_at),
+        actions=[action_doc(campaign, a, counts.get(a.id, 0)) for a in campaign.actions],
+        links=schemas.CampaignLinks(
+            self_=links.absolute(f"{V1_ROOT}/campaigns/{quote(campaign.slug)}"),
+            page=links.campaign_page(campaign.slug),
+        ),
+    )
+
+
+def v1_action(campaign: Campaign, action: Action, confirmed: int) -> dict[str, Any]:
+    """The public API's action as plain JSON data (what webhook payloads embed)."""
+    return action_doc(campaign, action, confirmed).model_dump(mode="json")
 
 
 # --- OSDI (/api/osdi/v1) --------------------------------------------------------------------
 
 
-def href(path: str, **params: object) -> dict[str, str]:
-    return {"href": links.absolute(OSDI_ROOT + path, **params)}
+def href(path: str, **params: object) -> schemas.Link:
+    return schemas.Link(href=links.absolute(OSDI_ROOT + path, **params))
 
 
-def osdi_petition(action: Action, total: int) -> dict[str, Any]:
+def osdi_petition(action: Action, total: int) -> schemas.OsdiPetition:
     campaign = action.campaign
-    resource: dict[str, Any] = {
-        "identifiers": [f"{ORIGIN_SYSTEM}:{action.id}"],
-        "origin_system": ORIGIN_SYSTEM,
-        "created_date": iso(action.created_at),
-        "modified_date": iso(action.closed_at or action.created_at),
-        "name": action.slug,
-        "title": action.title,
-        "description": str(render_markdown(campaign.summary or "")),
-        "petition_text": str(render_markdown(action.text or "")),
-        "target": [{"name": action.target}] if action.target else [],
-        "total_signatures": total,
-        "browser_url": links.action_page(campaign.slug, action.slug),
-        "featured_image_url": campaign.image_url,
-        "petitions:kind": action.kind,
-        "petitions:goal": action.goal,
-        "petitions:end_date": iso(action.deadline),
-        "petitions:state": action_state(action),
-        "petitions:campaign": campaign.slug,
-        "petitions:pledge_options": list(action.pledge_options or []),
-        "_links": {
-            "self": href(f"/petitions/{action.id}"),
-            "osdi:signatures": href(f"/petitions/{action.id}/signatures"),
-            "osdi:record_signature_helper": href(f"/petitions/{action.id}/signatures"),
-        },
-    }
-    return resource
+    created = _utc(action.created_at)
+    return schemas.OsdiPetition(
+        identifiers=[f"{ORIGIN_SYSTEM}:{action.id}"],
+        origin_system=ORIGIN_SYSTEM,
+        created_date=created,
+        modified_date=as_utc(action.closed_at) or created,
+        name=action.slug,
+        title=action.title,
+        description=str(render_markdown(campaign.summary or "")),
+        petition_text=str(render_markdown(action.text or "")),
+        target=[schemas.OsdiTarget(name=action.target)] if action.target else [],
+        total_signatures=total,
+        browser_url=links.action_page(campaign.slug, action.slug),
+        featured_image_url=campaign.image_url,
+        kind=ActionKind(action.kind),
+        goal=action.goal,
+        end_date=action.deadline,
+        state=action_state(action),
+        campaign=campaign.slug,
+        pledge_options=list(action.pledge_options or []),
+        links=schemas.OsdiPetitionLinks(
+            self_=href(f"/petitions/{action.id}"),
+            signatures=href(f"/petitions/{action.id}/signatures"),
+            record_signature_helper=href(f"/petitions/{action.id}/signatures"),
+        ),
+    )
 
 
-def signature_status(signature: Signature) -> str:
+SignatureStatus = Literal["pending", "confirmed", "withdrawn", "invalidated"]
+
+
+def signature_status(signature: Signature) -> SignatureStatus:
     if signature.withdrawn_at is not None:
         return "withdrawn"
     if signature.invalidated_at is not None:
@@ -131,25 +157,27 @@ def split_name(name: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def osdi_person(signature: Signature) -> dict[str, Any]:
+def osdi_person(signature: Signature) -> schemas.OsdiPerson:
     given, family = split_name(signature.name)
-    return {
-        "given_name": given,
-        "family_name": family,
-        "email_addresses": [
-            {
-                "address": signature.email,
-                "primary": True,
-                "status": "subscribed" if signature.wants_updates else "unsubscribed",
-            }
+    return schemas.OsdiPerson(
+        given_name=given,
+        family_name=family,
+        email_addresses=[
+            schemas.OsdiEmailAddress(
+                address=signature.email,
+                primary=True,
+                status="subscribed" if signature.wants_updates else "unsubscribed",
+            )
         ],
-        "postal_addresses": [
-            {"postal_code": signature.postcode, "country": signature.country, "primary": True}
+        postal_addresses=[
+            schemas.OsdiPostalAddress(
+                postal_code=signature.postcode, country=signature.country, primary=True
+            )
         ],
-    }
+    )
 
 
-def osdi_signature(signature: Signature) -> dict[str, Any]:
+def osdi_signature_doc(signature: Signature) -> schemas.OsdiSignature:
     """A signature with its person: only ever shown to the campaign's own organisers."""
     modified = (
         signature.withdrawn_at
@@ -157,19 +185,26 @@ def osdi_signature(signature: Signature) -> dict[str, Any]:
         or signature.confirmed_at
         or signature.created_at
     )
-    return {
-        "identifiers": [f"{ORIGIN_SYSTEM}:{signature.id}"],
-        "origin_system": ORIGIN_SYSTEM,
-        "created_date": iso(signature.created_at),
-        "modified_date": iso(modified),
-        "comments": signature.comment or "",
-        "referrer_data": {"source": signature.source or "", "website": signature.referrer or ""},
-        "petitions:status": signature_status(signature),
-        "petitions:confirmed_date": iso(signature.confirmed_at),
-        "petitions:pledge_option": signature.pledge_option,
-        "_embedded": {"osdi:person": osdi_person(signature)},
-        "_links": {
-            "self": href(f"/signatures/{signature.id}"),
-            "osdi:petition": href(f"/petitions/{signature.action_id}"),
-        },
-    }
+    return schemas.OsdiSignature(
+        identifiers=[f"{ORIGIN_SYSTEM}:{signature.id}"],
+        origin_system=ORIGIN_SYSTEM,
+        created_date=_utc(signature.created_at),
+        modified_date=_utc(modified),
+        comments=signature.comment or "",
+        referrer_data=schemas.OsdiReferrerData(
+            source=signature.source or "", website=signature.referrer or ""
+        ),
+        status=signature_status(signature),
+        confirmed_date=as_utc(signature.confirmed_at),
+        pledge_option=signature.pledge_option,
+        embedded=schemas.OsdiSignatureEmbedded(person=osdi_person(signature)),
+        links=schemas.OsdiSignatureLinks(
+            self_=href(f"/signatures/{signature.id}"),
+            petition=href(f"/petitions/{signature.action_id}"),
+        ),
+    )
+
+
+def osdi_signature(signature: Signature) -> dict[str, Any]:
+    """The OSDI signature as plain JSON data (what webhook payloads embed)."""
+    return osdi_signature_doc(signature).model_dump(mode="json")

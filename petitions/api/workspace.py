@@ -47,7 +47,6 @@ def create():
     if not form.validate():
         return _page(form, status=400)
     _, raw = tokens.create_token(current_organiser(), form.name.data or "")
-    db.session.commit()
     # Rendered, not redirected: the raw token exists only in this response.
     return _page(TokenForm(formdata=None), new_token=raw, status=201)
 
@@ -62,6 +61,5 @@ def revoke(token_id: int) -> Response:
     if token is None or token.organiser_id != current_organiser().id:
         abort(404)
     tokens.revoke_token(token)
-    db.session.commit()
     flash(f"Token “{token.name}” revoked: it no longer works.", "info")
     return redirect(url_for("api_tokens.index"), code=303)

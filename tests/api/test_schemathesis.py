@@ -70,3 +70,41 @@ def test_api_conforms_to_its_openapi_document(app: Flask, seeded: None, mode: An
         except Unsatisfiable:
             # Nothing to make invalid (no parameters or body): the positive run covers it.
             assert mode is schemathesis.GenerationMode.NEGATIVE
+
+
+def test_document_is_generated_from_the_schema_classes(app: Flask) -> None:
+    from pydantic.json_schema import models_json_schema
+
+    from petitions.api import schemas
+
+    document = app.test_client().get("/api/openapi.json").get_json()
+    assert document["openapi"].startswith("3.1")
+    components = document["components"]["schemas"]
+    _, expected = models_json_schema(
+        [
+            (schemas.OsdiSignature, "serialization"),
+            (schemas.ActionDetail, "serialization"),
+            (schemas.OsdiRecordSignature, "validation"),
+        ],
+        ref_template="#/components/schemas/{model}",
+    )
+    for name, schema in expected["$defs"].items():
+        assert components[name] == schema, name
+    helper = document["paths"]["/api/osdi/v1/petitions/{petition_id}/signatures"]["post"]
+    body = helper["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/OsdiRecordSignature"}
+    paging = {
+        p["name"]: p["schema"] for p in document["paths"]["/api/v1/actions"]["get"]["parameters"]
+    }
+    assert paging["per_page"]["maximum"] == schemas.MAX_PER_PAGE
+
+
+def test_no_api_module_commits() -> None:
+    """The unit of work commits once per request; API modules only flush."""
+    from pathlib import Path
+
+    import petitions.api
+
+    package = Path(petitions.api.__file__).parent
+    offenders = [p.name for p in package.glob("*.py") if ".commit(" in p.read_text()]
+    assert offenders == []
