@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -171,10 +173,13 @@ def _components(operations: list[Operation]) -> dict[str, Any]:
             for model in (reply.model, *reply.alternatives):
                 if model is not None:
                     models.setdefault(model, "serialization")
-    _, top = models_json_schema(
-        list(models.items()),  # type: ignore[arg-type]
-        ref_template=_REF,
-    )
+    return _json_schemas(tuple(models.items()))
+
+
+@functools.lru_cache(maxsize=4)
+def _json_schemas(models: tuple[tuple[type[BaseModel], str], ...]) -> dict[str, Any]:
+    """The classes' JSON Schemas as components (cached: they are fixed at import)."""
+    _, top = models_json_schema(models, ref_template=_REF)  # type: ignore[arg-type]
     return dict(sorted(top.get("$defs", {}).items()))
 
 
@@ -193,7 +198,8 @@ def document() -> dict[str, Any]:
         },
         servers=[{"url": links.base_url()}],
     )
-    for name, schema in _components([op for _, _, op, _ in operations]).items():
+    components = copy.deepcopy(_components([op for _, _, op, _ in operations]))
+    for name, schema in components.items():
         spec.components.schema(name, schema)
     spec.components.security_scheme(
         "osdiToken", {"type": "apiKey", "in": "header", "name": TOKEN_HEADER}

@@ -276,3 +276,40 @@ def test_helper_with_own_token_returns_the_signature(
     assert "_embedded" not in other.get_json()
     bad = client.post(url, json=person(), headers={"OSDI-API-Token": "nope"})
     assert bad.status_code == 401
+
+
+def test_osdi_documents_keep_their_field_names(client: Any, factories: Any, token_for: Any) -> None:
+    ann = make_organiser("ann-org@example.org")
+    action = factories.make_action(factories.make_campaign(owner_id=ann.id), target="Them")
+    factories.make_signature(action, "sam@example.org", name="Sam")
+    db.session.commit()
+    petition = client.get(f"/api/osdi/v1/petitions/{action.id}").get_json()
+    assert set(petition) == {
+        "identifiers", "origin_system", "created_date", "modified_date", "name", "title",
+        "description", "petition_text", "target", "total_signatures", "browser_url",
+        "featured_image_url", "petitions:kind", "petitions:goal", "petitions:end_date",
+        "petitions:state", "petitions:campaign", "petitions:pledge_options", "_links",
+    }  # fmt: skip
+    assert petition["featured_image_url"] is None and petition["petitions:end_date"] is None
+    assert petition["created_date"].endswith("Z")
+    assert set(petition["_links"]) == {"self", "osdi:signatures", "osdi:record_signature_helper"}
+
+    page = client.get(
+        "/api/osdi/v1/signatures", headers={"OSDI-API-Token": token_for(ann)}
+    ).get_json()
+    assert set(page) == {"total_pages", "per_page", "page", "total_records", "_links", "_embedded"}
+    assert set(page["_links"]) == {"self", "curies", "osdi:signatures"}  # no next/prev: one page
+    signature = page["_embedded"]["osdi:signatures"][0]
+    assert set(signature) == {
+        "identifiers", "origin_system", "created_date", "modified_date", "comments",
+        "referrer_data", "petitions:status", "petitions:confirmed_date",
+        "petitions:pledge_option", "_embedded", "_links",
+    }  # fmt: skip
+    assert signature["petitions:confirmed_date"] is None
+    assert signature["petitions:pledge_option"] is None
+    assert signature["_embedded"]["osdi:person"]["family_name"] == ""
+    assert signature["_embedded"]["osdi:person"]["email_addresses"] == [
+        {"address": "sam@example.org", "primary": True, "status": "unsubscribed"}
+    ]
+    entry = client.get("/api/osdi/v1/").get_json()
+    assert entry["max_pagesize"] == 100 and entry["_links"]["docs"] == {"href": "/api/openapi.json"}

@@ -116,3 +116,46 @@ def test_bad_paging_and_unknown_things_are_json_4xx(client: Any, app_ctx: None) 
     ):
         response = client.get(url)
         assert response.status_code == 404 and response.is_json, url
+
+
+ACTION_FIELDS = {
+    "id", "slug", "campaign", "kind", "title", "text", "target", "goal", "deadline", "state",
+    "confirmed", "percent", "links",
+}  # fmt: skip
+
+
+def test_shapes_keep_their_field_names_and_json_types(client: Any, factories: Any) -> None:
+    from datetime import date
+
+    campaign = factories.make_campaign(image_url="https://img.example/x.png")
+    campaign.published_at = utcnow()
+    action = factories.make_action(campaign, goal=0, deadline=date(2099, 1, 2))
+    factories.make_signature(action)
+    _confirm_all(action.id)
+
+    listing = client.get("/api/v1/campaigns").get_json()
+    assert set(listing) == {"data", "page", "per_page", "total", "pages", "links"}
+    assert set(listing["links"]) == {"self", "first", "last", "next", "prev"}
+    found = listing["data"][0]
+    assert set(found) == {
+        "slug", "title", "summary", "body", "image_url", "state", "published_at", "actions",
+        "links",
+    }  # fmt: skip
+    assert set(found["links"]) == {"self", "page"} and found["state"] == "live"
+    assert found["published_at"].endswith("Z") and found["image_url"].endswith("x.png")
+    one = found["actions"][0]
+    assert set(one) == ACTION_FIELDS
+    assert set(one["links"]) == {"self", "count", "page", "embed"}
+    assert one["deadline"] == "2099-01-02" and one["kind"] == "petition"
+    assert one["percent"] == 100 and one["confirmed"] == 1  # a goal of 0 is always met
+
+    detail = client.get(one["links"]["self"]).get_json()
+    assert set(detail) == ACTION_FIELDS | {"breakdowns"}
+    (day,) = detail["breakdowns"]["by_day"]
+    assert date.fromisoformat(day["day"]) and day["count"] == 1
+    count = client.get(one["links"]["count"]).get_json()
+    assert set(count) == {"action", "confirmed", "goal", "percent", "state", "updated_at"}
+    assert count["updated_at"].endswith("Z")
+
+    index = client.get("/api/v1/").get_json()
+    assert index["links"]["openapi"].endswith("/api/openapi.json") and index["version"] == 1
