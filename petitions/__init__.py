@@ -41,6 +41,9 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    from petitions.core import ids
+
+    ids.install(app.url_map)  # before any route: every <int:...> is a bounded id
     _init_extensions(app)
     _register_blueprints(app)
     _register_models_and_builders()

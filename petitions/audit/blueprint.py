@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from petitions.audit import queries
+from petitions.core.ids import id_arg
 from petitions.organisers.access import admin_required
 
 bp = Blueprint("audit", __name__, url_prefix="/organise/audit")
@@ -11,9 +12,9 @@ bp = Blueprint("audit", __name__, url_prefix="/organise/audit")
 @bp.get("/")
 @admin_required
 def index() -> str:
-    before = request.args.get("before", type=int)
+    before = id_arg(request.args, "before")
     event = (request.args.get("event") or "")[:64] or None
-    campaign_id = request.args.get("campaign", type=int)
+    campaign_id = id_arg(request.args, "campaign")
     events = queries.recent_events(before_id=before, event=event, campaign_id=campaign_id)
     return render_template(
         "audit/index.html",

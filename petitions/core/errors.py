@@ -42,7 +42,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
-        body, status = _render(code, MESSAGES.get(code, error.description or "Request failed."))
+        message = getattr(error, "public_message", None) or MESSAGES.get(
+            code, error.description or "Request failed."
+        )
+        body, status = _render(code, message)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:  # a 429 from the rate limits says when to come back
             return body, status, {"Retry-After": str(retry_after)}

@@ -4,9 +4,11 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import DataRequired
 
+from petitions.core.ids import valid_id
+
 
 class SendUpdateForm(FlaskForm):
-    update_id = IntegerField(validators=[DataRequired()])
+    update_id = IntegerField(validators=[DataRequired(), valid_id])
 
 
 class ControlForm(FlaskForm):

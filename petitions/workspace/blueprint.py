@@ -12,6 +12,7 @@ from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.campaigns.queries import progress_for
 from petitions.campaigns.services import DEFAULT_CONSENT
 from petitions.core.dispatch import nudge
+from petitions.core.ids import id_arg, id_list
 from petitions.counting.services import FOLD_TASK
 from petitions.dashboards.queries import action_totals
 from petitions.extensions import db
@@ -332,7 +333,7 @@ def _search_from_args() -> sigs.SignatureSearch:
         date_from=_parse_date(args.get("from")),
         date_to=_parse_date(args.get("to")),
         state=state if state in ("all", "confirmed", "pending", "invalidated") else "all",
-        before_id=args.get("before", type=int),
+        before_id=id_arg(args, "before"),
     )
 
 
@@ -377,7 +378,7 @@ def change_signatures(campaign_id: int, action_id: int, change: str) -> Response
     action = action_for_organiser(action_id, campaign_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = id_list(request.form, "ids")
     reason = (request.form.get("reason") or "").strip()[:200]
     apply = sigs.invalidate_signatures if change == "invalidate" else sigs.restore_signatures
     changed = apply(
