@@ -127,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
     _register_api_blueprints(app)
     _register_supporter_blueprints(app)
     _register_abuse_blueprints(app)
+    _register_event_blueprints(app)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
         app.register_blueprint(dev_bp)
 
@@ -175,6 +176,13 @@ def _register_abuse_blueprints(app: Flask) -> None:
     app.register_blueprint(abuse_bp)
 
 
+def _register_event_blueprints(app: Flask) -> None:
+    """Events, RSVPs and their organiser pages (issue 13)."""
+    from petitions.gatherings.blueprint import bp as gatherings_bp
+
+    app.register_blueprint(gatherings_bp)
+
+
 def _register_models_and_builders() -> None:
     """Import every area's models (one metadata) and email builders (one registry)."""
     import petitions.abuse.models
@@ -184,6 +192,8 @@ def _register_models_and_builders() -> None:
     import petitions.core.models
     import petitions.counting.models
     import petitions.exports.models
+    import petitions.gatherings.models
+    import petitions.gatherings.notifications
     import petitions.mailer.models
     import petitions.mailings.models
     import petitions.mailings.notifications
@@ -194,3 +204,6 @@ def _register_models_and_builders() -> None:
     import petitions.supporters.models
     import petitions.supporters.notifications
     import petitions.webhooks.models  # noqa: F401
+    from petitions.gatherings import subscribers as gatherings_subscribers
+
+    gatherings_subscribers.connect()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from petitions.campaigns import queries
+from petitions.gatherings.queries import listed_events
 
 bp = Blueprint("campaigns", __name__)
 
@@ -25,4 +26,5 @@ def campaign(slug: str) -> str:
         "campaigns/campaign.html",
         campaign=found,
         progress=queries.progress_for(found.actions),
+        events=listed_events([a for a in found.actions if a.is_event]),
     )

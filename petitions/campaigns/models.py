@@ -29,6 +29,7 @@ class CampaignStatus(enum.StrEnum):
 class ActionKind(enum.StrEnum):
     PETITION = "petition"
     PLEDGE = "pledge"
+    EVENT = "event"  # details in petitions.gatherings (issue 13); RSVPs are signatures
 
 
 class Campaign(Base):
@@ -104,6 +105,10 @@ class Action(Base):
     @property
     def is_pledge(self) -> bool:
         return self.kind == ActionKind.PLEDGE
+
+    @property
+    def is_event(self) -> bool:
+        return self.kind == ActionKind.EVENT
 
     def is_open(self, today: date | None = None) -> bool:
         """Open for new signatures and confirmations."""

@@ -17,8 +17,10 @@ def init_app(app: Flask) -> None:
     def demo_command() -> None:
         """Create the demo campaign (safe to run again)."""
         from petitions.campaigns.services import create_demo_campaign
+        from petitions.gatherings.demo import create_demo_events
 
         campaign = create_demo_campaign()
+        create_demo_events(campaign)
         db.session.commit()
         click.echo(f"Demo campaign ready: {current_app.config['PUBLIC_URL']}/c/{campaign.slug}")
         _demo_admin(campaign)

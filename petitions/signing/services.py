@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action
+from petitions.core import events
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
 from petitions.extensions import db
@@ -248,4 +249,5 @@ def confirm(raw_token: str) -> ConfirmOutcome:
     if not changed:
         return ConfirmOutcome(ConfirmState.ALREADY, signature)
     webhook_events.signature_confirmed(signature)  # delivery rows, same transaction
+    events.signature_confirmed.send(None, signature_id=signature.id, action_id=signature.action_id)
     return ConfirmOutcome(ConfirmState.CONFIRMED, signature)

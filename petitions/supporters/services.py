@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action
+from petitions.core import events as domain_events
 from petitions.core.models import Token
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
@@ -155,6 +156,7 @@ def withdraw(email_normalised: str, signature_id: int) -> bool:
         from petitions.webhooks import events
 
         events.emit_for_ids(events.SIGNATURE_WITHDRAWN, [signature_id])
+        domain_events.signatures_withdrawn.send(None, signature_ids=[signature_id])
     return bool(changed)
 
 
@@ -281,6 +283,7 @@ def erase(email_normalised: str) -> ErasureReport:
     report.signatures = len(ids)
     report.campaigns = {row.campaign_id for row in rows}
     _anonymise(ids, now)
+    domain_events.person_erased.send(None, email_normalised=email_normalised, signature_ids=ids)
 
     supporter = db.session.scalar(
         select(Supporter).where(Supporter.email_normalised == email_normalised)

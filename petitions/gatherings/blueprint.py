@@ -1,0 +1,389 @@
+"""Event pages: the public page and RSVP form, the RSVP's own page, and the organisers' pages
+(create, edit, cancel, attendees, check-in, CSV). Thin views: load, check, call one service;
+the unit of work commits."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from petitions.abuse.checks import facts_from_form
+from petitions.campaigns import queries as campaign_queries
+from petitions.campaigns.models import Action, Campaign
+from petitions.core.dispatch import nudge
+from petitions.core.unit_of_work import after_commit
+from petitions.exports.csvsafe import safe_cell
+from petitions.gatherings import queries, services
+from petitions.gatherings.forms import ButtonForm, EventForm
+from petitions.gatherings.ics import build_calendar, google_link, outlook_link
+from petitions.gatherings.links import rsvp_id_from
+from petitions.gatherings.models import EventDetails, RsvpStatus
+from petitions.mailer.services import DRAIN_TASK
+from petitions.organisers.access import (
+    action_for_organiser,
+    campaign_for_organiser,
+    organiser_required,
+)
+from petitions.signing.forms import SignForm, clean_source
+from petitions.signing.intake import submit_signature
+from petitions.signing.services import ActionClosed
+
+bp = Blueprint("gatherings", __name__)
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _nudge_mail() -> None:
+    after_commit(nudge, DRAIN_TASK, key=("nudge", DRAIN_TASK))
+
+
+def _public_event(slug: str, action_slug: str) -> tuple[Campaign, Action, EventDetails]:
+    action = campaign_queries.public_action(slug, action_slug)
+    details = queries.details_of(action.id) if action is not None and action.is_event else None
+    if action is None or details is None:
+        abort(404)
+    return action.campaign, action, details
+
+
+def _accepting(action: Action, details: EventDetails) -> bool:
+    return action.is_open() and not details.is_cancelled and not details.has_started()
+
+
+def _render_event(
+    campaign: Campaign,
+    action: Action,
+    details: EventDetails,
+    form: SignForm,
+    status: int = 200,
+    answers: dict[str, str] | None = None,
+    error: str | None = None,
+) -> tuple[str, int]:
+    url = url_for(
+        "gatherings.event_page", slug=campaign.slug, action_slug=action.slug, _external=True
+    )
+    return (
+        render_template(
+            "gatherings/event.html",
+            campaign=campaign,
+            action=action,
+            details=details,
+            form=form,
+            places=queries.places_for([action.id])[action.id],
+            accepting=_accepting(action, details),
+            answers=answers or {},
+            answer_error=error,
+            google_link=google_link(details, action.title, url),
+            outlook_link=outlook_link(details, action.title, url),
+        ),
+        status,
+    )
+
+
+@bp.get("/e/<slug>/<action_slug>")
+def event_page(slug: str, action_slug: str) -> tuple[str, int]:
+    campaign, action, details = _public_event(slug, action_slug)
+    form = SignForm()
+    form.source.data = clean_source(request.args.get("source"))
+    return _render_event(campaign, action, details, form)
+
+
+@bp.post("/e/<slug>/<action_slug>")
+def rsvp(slug: str, action_slug: str) -> Response | tuple[str, int]:
+    campaign, action, details = _public_event(slug, action_slug)
+    if not _accepting(action, details):
+        return render_template(
+            "gatherings/closed.html", campaign=campaign, action=action, details=details
+        ), 409
+    form = SignForm()
+    submitted = {q["key"]: request.form.get(f"q_{q['key']}", "") for q in details.questions}
+    if not form.validate():
+        return _render_event(campaign, action, details, form, 400, submitted)
+    try:
+        answers, sensitive = services.clean_answers(details.questions, submitted)
+    except services.EventError as exc:
+        return _render_event(campaign, action, details, form, 400, submitted, str(exc))
+    data = form.signature_input(
+        source=form.source.data or "", referrer="", ip_address=request.remote_addr
+    )
+    try:
+        outcome = submit_signature(action, data, facts_from_form(form, request.remote_addr))
+    except ActionClosed:
+        return render_template(
+            "gatherings/closed.html", campaign=campaign, action=action, details=details
+        ), 409
+    services.record_rsvp(action, outcome.signature_id, answers, sensitive)
+    return redirect(url_for("gatherings.thanks", slug=slug, action_slug=action_slug), code=303)
+
+
+@bp.get("/e/<slug>/<action_slug>/thanks")
+def thanks(slug: str, action_slug: str) -> str:
+    campaign, action, details = _public_event(slug, action_slug)
+    return render_template(
+        "gatherings/thanks.html", campaign=campaign, action=action, details=details
+    )
+
+
+@bp.get("/e/<slug>/<action_slug>/event.ics")
+def event_ics(slug: str, action_slug: str) -> Response:
+    """The public calendar entry (no online link: that goes only to confirmed attendees)."""
+    campaign, action, details = _public_event(slug, action_slug)
+    url = url_for("gatherings.event_page", slug=slug, action_slug=action_slug, _external=True)
+    body = build_calendar(
+        details,
+        title=action.title,
+        description=action.text,
+        url=url,
+        method="CANCEL" if details.is_cancelled else "PUBLISH",
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="{action.slug}.ics"'},
+    )
+
+
+@bp.get("/events")
+def public_list() -> str:
+    """Upcoming events, filterable by date and postcode area (no personal data)."""
+    day = _parse_day(request.args.get("from", ""))
+    until = _parse_day(request.args.get("to", ""))
+    area = "".join(ch for ch in request.args.get("area", "").upper() if ch.isalpha())[:2]
+    events = queries.upcoming_events(
+        on_or_after=datetime.combine(day, time(), UTC) if day else None,
+        before=datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
+        postcode_area=area,
+    )
+    return render_template(
+        "gatherings/list.html",
+        events=events,
+        area=area,
+        day=day,
+        until=until,
+        bad_date=bool(request.args.get("from") and not day)
+        or bool(request.args.get("to") and not until),
+    )
+
+
+def _parse_day(value: str):  # -> date | None
+    try:
+        return datetime.strptime(value.strip()[:10], "%Y-%m-%d").date() if value else None
+    except ValueError:
+        return None
+
+
+# --- an RSVP's own page: see the place, cancel ------------------------------------------------
+
+
+def _rsvp_from_token(token: str):
+    rsvp_id = rsvp_id_from(token)
+    found = queries.rsvp_of(rsvp_id) if rsvp_id else None
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/rsvp/<token>")
+def manage(token: str) -> tuple[str, int, dict[str, str]]:
+    found = _rsvp_from_token(token)
+    details = queries.details_of(found.action_id)
+    return (
+        render_template(
+            "gatherings/manage.html",
+            rsvp=found,
+            action=found.action,
+            details=details,
+            form=ButtonForm(),
+            token=token,
+        ),
+        200,
+        NO_STORE,
+    )
+
+
+@bp.post("/rsvp/<token>")
+def cancel_rsvp(token: str) -> Response | tuple[str, int]:
+    found = _rsvp_from_token(token)
+    form = ButtonForm()
+    if not form.validate():
+        abort(400)
+    if found.status == RsvpStatus.PENDING.value:
+        return "This RSVP was never confirmed, so there is nothing to cancel.", 409
+    services.cancel_rsvp(found)
+    _nudge_mail()
+    flash("Your RSVP is cancelled. Thank you for letting us know.", "success")
+    return redirect(url_for("gatherings.manage", token=token), code=303)
+
+
+# --- organisers -------------------------------------------------------------------------------
+
+
+def _event_for_organiser(action_id: int) -> tuple[Action, EventDetails]:
+    action = action_for_organiser(action_id)
+    details = queries.details_of(action.id) if action.is_event else None
+    if details is None:
+        abort(404)
+    return action, details
+
+
+def _form_from(details: EventDetails, action: Action) -> EventForm:
+    form = EventForm()
+    if request.method == "GET":
+        form.title.data = action.title
+        form.description.data = action.text
+        form.starts.data = details.local_start.replace(tzinfo=None)
+        form.ends.data = details.local_end.replace(tzinfo=None)
+        form.timezone.data = details.timezone
+        form.venue.data = details.venue
+        form.address.data = details.address
+        form.postcode.data = details.postcode
+        form.online_url.data = details.online_url
+        form.capacity.data = details.capacity
+        form.waitlist.data = details.waitlist
+        form.questions.data = "\n".join(
+            ("!" if q.get("sensitive") else "") + q["label"] for q in details.questions
+        )
+    return form
+
+
+@bp.route("/organise/campaigns/<int:campaign_id>/events/new", methods=["GET", "POST"])
+@organiser_required
+def new_event(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for_organiser(campaign_id)
+    form = EventForm()
+    error = None
+    if request.method == "POST":
+        if form.validate():
+            try:
+                action = services.create_event(campaign, form.event_input())
+            except services.EventError as exc:
+                error = str(exc)
+            else:
+                flash("Event created. It shows on the campaign page while the campaign is live.")
+                return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
+        status = 400
+    else:
+        status = 200
+    return render_template(
+        "gatherings/event_form.html", campaign=campaign, form=form, error=error, action=None
+    ), status
+
+
+@bp.route("/organise/events/<int:action_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_event(action_id: int) -> Response | tuple[str, int]:
+    action, details = _event_for_organiser(action_id)
+    form = _form_from(details, action)
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                outcome = services.update_event(action, form.event_input())
+            except services.EventError as exc:
+                error = str(exc)
+            else:
+                if outcome.changed:
+                    _nudge_mail()
+                    flash(
+                        f"Saved. The {' and '.join(outcome.changed)} changed: "
+                        f"{outcome.told} attendee(s) are being told."
+                    )
+                else:
+                    flash("Saved.")
+                return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
+        status = 400
+    return render_template(
+        "gatherings/event_form.html",
+        campaign=action.campaign,
+        form=form,
+        error=error,
+        action=action,
+        details=details,
+    ), status
+
+
+@bp.post("/organise/events/<int:action_id>/cancel")
+@organiser_required
+def cancel_event(action_id: int) -> Response:
+    action, _details = _event_for_organiser(action_id)
+    if not ButtonForm().validate():
+        abort(400)
+    told = services.cancel_event(action)
+    _nudge_mail()
+    flash(f"Event cancelled. {told} attendee(s) are being told.")
+    return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
+
+
+@bp.get("/organise/events/<int:action_id>/attendees")
+@organiser_required
+def attendees(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
+    action, details = _event_for_organiser(action_id)
+    rows = queries.attendees(action.id)
+    if request.args.get("format") == "csv":
+        return _attendee_csv(action, details, rows)
+    return (
+        render_template(
+            "gatherings/attendees.html",
+            action=action,
+            campaign=action.campaign,
+            details=details,
+            rows=rows,
+            places=queries.places_for([action.id])[action.id],
+            form=ButtonForm(),
+            sheet=request.args.get("view") == "sheet",
+        ),
+        200,
+        NO_STORE,
+    )
+
+
+def _attendee_csv(action: Action, details: EventDetails, rows) -> Response:  # type: ignore[no-untyped-def]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    keys = [q["key"] for q in details.questions]
+    writer.writerow(
+        ["name", "email", "postcode", "status", "confirmed_at", "checked_in_at"]
+        + [q["label"] for q in details.questions]
+    )
+    for rsvp, signature in rows:
+        answers = {**rsvp.answers, **rsvp.sensitive_answers}
+        writer.writerow(
+            [
+                safe_cell(signature.name),
+                safe_cell(signature.email),
+                safe_cell(signature.postcode),
+                rsvp.status,
+                rsvp.placed_at.isoformat() if rsvp.placed_at else "",
+                rsvp.checked_in_at.isoformat() if rsvp.checked_in_at else "",
+            ]
+            + [safe_cell(answers.get(k, "")) for k in keys]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{action.slug}-attendees.csv"',
+            **NO_STORE,
+        },
+    )
+
+
+@bp.post("/organise/events/<int:action_id>/attendees/<int:rsvp_id>/check-in")
+@organiser_required
+def check_in(action_id: int, rsvp_id: int) -> Response:
+    action, _details = _event_for_organiser(action_id)
+    found = queries.rsvp_of(rsvp_id)
+    if found is None or found.action_id != action.id or not ButtonForm().validate():
+        abort(404)
+    if found.status != RsvpStatus.GOING.value:
+        abort(409)
+    services.check_in(found, undo=request.form.get("undo") == "1")
+    view = request.args.get("view")
+    return redirect(
+        url_for("gatherings.attendees", action_id=action.id, view=view) + f"#rsvp-{found.id}",
+        code=303,
+    )

@@ -1,0 +1,83 @@
+"""Demo events for ``flask --app petitions demo``: an upcoming day of action with a few places
+(so a newcomer can fill the last one and see the waitlist) and a past online talk."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from petitions.campaigns.models import Action, Campaign
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.gatherings import services
+
+DAY_OF_ACTION_SLUG = "day-of-action-at-fashion-week"
+TALK_SLUG = "online-talk-what-the-supply-chain-maps-show"
+
+
+def _exists(campaign: Campaign, slug: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Action.id).where(Action.campaign_id == campaign.id, Action.slug == slug)
+        )
+        is not None
+    )
+
+
+def _at(days: int, hour: int, minute: int = 0) -> datetime:
+    day = (utcnow() + timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+def create_demo_events(campaign: Campaign) -> list[Action]:
+    """Idempotent: adds whichever demo event is missing."""
+    made: list[Action] = []
+    if not _exists(campaign, DAY_OF_ACTION_SLUG):
+        action = services.create_event(
+            campaign,
+            services.EventInput(
+                title="Day of action at Fashion Week",
+                description=(
+                    "Join us outside the Fashion Week venue on the opening morning. Bring a "
+                    "placard naming a brand you want answers from; we will have spares.\n\n"
+                    "Stewards in yellow bibs will meet you at the corner by the bus stop. The "
+                    "pavement is step-free; tell us below if you need anything else to take "
+                    "part."
+                ),
+                starts_local=_at(10, 9, 30),
+                ends_local=_at(10, 11, 30),
+                timezone="Europe/London",
+                venue="Outside the Fashion Week venue",
+                address="The Strand, London",
+                postcode="WC2R 1LA",
+                capacity=3,
+                waitlist=True,
+                questions=services.parse_questions(
+                    "Are you bringing a guest?\n!Access needs (only the organisers see this)"
+                ),
+            ),
+        )
+        made.append(action)
+    if not _exists(campaign, TALK_SLUG):
+        # A past event: created as if a month ago, when it was still in the future.
+        action = services.create_event(
+            campaign,
+            services.EventInput(
+                title="Online talk: what the supply-chain maps show",
+                description=(
+                    "Two researchers walk through the supplier maps published so far: what "
+                    "they reveal, what they leave out, and what to ask a brand next.\n\n"
+                    "**The recording is now online:** https://video.example.org/supply-chain-maps"
+                ),
+                starts_local=_at(-7, 18, 0),
+                ends_local=_at(-7, 19, 0),
+                timezone="Europe/London",
+                online_url="https://meet.example.org/supply-chain-maps",
+                capacity=None,
+            ),
+            now=utcnow() - timedelta(days=30),
+        )
+        made.append(action)
+    db.session.flush()
+    return made

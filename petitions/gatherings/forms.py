@@ -1,0 +1,96 @@
+"""Forms for events. The RSVP form is the sign form (same fields, checks and bot traps);
+answers to an event's own questions are read by key next to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from petitions.gatherings.services import EventInput, parse_questions
+
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class EventForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    description = TextAreaField(
+        "Description (Markdown)", validators=[Optional(), Length(max=20_000)]
+    )
+    starts = DateTimeLocalField(
+        "Starts",
+        format=DATETIME_FORMATS,
+        validators=[DataRequired("Enter when it starts, e.g. 2026-03-14T10:00.")],
+    )
+    ends = DateTimeLocalField(
+        "Ends",
+        format=DATETIME_FORMATS,
+        validators=[DataRequired("Enter when it ends, e.g. 2026-03-14T12:00.")],
+    )
+    timezone = StringField(
+        "Time zone",
+        default="Europe/London",
+        validators=[DataRequired("Enter a time zone, e.g. Europe/London."), Length(max=64)],
+        description="The times above are in this zone, e.g. Europe/London or America/New_York.",
+    )
+    venue = StringField("Venue (in person)", validators=[Optional(), Length(max=200)])
+    address = StringField("Address", validators=[Optional(), Length(max=300)])
+    postcode = StringField("Postcode", validators=[Optional(), Length(max=16)])
+    online_url = StringField(
+        "Online link",
+        validators=[Optional(), Length(max=500)],
+        description="Shown only to people with a confirmed place, in their emails.",
+    )
+    capacity = IntegerField(
+        "Capacity",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1_000_000, message="Capacity must be 1 or more (or empty)."),
+        ],
+        description="Leave empty for no limit.",
+    )
+    waitlist = BooleanField("Open a waitlist when it is full", default=True)
+    questions = TextAreaField(
+        "RSVP questions",
+        validators=[Optional(), Length(max=3000)],
+        description="One a line. Start a line with ! to keep its answers sensitive "
+        "(e.g. !Access needs): only organisers see them, and they are erased with the person.",
+    )
+
+    def validate_questions(self, field: Any) -> None:
+        from petitions.gatherings.services import EventError
+
+        try:
+            parse_questions(field.data or "")
+        except EventError as exc:
+            raise ValidationError(str(exc)) from exc
+
+    def event_input(self) -> EventInput:
+        starts: datetime = self.starts.data  # type: ignore[assignment]
+        ends: datetime = self.ends.data  # type: ignore[assignment]
+        return EventInput(
+            title=self.title.data or "",
+            description=self.description.data or "",
+            starts_local=starts,
+            ends_local=ends,
+            timezone=(self.timezone.data or "").strip(),
+            venue=self.venue.data or "",
+            address=self.address.data or "",
+            postcode=self.postcode.data or "",
+            online_url=(self.online_url.data or "").strip(),
+            capacity=self.capacity.data,
+            waitlist=bool(self.waitlist.data),
+            questions=parse_questions(self.questions.data or ""),
+        )
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (and its CSRF token)."""
+
+
+class FollowUpForm(FlaskForm):
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=20_000)])

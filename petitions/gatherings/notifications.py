@@ -1,0 +1,195 @@
+"""Event emails, built by the worker when it sends: place confirmations with the calendar
+invite, promotions from the waitlist, changes, cancellations, reminders and follow-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, render_template
+from flask_mail import Message
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from petitions.campaigns.models import Action
+from petitions.extensions import db
+from petitions.gatherings import ics
+from petitions.gatherings.links import manage_url
+from petitions.gatherings.models import EventDetails, Rsvp, RsvpStatus
+from petitions.gatherings.services import (
+    EVENT_CANCELLED_EMAIL,
+    EVENT_CHANGED_EMAIL,
+    PLACED_EMAIL,
+    PROMOTED_EMAIL,
+    RSVP_CANCELLED_EMAIL,
+)
+from petitions.mailer.registry import BuiltEmail, email_builder
+
+HEADERS = {"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"}
+
+
+@dataclass
+class EventContext:
+    rsvp: Rsvp
+    action: Action
+    details: EventDetails
+
+    @property
+    def event_url(self) -> str:
+        return public_event_url(self.action)
+
+
+def public_event_url(action: Action) -> str:
+    # Built by hand: workers have no request to build URLs from.
+    return f"{current_app.config['PUBLIC_URL']}/e/{action.campaign.slug}/{action.slug}"
+
+
+def load(rsvp_id: int) -> EventContext | None:
+    rsvp = db.session.scalar(
+        select(Rsvp)
+        .where(Rsvp.id == rsvp_id)
+        .options(joinedload(Rsvp.signature), joinedload(Rsvp.action).joinedload(Action.campaign))
+    )
+    if rsvp is None:
+        return None
+    details = db.session.get(EventDetails, rsvp.action_id)
+    if details is None:
+        return None
+    return EventContext(rsvp, rsvp.action, details)
+
+
+def calendar_for(ctx: EventContext, method: str = "REQUEST") -> bytes:
+    signature = ctx.rsvp.signature
+    return ics.build_calendar(
+        ctx.details,
+        title=ctx.action.title,
+        description=ctx.action.text,
+        url=ctx.event_url,
+        method=method,
+        attendee=(signature.name, signature.email),
+        include_online_link=ctx.rsvp.holds_place,
+    )
+
+
+def event_message(
+    ctx: EventContext,
+    *,
+    notice: str,
+    subject: str,
+    calendar_method: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> BuiltEmail:
+    """One event email: text and HTML from ``email/event_notice``, and the invite if asked."""
+    signature = ctx.rsvp.signature
+    context = {
+        "notice": notice,
+        "rsvp": ctx.rsvp,
+        "signature": signature,
+        "action": ctx.action,
+        "campaign": ctx.action.campaign,
+        "details": ctx.details,
+        "event_url": ctx.event_url,
+        "manage_url": manage_url(ctx.rsvp.id),
+        "show_online": ctx.rsvp.holds_place and not ctx.details.is_cancelled,
+        "google_link": ics.google_link(ctx.details, ctx.action.title, ctx.event_url),
+        "outlook_link": ics.outlook_link(ctx.details, ctx.action.title, ctx.event_url),
+        **(extra or {}),
+    }
+    message = Message(
+        subject=subject,
+        recipients=[(signature.name, signature.email)],
+        body=render_template("email/event_notice.txt", **context),
+        html=render_template("email/event_notice.html", **context),
+        extra_headers=HEADERS,
+    )
+    if calendar_method is not None:
+        message.attach(
+            "invite.ics",
+            f"text/calendar; method={calendar_method}; charset=UTF-8",
+            calendar_for(ctx, calendar_method),
+        )
+    return BuiltEmail(message=message, recipient=signature.email_normalised)
+
+
+def _active(ctx: EventContext | None) -> EventContext | None:
+    """Nothing to send once the signature is gone or invalid."""
+    if ctx is None or not ctx.rsvp.signature.is_valid:
+        return None
+    return ctx
+
+
+@email_builder(PLACED_EMAIL)
+def build_placed(rsvp_id: int) -> BuiltEmail | None:
+    ctx = _active(load(rsvp_id))
+    if ctx is None or ctx.details.is_cancelled:
+        return None
+    status = ctx.rsvp.status
+    if status == RsvpStatus.GOING.value:
+        return event_message(
+            ctx,
+            notice="going",
+            subject=f"You're going: {ctx.action.title}",
+            calendar_method="REQUEST",
+        )
+    if status == RsvpStatus.WAITLISTED.value:
+        return event_message(
+            ctx, notice="waitlisted", subject=f"On the waitlist: {ctx.action.title}"
+        )
+    if status == RsvpStatus.FULL.value:
+        return event_message(ctx, notice="full", subject=f"Fully booked: {ctx.action.title}")
+    return None
+
+
+@email_builder(PROMOTED_EMAIL)
+def build_promoted(rsvp_id: int) -> BuiltEmail | None:
+    ctx = _active(load(rsvp_id))
+    if ctx is None or ctx.details.is_cancelled or ctx.rsvp.status != RsvpStatus.GOING.value:
+        return None
+    return event_message(
+        ctx,
+        notice="promoted",
+        subject=f"A place came free - you're going: {ctx.action.title}",
+        calendar_method="REQUEST",
+    )
+
+
+@email_builder(RSVP_CANCELLED_EMAIL)
+def build_rsvp_cancelled(rsvp_id: int) -> BuiltEmail | None:
+    ctx = load(rsvp_id)
+    if ctx is None or ctx.rsvp.status != RsvpStatus.CANCELLED.value:
+        return None
+    return event_message(
+        ctx,
+        notice="rsvp_cancelled",
+        subject=f"RSVP cancelled: {ctx.action.title}",
+        calendar_method="CANCEL",
+    )
+
+
+@email_builder(EVENT_CHANGED_EMAIL)
+def build_changed(rsvp_id: int) -> BuiltEmail | None:
+    ctx = _active(load(rsvp_id))
+    if ctx is None or ctx.details.is_cancelled:
+        return None
+    if ctx.rsvp.status not in (RsvpStatus.GOING.value, RsvpStatus.WAITLISTED.value):
+        return None
+    method = "REQUEST" if ctx.rsvp.holds_place else None
+    return event_message(
+        ctx, notice="changed", subject=f"Changed: {ctx.action.title}", calendar_method=method
+    )
+
+
+@email_builder(EVENT_CANCELLED_EMAIL)
+def build_event_cancelled(rsvp_id: int) -> BuiltEmail | None:
+    ctx = load(rsvp_id)
+    if ctx is None or not ctx.details.is_cancelled:
+        return None
+    if ctx.rsvp.status not in (RsvpStatus.GOING.value, RsvpStatus.WAITLISTED.value):
+        return None
+    method = "CANCEL" if ctx.rsvp.holds_place else None
+    return event_message(
+        ctx,
+        notice="event_cancelled",
+        subject=f"Cancelled: {ctx.action.title}",
+        calendar_method=method,
+    )

@@ -1,0 +1,161 @@
+"""What only reads: event details, how many are going, attendee lists, the public list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from petitions.campaigns.models import Action, Campaign, CampaignStatus
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.gatherings.models import EventDetails, Rsvp, RsvpStatus
+from petitions.signing.models import Signature
+
+
+@dataclass(frozen=True)
+class Places:
+    going: int
+    waitlisted: int
+    capacity: int | None
+    checked_in: int = 0
+
+    @property
+    def left(self) -> int | None:
+        return None if self.capacity is None else max(0, self.capacity - self.going)
+
+    @property
+    def full(self) -> bool:
+        return self.capacity is not None and self.going >= self.capacity
+
+
+def details_of(action_id: int) -> EventDetails | None:
+    return db.session.get(EventDetails, action_id)
+
+
+def details_for(action_ids: list[int]) -> dict[int, EventDetails]:
+    if not action_ids:
+        return {}
+    rows = db.session.scalars(select(EventDetails).where(EventDetails.action_id.in_(action_ids)))
+    return {row.action_id: row for row in rows}
+
+
+def places_for(action_ids: list[int]) -> dict[int, Places]:
+    """Going, waitlisted and checked in per event, in one query."""
+    if not action_ids:
+        return {}
+    counts: dict[int, dict[str, int]] = {a: {} for a in action_ids}
+    checked: dict[int, int] = {}
+    for action_id, status, n, n_in in db.session.execute(
+        select(
+            Rsvp.action_id,
+            Rsvp.status,
+            func.count(Rsvp.id),
+            func.count(Rsvp.checked_in_at),
+        )
+        .where(Rsvp.action_id.in_(action_ids))
+        .group_by(Rsvp.action_id, Rsvp.status)
+    ):
+        counts[action_id][status] = n
+        if status == RsvpStatus.GOING.value:
+            checked[action_id] = n_in
+    details = details_for(action_ids)
+    return {
+        a: Places(
+            going=counts[a].get(RsvpStatus.GOING.value, 0),
+            waitlisted=counts[a].get(RsvpStatus.WAITLISTED.value, 0),
+            capacity=details[a].capacity if a in details else None,
+            checked_in=checked.get(a, 0),
+        )
+        for a in action_ids
+    }
+
+
+def rsvp_of(rsvp_id: int) -> Rsvp | None:
+    return db.session.scalar(
+        select(Rsvp)
+        .where(Rsvp.id == rsvp_id)
+        .options(joinedload(Rsvp.signature), joinedload(Rsvp.action).joinedload(Action.campaign))
+    )
+
+
+def rsvp_for_signature(signature_id: int) -> Rsvp | None:
+    return db.session.scalar(select(Rsvp).where(Rsvp.signature_id == signature_id))
+
+
+def rsvps_for_signatures(signature_ids: list[int]) -> dict[int, Rsvp]:
+    if not signature_ids:
+        return {}
+    rows = db.session.scalars(select(Rsvp).where(Rsvp.signature_id.in_(signature_ids)))
+    return {row.signature_id: row for row in rows}
+
+
+def attendees(action_id: int, statuses: list[str] | None = None) -> list[tuple[Rsvp, Signature]]:
+    """Confirmed RSVPs of an event, going first then the waitlist in order, then the rest."""
+    statuses = statuses or [
+        RsvpStatus.GOING.value,
+        RsvpStatus.WAITLISTED.value,
+        RsvpStatus.FULL.value,
+        RsvpStatus.CANCELLED.value,
+    ]
+    order = {s: i for i, s in enumerate(statuses)}
+    rows = db.session.execute(
+        select(Rsvp, Signature)
+        .join(Signature, Signature.id == Rsvp.signature_id)
+        .where(Rsvp.action_id == action_id, Rsvp.status.in_(statuses))
+        .order_by(Rsvp.placed_at, Rsvp.id)
+    ).all()
+    return sorted(
+        ((r, s) for r, s in rows), key=lambda pair: (order.get(pair[0].status, 99), pair[0].id)
+    )
+
+
+@dataclass(frozen=True)
+class ListedEvent:
+    action: Action
+    details: EventDetails
+    places: Places
+
+
+def upcoming_events(
+    *,
+    campaign_id: int | None = None,
+    on_or_after: datetime | None = None,
+    before: datetime | None = None,
+    postcode_area: str = "",
+    limit: int = 100,
+) -> list[ListedEvent]:
+    """Public, not cancelled, not over, soonest first (no personal data)."""
+    since = max(utcnow(), on_or_after) if on_or_after else utcnow()
+    query = (
+        select(Action, EventDetails)
+        .join(EventDetails, EventDetails.action_id == Action.id)
+        .join(Campaign, Campaign.id == Action.campaign_id)
+        .where(
+            Campaign.status == CampaignStatus.LIVE.value,
+            EventDetails.cancelled_at.is_(None),
+            EventDetails.ends_at > since,
+        )
+        .options(joinedload(Action.campaign))
+        .order_by(EventDetails.starts_at, Action.id)
+        .limit(limit)
+    )
+    if campaign_id is not None:
+        query = query.where(Action.campaign_id == campaign_id)
+    if before is not None:
+        query = query.where(EventDetails.starts_at < before)
+    if postcode_area:
+        query = query.where(EventDetails.postcode_area == postcode_area.upper())
+    rows = db.session.execute(query).all()
+    places = places_for([a.id for a, _ in rows])
+    return [ListedEvent(a, d, places[a.id]) for a, d in rows]
+
+
+def listed_events(actions: list[Action]) -> dict[int, ListedEvent]:
+    """Details and places for these event actions (the campaign page's cards)."""
+    ids = [a.id for a in actions]
+    details = details_for(ids)
+    places = places_for(ids)
+    return {a.id: ListedEvent(a, details[a.id], places[a.id]) for a in actions if a.id in details}

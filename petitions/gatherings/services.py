@@ -1,0 +1,499 @@
+"""Events and RSVPs: what changes state. Services flush; the unit of work commits.
+
+Places are given out when an RSVP is confirmed, under ``SELECT ... FOR UPDATE`` on the
+event's :class:`EventDetails` row: confirmations of one event queue behind that lock, each
+counts the places taken and takes one or joins the waitlist, so capacity is never exceeded.
+Cancelling an RSVP frees its place and, under the same lock, promotes the first person on the
+waitlist. Every email goes through the outbox (written in the same transaction).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import func, select, update
+
+from petitions.campaigns.models import Action, ActionKind, Campaign
+from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
+from petitions.core.text import has_control_chars, has_invisible_chars
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.gatherings.models import (
+    HOLDS_PLACE,
+    EventDetails,
+    Rsvp,
+    RsvpStatus,
+)
+from petitions.mailer.services import enqueue
+from petitions.signing.models import Signature
+
+PLACED_EMAIL = "rsvp_placed"  # going, waitlisted or full: with the .ics when going
+PROMOTED_EMAIL = "rsvp_promoted"
+RSVP_CANCELLED_EMAIL = "rsvp_cancelled"
+EVENT_CHANGED_EMAIL = "event_changed"
+EVENT_CANCELLED_EMAIL = "event_cancelled"
+
+_SLUG_CHARS = re.compile(r"[^a-z0-9]+")
+_KEY_CHARS = re.compile(r"[^a-z0-9_]+")
+
+
+class EventError(ValueError):
+    """Event details that cannot be accepted; the message says why, for the organiser."""
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    label: str
+    sensitive: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "label": self.label, "sensitive": self.sensitive}
+
+
+@dataclass(frozen=True)
+class EventInput:
+    title: str
+    description: str
+    starts_local: datetime  # naive: wall-clock time in ``timezone``
+    ends_local: datetime
+    timezone: str
+    venue: str = ""
+    address: str = ""
+    postcode: str = ""
+    online_url: str = ""
+    capacity: int | None = None
+    waitlist: bool = True
+    questions: list[Question] = field(default_factory=list)
+
+
+def _one_line(label: str, value: str, limit: int) -> str:
+    value = (value or "").strip()
+    if has_control_chars(value) or has_invisible_chars(value):
+        raise EventError(f"{label}: use one line of text (no line breaks or control characters).")
+    if len(value) > limit:
+        raise EventError(f"{label} can be up to {limit} characters.")
+    return value
+
+
+def parse_questions(text: str) -> list[Question]:
+    """One question a line; a line starting with ``!`` is sensitive (e.g. access needs)."""
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        sensitive = line.startswith("!")
+        label = _one_line("A question", line.lstrip("!").strip(), 200)
+        if not label:
+            continue
+        key = _KEY_CHARS.sub("_", label.lower()).strip("_")[:40] or "q"
+        while key in seen:
+            key = f"{key}_"
+        seen.add(key)
+        questions.append(Question(key, label, sensitive))
+    if len(questions) > 10:
+        raise EventError("An event can ask up to 10 questions.")
+    return questions
+
+
+def zone_for(name: str) -> ZoneInfo:
+    name = (name or "").strip()
+    if not name or name not in available_timezones():
+        raise EventError(f"Unknown time zone {name[:64]!r}: use a name like Europe/London.")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise EventError(f"Unknown time zone {name[:64]!r}.") from exc
+
+
+def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
+    """A wall-clock time in ``zone`` as UTC. A time that does not exist (the hour skipped when
+    clocks go forward) is refused; an ambiguous one (the hour repeated) is the first."""
+    aware = local.replace(tzinfo=zone, fold=0)
+    round_trip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise EventError(
+            f"{local:%H:%M} on {local:%d %B %Y} does not exist in {zone.key} "
+            "(the clocks change then): choose another time."
+        )
+    return aware.astimezone(ZoneInfo("UTC"))
+
+
+@dataclass(frozen=True)
+class CleanEvent:
+    title: str
+    description: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue: str
+    address: str
+    postcode: str
+    online_url: str
+    capacity: int | None
+    waitlist: bool
+    questions: list[Question]
+
+
+def clean_event(data: EventInput, *, new: bool, now: datetime | None = None) -> CleanEvent:
+    """Check an event's details; raise :class:`EventError` with a message for the organiser."""
+    title = _one_line("Title", data.title, 200)
+    if not title:
+        raise EventError("Enter a title.")
+    description = data.description or ""
+    if has_control_chars(description, allow_newlines=True) or has_invisible_chars(description):
+        raise EventError("Description: remove the control or invisible characters.")
+    if len(description) > 20_000:
+        raise EventError("The description can be up to 20,000 characters.")
+    zone = zone_for(data.timezone)
+    starts_at = to_utc(data.starts_local, zone)
+    ends_at = to_utc(data.ends_local, zone)
+    if ends_at <= starts_at:
+        raise EventError("The event must end after it starts.")
+    if new and starts_at <= (now or utcnow()):
+        raise EventError("A new event must start in the future.")
+    venue = _one_line("Venue", data.venue, 200)
+    address = _one_line("Address", data.address, 300)
+    postcode = _one_line("Postcode", data.postcode, 16).upper()
+    online_url = _one_line("Online link", data.online_url, 500)
+    if online_url and not re.match(r"^https?://[^\s/$.?#][^\s]*$", online_url, re.IGNORECASE):
+        raise EventError("The online link must be a web address starting with http:// or https://.")
+    if not (venue or address or online_url):
+        raise EventError("Give a place (venue or address), an online link, or both.")
+    if data.capacity is not None and data.capacity <= 0:
+        raise EventError("Capacity must be a whole number above 0 (or empty for no limit).")
+    if data.capacity is not None and data.capacity > 1_000_000:
+        raise EventError("Capacity can be at most 1,000,000.")
+    return CleanEvent(
+        title=title,
+        description=description,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        timezone=zone.key,
+        venue=venue,
+        address=address,
+        postcode=postcode,
+        online_url=online_url,
+        capacity=data.capacity,
+        waitlist=bool(data.waitlist),
+        questions=list(data.questions),
+    )
+
+
+def _free_slug(campaign_id: int, title: str) -> str:
+    base = _SLUG_CHARS.sub("-", title.lower()).strip("-")[:70] or "event"
+    slug, n = base, 1
+    while db.session.scalar(
+        select(Action.id).where(Action.campaign_id == campaign_id, Action.slug == slug)
+    ):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _postcode_area(postcode: str) -> str:
+    match = re.match(r"^([A-Z]{1,2})\d", postcode.replace(" ", ""))
+    return match.group(1) if match else ""
+
+
+def create_event(campaign: Campaign, data: EventInput, *, now: datetime | None = None) -> Action:
+    """A new event on ``campaign`` (an Action of kind ``event`` plus its details). Flushes."""
+    clean = clean_event(data, new=True, now=now)
+    last = db.session.scalar(
+        select(func.max(Action.position)).where(Action.campaign_id == campaign.id)
+    )
+    action = Action(
+        campaign_id=campaign.id,
+        kind=ActionKind.EVENT.value,
+        slug=_free_slug(campaign.id, clean.title),
+        title=clean.title,
+        text=clean.description,
+        goal=clean.capacity or 100,
+        consent_version_id=consent_version(DEFAULT_CONSENT).id,
+        thank_you="",
+        position=(last or 0) + 1,
+    )
+    db.session.add(action)
+    db.session.flush()
+    details = EventDetails(
+        action_id=action.id,
+        uid=f"event-{action.id}-{secrets.token_hex(6)}@petitions",
+        sequence=0,
+    )
+    _apply(details, clean)
+    db.session.add(details)
+    db.session.flush()
+    return action
+
+
+def _apply(details: EventDetails, clean: CleanEvent) -> None:
+    details.starts_at = clean.starts_at
+    details.ends_at = clean.ends_at
+    details.timezone = clean.timezone
+    details.venue = clean.venue
+    details.address = clean.address
+    details.postcode = clean.postcode
+    details.postcode_area = _postcode_area(clean.postcode)
+    details.online_url = clean.online_url
+    details.capacity = clean.capacity
+    details.waitlist = clean.waitlist
+    details.questions = [q.as_dict() for q in clean.questions]
+    details.updated_at = utcnow()
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    told: int  # attendees told of the change
+    changed: list[str]  # which of time / place / link changed
+
+
+def update_event(action: Action, data: EventInput) -> EditOutcome:
+    """Save new details; if the time or place changed, raise SEQUENCE and tell attendees."""
+    details = details_for_update(action.id)
+    if details.is_cancelled:
+        raise EventError("This event was cancelled; it can no longer be changed.")
+    clean = clean_event(data, new=False)
+    changed = []
+    if (clean.starts_at, clean.ends_at) != (details.starts_utc, details.ends_utc) or (
+        clean.timezone != details.timezone
+    ):
+        changed.append("time")
+    if (clean.venue, clean.address, clean.postcode) != (
+        details.venue,
+        details.address,
+        details.postcode,
+    ):
+        changed.append("place")
+    if clean.online_url != details.online_url:
+        changed.append("online link")
+    action.title = clean.title
+    action.text = clean.description
+    if clean.capacity is not None:
+        action.goal = clean.capacity
+    old_capacity = details.capacity
+    _apply(details, clean)
+    told = 0
+    if changed:
+        details.sequence += 1
+        told = _tell_attendees(action.id, EVENT_CHANGED_EMAIL)
+    db.session.flush()
+    if clean.capacity is None or (old_capacity is not None and clean.capacity > old_capacity):
+        promote_waitlist(action.id)
+    return EditOutcome(told=told, changed=changed)
+
+
+def cancel_event(action: Action) -> int:
+    """Cancel the event: close it, raise SEQUENCE, tell everyone holding a place or waiting."""
+    details = details_for_update(action.id)
+    if details.is_cancelled:
+        return 0
+    now = utcnow()
+    details.cancelled_at = now
+    details.sequence += 1
+    action.closed_at = action.closed_at or now
+    told = _tell_attendees(action.id, EVENT_CANCELLED_EMAIL)
+    db.session.flush()
+    return told
+
+
+def _tell_attendees(action_id: int, kind: str) -> int:
+    ids = list(
+        db.session.scalars(
+            select(Rsvp.id).where(
+                Rsvp.action_id == action_id,
+                Rsvp.status.in_([RsvpStatus.GOING.value, RsvpStatus.WAITLISTED.value]),
+            )
+        )
+    )
+    for rsvp_id in ids:
+        enqueue(kind, rsvp_id)
+    return len(ids)
+
+
+def details_for_update(action_id: int) -> EventDetails:
+    """The event's details, locked for this transaction (the queue for its places)."""
+    details = db.session.scalar(
+        select(EventDetails)
+        .where(EventDetails.action_id == action_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if details is None:
+        raise LookupError(f"no event details for action {action_id}")
+    return details
+
+
+# --- RSVPs ------------------------------------------------------------------------------------
+
+
+def clean_answers(
+    questions: list[dict[str, Any]], submitted: dict[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split answers to the event's questions into (ordinary, sensitive); unknown keys dropped."""
+    answers: dict[str, str] = {}
+    sensitive: dict[str, str] = {}
+    for question in questions:
+        value = (submitted.get(question["key"]) or "").strip()[:500]
+        if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
+            raise EventError(f"{question['label']}: remove the control or invisible characters.")
+        if not value:
+            continue
+        (sensitive if question.get("sensitive") else answers)[question["key"]] = value
+    return answers, sensitive
+
+
+def record_rsvp(
+    action: Action, signature_id: int, answers: dict[str, str], sensitive: dict[str, str]
+) -> Rsvp | None:
+    """The RSVP row for a stored signature (made once; a pending one takes the latest answers).
+
+    A signature id of 0 (a dropped or suspect submission) records nothing.
+    """
+    if not signature_id:
+        return None
+    rsvp = db.session.scalar(select(Rsvp).where(Rsvp.signature_id == signature_id))
+    if rsvp is None:
+        rsvp = Rsvp(
+            signature_id=signature_id,
+            action_id=action.id,
+            status=RsvpStatus.PENDING.value,
+            answers=answers,
+            sensitive_answers=sensitive,
+        )
+        db.session.add(rsvp)
+    elif rsvp.status == RsvpStatus.PENDING.value:
+        rsvp.answers = answers
+        rsvp.sensitive_answers = sensitive
+    db.session.flush()
+    return rsvp
+
+
+def place_confirmed(signature_id: int) -> Rsvp | None:
+    """A confirmed RSVP takes a place, joins the waitlist, or is told the event is full.
+
+    Idempotent: only a pending RSVP is placed. Runs under the event's row lock.
+    """
+    rsvp_id = db.session.scalar(select(Rsvp.id).where(Rsvp.signature_id == signature_id))
+    if rsvp_id is None:
+        signature = db.session.get(Signature, signature_id)
+        if signature is None or not signature.action.is_event:
+            return None
+        # Confirmed before its RSVP row existed (e.g. signed through the API): no answers.
+        record_rsvp(signature.action, signature_id, {}, {})
+        rsvp_id = db.session.scalar(select(Rsvp.id).where(Rsvp.signature_id == signature_id))
+    rsvp = db.session.get(Rsvp, rsvp_id)
+    assert rsvp is not None
+    details = details_for_update(rsvp.action_id)
+    db.session.refresh(rsvp)
+    if rsvp.status != RsvpStatus.PENDING.value:
+        return rsvp
+    rsvp.placed_at = utcnow()
+    if details.capacity is None or places_taken(rsvp.action_id) < details.capacity:
+        rsvp.status = RsvpStatus.GOING.value
+    elif details.waitlist:
+        rsvp.status = RsvpStatus.WAITLISTED.value
+    else:
+        rsvp.status = RsvpStatus.FULL.value
+    db.session.flush()
+    enqueue(PLACED_EMAIL, rsvp.id)
+    return rsvp
+
+
+def places_taken(action_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count(Rsvp.id)).where(
+                Rsvp.action_id == action_id, Rsvp.status.in_(HOLDS_PLACE)
+            )
+        )
+        or 0
+    )
+
+
+def cancel_rsvp(rsvp: Rsvp, *, tell: bool = True) -> list[int]:
+    """Cancel an RSVP (from its email or "My actions"); returns the RSVP ids promoted.
+
+    The signature is withdrawn too, so it leaves the counts.
+    """
+    details = details_for_update(rsvp.action_id)
+    db.session.refresh(rsvp)
+    if rsvp.status == RsvpStatus.CANCELLED.value:
+        return []
+    had_place = rsvp.holds_place
+    now = utcnow()
+    rsvp.status = RsvpStatus.CANCELLED.value
+    rsvp.cancelled_at = now
+    db.session.execute(
+        update(Signature)
+        .where(Signature.id == rsvp.signature_id, Signature.withdrawn_at.is_(None))
+        .values(withdrawn_at=now, needs_count=True)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    if tell and not details.is_cancelled:
+        enqueue(RSVP_CANCELLED_EMAIL, rsvp.id)
+    if had_place and not details.is_cancelled:
+        return promote_waitlist(rsvp.action_id, details)
+    return []
+
+
+def cancel_rsvps_of_signatures(signature_ids: list[int]) -> int:
+    """Signatures withdrawn elsewhere ("My actions"): their RSVPs are cancelled too."""
+    if not signature_ids:
+        return 0
+    rsvps = list(
+        db.session.scalars(
+            select(Rsvp).where(
+                Rsvp.signature_id.in_(signature_ids),
+                Rsvp.status != RsvpStatus.CANCELLED.value,
+            )
+        )
+    )
+    for rsvp in rsvps:
+        cancel_rsvp(rsvp)
+    return len(rsvps)
+
+
+def promote_waitlist(action_id: int, details: EventDetails | None = None) -> list[int]:
+    """Fill free places from the waitlist, first come first served. Returns promoted ids."""
+    details = details or details_for_update(action_id)
+    if details.is_cancelled or details.has_started():
+        return []
+    promoted: list[int] = []
+    while details.capacity is None or places_taken(action_id) < details.capacity:
+        first = db.session.scalar(
+            select(Rsvp)
+            .where(Rsvp.action_id == action_id, Rsvp.status == RsvpStatus.WAITLISTED.value)
+            .order_by(Rsvp.placed_at, Rsvp.id)
+            .limit(1)
+        )
+        if first is None:
+            break
+        first.status = RsvpStatus.GOING.value
+        db.session.flush()
+        enqueue(PROMOTED_EMAIL, first.id)
+        promoted.append(first.id)
+    return promoted
+
+
+def check_in(rsvp: Rsvp, undo: bool = False) -> None:
+    rsvp.checked_in_at = None if undo else (rsvp.checked_in_at or utcnow())
+    db.session.flush()
+
+
+def erase_answers(signature_ids: list[int]) -> None:
+    """The person was erased: their RSVP rows (and answers) go with the signatures."""
+    if signature_ids:
+        db.session.execute(
+            update(Rsvp)
+            .where(Rsvp.signature_id.in_(signature_ids))
+            .values(answers={}, sensitive_answers={})
+            .execution_options(synchronize_session=False)
+        )
