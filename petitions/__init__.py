@@ -179,8 +179,10 @@ def _register_abuse_blueprints(app: Flask) -> None:
 def _register_event_blueprints(app: Flask) -> None:
     """Events, RSVPs and their organiser pages (issue 13)."""
     from petitions.gatherings.blueprint import bp as gatherings_bp
+    from petitions.gatherings.cli import events_cli
 
     app.register_blueprint(gatherings_bp)
+    app.cli.add_command(events_cli)
 
 
 def _register_models_and_builders() -> None:

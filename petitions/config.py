@@ -175,6 +175,10 @@ def base_settings() -> dict[str, Any]:
         "TRENDING_IP_SHARE": env_float("TRENDING_IP_SHARE", 0.1),
         "TRENDING_DOMAIN_SHARE": env_float("TRENDING_DOMAIN_SHARE", 0.25),
         "INVALIDATION_BATCH_SIZE": env_int("INVALIDATION_BATCH_SIZE", 1000),
+        # Events (docs/events.md): hours before the start that reminders go out, and how often
+        # beat looks for due reminders.
+        "EVENT_REMINDER_HOURS": env_str("EVENT_REMINDER_HOURS", "24,2") or "",
+        "EVENT_REMINDER_SWEEP_SECONDS": env_float("EVENT_REMINDER_SWEEP_SECONDS", 60.0),
     }
 
 

@@ -127,6 +127,11 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             "schedule": app.config["RETENTION_INTERVAL_SECONDS"],
             "options": {"expires": app.config["RETENTION_INTERVAL_SECONDS"]},
         },
+        "event-reminders": {
+            "task": "workers.tasks.gatherings.send_reminders",
+            "schedule": app.config["EVENT_REMINDER_SWEEP_SECONDS"],
+            "options": {"expires": app.config["EVENT_REMINDER_SWEEP_SECONDS"] * 2},
+        },
         "abuse-scan": {
             "task": "workers.tasks.abuse.scan",
             "schedule": app.config["TRENDING_INTERVAL_SECONDS"],

@@ -13,6 +13,7 @@ celery_app.conf.task_always_eager = False
 import workers.tasks.abuse  # noqa: E402,F401
 import workers.tasks.counting  # noqa: E402,F401  (registers the tasks)
 import workers.tasks.exports  # noqa: E402,F401
+import workers.tasks.gatherings  # noqa: E402,F401
 import workers.tasks.mail  # noqa: E402,F401
 import workers.tasks.mailings  # noqa: E402,F401
 import workers.tasks.supporters  # noqa: E402,F401

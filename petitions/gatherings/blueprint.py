@@ -17,8 +17,8 @@ from petitions.campaigns.models import Action, Campaign
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
 from petitions.exports.csvsafe import safe_cell
-from petitions.gatherings import queries, services
-from petitions.gatherings.forms import ButtonForm, EventForm
+from petitions.gatherings import jobs, queries, services
+from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm
 from petitions.gatherings.ics import build_calendar, google_link, outlook_link
 from petitions.gatherings.links import rsvp_id_from
 from petitions.gatherings.models import EventDetails, RsvpStatus
@@ -334,6 +334,9 @@ def attendees(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
             rows=rows,
             places=queries.places_for([action.id])[action.id],
             form=ButtonForm(),
+            followup_form=FollowUpForm(),
+            audiences=services.FOLLOWUP_AUDIENCES,
+            deliveries=jobs.delivery_counts(action.id),
             sheet=request.args.get("view") == "sheet",
         ),
         200,
@@ -387,3 +390,21 @@ def check_in(action_id: int, rsvp_id: int) -> Response:
         url_for("gatherings.attendees", action_id=action.id, view=view) + f"#rsvp-{found.id}",
         code=303,
     )
+
+
+@bp.post("/organise/events/<int:action_id>/follow-up")
+@organiser_required
+def follow_up(action_id: int) -> Response | tuple[str, int]:
+    action, _details = _event_for_organiser(action_id)
+    form = FollowUpForm()
+    if not form.validate():
+        return "Enter a subject and a message (and keep the page's form token).", 400
+    try:
+        _followup, count = services.create_followup(
+            action, request.form.get("audience", ""), form.subject.data or "", form.body.data or ""
+        )
+    except services.EventError as exc:
+        return str(exc), 400
+    after_commit(nudge, jobs.REMINDER_TASK, key=("nudge", jobs.REMINDER_TASK))
+    flash(f"Follow-up queued for {count} attendee(s); it goes out within a minute.")
+    return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)

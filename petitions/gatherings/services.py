@@ -25,7 +25,10 @@ from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.gatherings.models import (
     HOLDS_PLACE,
+    DeliveryStatus,
+    EventDelivery,
     EventDetails,
+    FollowUp,
     Rsvp,
     RsvpStatus,
 )
@@ -497,3 +500,43 @@ def erase_answers(signature_ids: list[int]) -> None:
             .values(answers={}, sensitive_answers={})
             .execution_options(synchronize_session=False)
         )
+
+
+FOLLOWUP_AUDIENCES = {
+    "attended": "Everyone who was checked in",
+    "no_show": "Everyone with a place who was not checked in",
+    "going": "Everyone with a place",
+}
+
+
+def create_followup(action: Action, audience: str, subject: str, body: str) -> tuple[FollowUp, int]:
+    """A follow-up and one pending delivery row per recipient (sent by the jobs). Flushes."""
+    if audience not in FOLLOWUP_AUDIENCES:
+        raise EventError("Choose who the follow-up goes to.")
+    subject = _one_line("Subject", subject, 200)
+    if not subject or not (body or "").strip():
+        raise EventError("Enter a subject and a message.")
+    if has_control_chars(body, allow_newlines=True) or has_invisible_chars(body):
+        raise EventError("Message: remove the control or invisible characters.")
+    followup = FollowUp(action_id=action.id, audience=audience, subject=subject, body=body)
+    db.session.add(followup)
+    db.session.flush()
+    query = select(Rsvp.id).where(
+        Rsvp.action_id == action.id, Rsvp.status == RsvpStatus.GOING.value
+    )
+    if audience == "attended":
+        query = query.where(Rsvp.checked_in_at.is_not(None))
+    elif audience == "no_show":
+        query = query.where(Rsvp.checked_in_at.is_(None))
+    ids = list(db.session.scalars(query))
+    db.session.add_all(
+        EventDelivery(
+            rsvp_id=rsvp_id,
+            message=f"followup:{followup.id}",
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+        )
+        for rsvp_id in ids
+    )
+    db.session.flush()
+    return followup, len(ids)
