@@ -13,6 +13,7 @@ from petitions.abuse import invalidation, trending
 from petitions.abuse.forms import ButtonForm, InvalidateForm
 from petitions.abuse.models import InvalidationJob, TrendingAlert
 from petitions.audit.services import record
+from petitions.core.unit_of_work import after_commit
 from petitions.extensions import db
 from petitions.organisers.access import action_for_organiser, current_organiser, organiser_required
 
@@ -93,8 +94,7 @@ def invalidate(action_id: int) -> str | Response | tuple[str, int]:
         action_id=action.id,
         detail={"job_id": job.id, "criteria": criteria.to_json(), "matched": job.matched},
     )
-    db.session.commit()
-    invalidation.dispatch(invalidation.RUN_TASK, job.id)
+    after_commit(invalidation.dispatch, invalidation.RUN_TASK, job.id)
     return redirect(url_for("abuse.job", action_id=action.id, job_id=job.id), code=303)
 
 
@@ -136,8 +136,7 @@ def undo(action_id: int, job_id: int) -> Response:
             action_id=action.id,
             detail={"job_id": job.id},
         )
-        db.session.commit()
-        invalidation.dispatch(invalidation.UNDO_TASK, job.id)
+        after_commit(invalidation.dispatch, invalidation.UNDO_TASK, job.id)
         flash("Undo started: the signatures are being restored.", "info")
     else:
         flash("Only a finished job can be undone.", "error")
@@ -154,7 +153,6 @@ def dismiss(action_id: int, alert_id: int) -> Response:
     if not ButtonForm().validate():
         abort(400)
     trending.dismiss(alert)
-    db.session.commit()
     return redirect(url_for("abuse.overview", action_id=action.id), code=303)
 
 

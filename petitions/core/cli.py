@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 
-from petitions.extensions import db
+from petitions.core import unit_of_work
 
 
 def init_app(app: Flask) -> None:
@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
 
         campaign = create_demo_campaign()
         create_demo_events(campaign)
-        db.session.commit()
+        unit_of_work.commit()
         click.echo(f"Demo campaign ready: {current_app.config['PUBLIC_URL']}/c/{campaign.slug}")
         _demo_admin(campaign)
 
@@ -37,7 +37,7 @@ def init_app(app: Flask) -> None:
         admin, created = organisers.create_demo_admin(password)
         if campaign.owner_id is None:
             campaign.owner_id = admin.id
-        db.session.commit()
+        unit_of_work.commit()
         url = f"{current_app.config['PUBLIC_URL']}/organise/login"
         if created:
             click.echo(f"Demo admin: {admin.email} / {password}  (log in at {url})")
@@ -63,7 +63,7 @@ def init_app(app: Flask) -> None:
             organiser = create_organiser(email, password, admin=admin, name=name)
         except AccountError as exc:
             raise click.ClickException(str(exc)) from exc
-        db.session.commit()
+        unit_of_work.commit()
         click.echo(f"Organiser {organiser.email} ({organiser.role}) is ready.")
 
     @app.cli.command("mailsink")

@@ -8,7 +8,6 @@ from werkzeug.wrappers import Response
 from petitions.campaigns.models import Campaign
 from petitions.embeds import services
 from petitions.embeds.forms import OriginsForm
-from petitions.extensions import db
 from petitions.organisers.access import campaign_for_organiser, organiser_required
 
 bp = Blueprint("embed_settings", __name__, url_prefix="/organise/campaigns/<int:campaign_id>/embed")
@@ -44,6 +43,5 @@ def save(campaign_id: int):
     except services.OriginsError as exc:
         form.origins.errors = [str(exc)]
         return _page(campaign, form, 400)
-    db.session.commit()
     flash(f"Saved: {len(origins)} site(s) may show this campaign's embeds.", "info")
     return redirect(url_for("embed_settings.settings", campaign_id=campaign.id), code=303)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from petitions.audit.services import record
+from petitions.core.unit_of_work import after_commit
 from petitions.exports import services
 from petitions.exports.models import ExportJob
 from petitions.extensions import db
@@ -38,8 +39,7 @@ def action_exports(campaign_id: int, action_id: int) -> Response | str:
         if not form.validate_on_submit():
             abort(400)
         job = services.request_export(action, current_organiser().id, request.remote_addr)
-        db.session.commit()
-        services.dispatch(job.id)
+        after_commit(services.dispatch, job.id)
         return redirect(url_for("exports.export", export_id=job.id), code=303)
     return render_template(
         "exports/list.html",
@@ -95,6 +95,5 @@ def download(export_id: int) -> Response:
         detail={"export_id": job.id, "rows": job.done},
         ip_address=request.remote_addr,
     )
-    db.session.commit()
     name = f"{job.action.slug}-signatures-{job.created_at:%Y%m%d-%H%M}.csv"
     return send_file(path, mimetype="text/csv", as_attachment=True, download_name=name, max_age=0)

@@ -18,6 +18,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from petitions.core import unit_of_work
 from petitions.core.dispatch import nudge
 from petitions.extensions import db, limiter, login_manager
 from petitions.mailer.services import DRAIN_TASK
@@ -89,9 +90,8 @@ def login() -> Response | tuple[str, int]:
             destination = safe_next(request.args.get("next")) or url_for("organisers.home")
             session.clear()  # rotate: nothing from before the login survives it
             login_user(organiser)
-            db.session.commit()
             return redirect(destination, code=303)
-        db.session.rollback()
+        unit_of_work.rollback()  # a failed login records nothing (not even a rehash)
         form.password.errors = [LOGIN_FAILED]
     status = 400 if request.method == "POST" else 200
     return render_template("organisers/login.html", form=form), status
@@ -106,7 +106,6 @@ def logout() -> Response | str:
         abort(400)
     if current_user.is_authenticated:
         services.end_sessions(current_organiser())
-        db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -137,8 +136,7 @@ def organisers() -> Response | str | tuple[str, int]:
         except services.AccountError as exc:
             form.email.errors = [str(exc)]
         else:
-            db.session.commit()
-            nudge(DRAIN_TASK)
+            unit_of_work.after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
             flash(f"Invitation sent to {invited.email}.", "info")
             return redirect(url_for("organisers.organisers"), code=303)
     status = 400 if form.errors else 200
@@ -165,7 +163,6 @@ def toggle_active(organiser_id: int) -> Response:
         flash("You can't deactivate yourself.", "error")
     else:
         services.set_active(person, not person.active)
-        db.session.commit()
         flash(f"{person.email} is now {'active' if person.active else 'deactivated'}.", "info")
     return redirect(url_for("organisers.organisers"), code=303)
 
@@ -179,9 +176,8 @@ def accept_invite(token: str) -> Response | str | tuple[str, int]:
     form = SetPasswordForm()
     if form.validate_on_submit():
         if services.accept_invitation(token, form.password.data or "") is None:
-            db.session.rollback()
+            unit_of_work.rollback()
             return render_template("organisers/invite_invalid.html"), 404
-        db.session.commit()
         session.clear()
         login_user(organiser)
         flash("Your password is set. Welcome!", "info")

@@ -9,8 +9,8 @@ from petitions.abuse.checks import facts_from_form
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.dispatch import nudge
+from petitions.core.unit_of_work import after_commit
 from petitions.counting.services import FOLD_TASK
-from petitions.extensions import db
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
@@ -107,9 +107,8 @@ def thanks(slug: str, action_slug: str) -> str:
 def confirm(token: str) -> tuple[str, int]:
     if request.method == "POST":
         outcome = services.confirm(token)
-        db.session.commit()
         if outcome.state is services.ConfirmState.CONFIRMED:
-            nudge(FOLD_TASK)
+            after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     else:
         outcome = services.preview_confirmation(token)
     status = {

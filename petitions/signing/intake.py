@@ -1,8 +1,9 @@
 """The one path from a submission to a stored signature, shared by the web form and the API.
 
-It runs the abuse checks, records the signature in one short transaction, commits, and only
-then nudges the workers. Anything the user is told was recorded is committed before the
-nudge, so a broker failure after this point loses nothing.
+It runs the abuse checks and records the signature (flushed, in the caller's unit of work),
+and registers the workers' nudges to run after that unit of work commits. Anything the user
+is told was recorded is committed before the nudge, so a broker failure loses nothing, and a
+rollback drops the nudges with the row.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import logging
 from petitions.abuse.checks import RequestFacts, Verdict, assess, clean_ip
 from petitions.campaigns.models import Action
 from petitions.core.dispatch import nudge
+from petitions.core.unit_of_work import after_commit
 from petitions.counting.services import FOLD_TASK
-from petitions.extensions import db
 from petitions.mailer.services import DRAIN_TASK
 from petitions.signing import services
 
@@ -42,14 +43,9 @@ def submit_signature(
     if assessment.verdict is Verdict.SUSPECT:
         log.info("signature suspect on action %s: %s", action.id, ", ".join(assessment.reasons))
         data = dataclasses.replace(data, suspect=True)
-    try:
-        outcome = services.sign(action, data)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()  # nothing recorded, nothing queued, nothing nudged
-        raise
+    outcome = services.sign(action, data)  # on error the unit of work rolls back: no nudge
     if outcome.email_queued:
-        nudge(DRAIN_TASK)
+        after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
     if outcome.created:
-        nudge(FOLD_TASK)
+        after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     return outcome

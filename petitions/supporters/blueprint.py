@@ -24,6 +24,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from petitions.core.dispatch import nudge
+from petitions.core.unit_of_work import after_commit
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db, limiter
 from petitions.mailer.services import DRAIN_TASK
@@ -95,10 +96,8 @@ def request_link() -> tuple[str, int]:
     form = SigninRequestForm()
     if not form.validate_on_submit():
         return render_template("supporters/signin.html", form=form), 400
-    queued = services.request_signin(form.email_normalised)
-    db.session.commit()
-    if queued:
-        nudge(DRAIN_TASK)
+    if services.request_signin(form.email_normalised):
+        after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
     # The same answer whether or not this address has signed anything.
     return render_template("supporters/link_sent.html"), 200
 
@@ -110,7 +109,6 @@ def signin(token: str) -> Response | tuple[str, int]:
         if not form.validate_on_submit():
             abort(400)
         outcome = services.sign_in(token)
-        db.session.commit()
         if outcome.state is services.SigninState.VALID and outcome.supporter_id is not None:
             minutes = current_app.config["SUPPORTER_SESSION_MINUTES"]
             session[SESSION_ID] = outcome.supporter_id
@@ -145,8 +143,7 @@ def withdraw(signature_id: int) -> Response:
         abort(400)
     if not services.withdraw(supporter.email_normalised, signature_id):
         abort(404)
-    db.session.commit()
-    nudge(FOLD_TASK)
+    after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     flash("Withdrawn. It no longer counts; the total updates within a few seconds.", "info")
     return redirect(url_for("supporters.home"), code=303)
 
@@ -160,7 +157,6 @@ def preferences() -> Response:
     known = {e.campaign.id for e in queries.history(supporter.email_normalised)}
     wanted = {cid for cid in known if request.form.get(f"campaign-{cid}")}
     services.set_preferences(supporter, bool(form.all_email.data), wanted, known)
-    db.session.commit()
     flash("Your email choices are saved. They take effect at once.", "info")
     return redirect(url_for("supporters.home"), code=303)
 
@@ -185,7 +181,6 @@ def erase() -> Response | tuple[str, int] | str:
     if not form.validate_on_submit():
         return render_template("supporters/erase.html", form=form), 400
     services.erase(supporter.email_normalised)
-    db.session.commit()
-    nudge(FOLD_TASK)
+    after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     _sign_out()
     return render_template("supporters/erased.html")

@@ -69,7 +69,6 @@ def create(campaign_id: int):
     except services.WebhookError as exc:
         form.url.errors = [str(exc)]
         return _page(campaign, form, status=400)
-    db.session.commit()
     return _page(campaign, WebhookForm(formdata=None), new_secret=endpoint.secret, status=201)
 
 
@@ -79,7 +78,6 @@ def toggle(campaign_id: int, endpoint_id: int) -> Response:
     campaign = campaign_for_organiser(campaign_id)
     endpoint = _endpoint(campaign, endpoint_id)
     services.set_active(endpoint, not endpoint.active)
-    db.session.commit()
     flash("Webhook resumed." if endpoint.active else "Webhook paused.", "info")
     return redirect(url_for("webhooks.index", campaign_id=campaign.id), code=303)
 
@@ -90,7 +88,6 @@ def rotate(campaign_id: int, endpoint_id: int):
     campaign = campaign_for_organiser(campaign_id)
     endpoint = _endpoint(campaign, endpoint_id)
     secret = services.rotate_secret(endpoint)
-    db.session.commit()
     return _page(campaign, WebhookForm(formdata=None), new_secret=secret)
 
 
@@ -99,6 +96,5 @@ def rotate(campaign_id: int, endpoint_id: int):
 def remove(campaign_id: int, endpoint_id: int) -> Response:
     campaign = campaign_for_organiser(campaign_id)
     services.delete(_endpoint(campaign, endpoint_id))
-    db.session.commit()
     flash("Webhook deleted.", "info")
     return redirect(url_for("webhooks.index", campaign_id=campaign.id), code=303)

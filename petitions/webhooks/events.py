@@ -6,8 +6,10 @@ Call these from the service that changes a signature, before its unit of work co
     events.signature_withdrawn(signature)      # or signature_invalidated / signature_confirmed
     events.emit_for_ids(events.SIGNATURE_INVALIDATED, ids)   # many at once
 
-Nothing is sent here. After the commit the workers are nudged once; the periodic sweep
-delivers anything a lost nudge missed. A rollback takes the rows with it.
+Nothing is sent here. The wake-up goes on the unit of work's after-commit queue
+(:func:`petitions.core.unit_of_work.after_commit`): after the commit the workers are nudged
+once; the periodic sweep delivers anything a lost nudge missed. A rollback takes the rows and
+the nudge with it.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import event, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
 
 from petitions.campaigns.models import Action
 from petitions.core.dispatch import nudge
 from petitions.core.time import utcnow
+from petitions.core.unit_of_work import after_commit
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from petitions.webhooks.models import (
@@ -34,7 +36,6 @@ from petitions.webhooks.models import (
 )
 
 DELIVER_TASK = "workers.tasks.webhooks.deliver_webhooks"
-_PENDING = "petitions.webhooks.pending"
 
 
 def emit(event_name: str, signature: Signature) -> int:
@@ -74,7 +75,7 @@ def emit_for_ids(event_name: str, signature_ids: Iterable[int]) -> int:
     ]
     if rows:
         db.session.execute(insert(WebhookDelivery), rows)
-        db.session.info[_PENDING] = True
+        after_commit(nudge, DELIVER_TASK, key=DELIVER_TASK)
     return len(rows)
 
 
@@ -88,14 +89,3 @@ def signature_withdrawn(signature: Signature) -> int:
 
 def signature_invalidated(signature: Signature) -> int:
     return emit(SIGNATURE_INVALIDATED, signature)
-
-
-@event.listens_for(Session, "after_commit")
-def _nudge_after_commit(session: Session) -> None:
-    if session.info.pop(_PENDING, False):
-        nudge(DELIVER_TASK)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_PENDING, None)

@@ -13,6 +13,7 @@ from petitions.campaigns.queries import progress_for
 from petitions.campaigns.services import DEFAULT_CONSENT
 from petitions.core.dispatch import nudge
 from petitions.core.ids import id_arg, id_list
+from petitions.core.unit_of_work import after_commit
 from petitions.counting.services import FOLD_TASK
 from petitions.dashboards.queries import action_totals
 from petitions.extensions import db
@@ -75,7 +76,6 @@ def new_campaign() -> Response | tuple[str, int]:
         except services.SlugTaken:
             form.slug.errors = ["Another campaign uses that web address."]
         else:
-            db.session.commit()
             flash("Campaign created. Add a petition or a pledge next.", "info")
             return _to_campaign(campaign)
     return render_template("workspace/campaign_form.html", form=form, campaign=None), (
@@ -111,7 +111,6 @@ def share(campaign_id: int) -> Response:
     except organiser_services.AccountError as exc:
         flash(str(exc), "error")
     else:
-        db.session.commit()
         flash(f"{person.email} can now work on this campaign.", "info")
     return _to_campaign(found)
 
@@ -123,7 +122,6 @@ def unshare(campaign_id: int, organiser_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     organiser_services.revoke_access(found.id, organiser_id)
-    db.session.commit()
     flash("Access removed.", "info")
     return _to_campaign(found)
 
@@ -143,7 +141,6 @@ def edit_campaign(campaign_id: int) -> Response | tuple[str, int]:
         except services.SlugTaken:
             form.slug.errors = ["Another campaign uses that web address."]
         else:
-            db.session.commit()
             flash("Saved.", "info")
             return _to_campaign(found)
     return render_template("workspace/campaign_form.html", form=form, campaign=found), (
@@ -158,7 +155,6 @@ def set_status(campaign_id: int, status: str) -> Response:
     if not ButtonForm().validate_on_submit() or status not in ("draft", "live", "closed"):
         abort(400)
     services.set_campaign_status(found, status)
-    db.session.commit()
     flash({"live": "Published.", "draft": "Back to draft.", "closed": "Closed."}[status], "info")
     return _to_campaign(found)
 
@@ -207,7 +203,6 @@ def new_action(campaign_id: int) -> Response | tuple[str, int]:
         except services.SlugTaken:
             form.slug.errors = ["Another action in this campaign uses that web address."]
         else:
-            db.session.commit()
             flash("Action added.", "info")
             return _to_campaign(found)
     return render_template("workspace/action_form.html", form=form, campaign=found, action=None), (
@@ -229,7 +224,6 @@ def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
         except services.SlugTaken:
             form.slug.errors = ["Another action in this campaign uses that web address."]
         else:
-            db.session.commit()
             flash("Saved.", "info")
             return _to_campaign(action.campaign)
     return render_template(
@@ -262,7 +256,6 @@ def close_action(campaign_id: int, action_id: int, change: str) -> Response:
     else:
         services.reopen_action(action)
         flash("Reopened.", "info")
-    db.session.commit()
     return _to_campaign(action.campaign)
 
 
@@ -291,7 +284,6 @@ def edit_update(campaign_id: int, update_id: int | None = None) -> Response | tu
             body=form.body.data or "",
             published_at=form.published_at.data,
         )
-        db.session.commit()
         flash("Update saved.", "info")
         return _to_campaign(found)
     return render_template(
@@ -307,7 +299,6 @@ def delete_update(campaign_id: int, update_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.delete_update(update)
-    db.session.commit()
     flash("Update deleted.", "info")
     return _to_campaign(found)
 
@@ -388,9 +379,8 @@ def change_signatures(campaign_id: int, action_id: int, change: str) -> Response
         reason=reason,
         ip_address=request.remote_addr,
     )
-    db.session.commit()
     if changed:
-        nudge(FOLD_TASK)
+        after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     verb = "invalidated" if change == "invalidate" else "restored"
     flash(f"{len(changed)} signature{'s' if len(changed) != 1 else ''} {verb}.", "info")
     back = request.form.get("back") or ""
