@@ -65,6 +65,7 @@ lint: install-dev
 
 typecheck: install-dev
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 pytest: install-dev
 	$(BIN)/pytest
@@ -73,6 +74,7 @@ test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check petitions workers tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 bench: install-dev

@@ -48,11 +48,11 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     _register_blueprints(app)
     _register_models_and_builders()
 
-    from petitions.core import cli, errors, unit_of_work, web
+    from petitions.core import errors, unit_of_work, web
 
     web.init_app(app)
     errors.init_app(app)
-    cli.init_app(app)
+    _register_commands(app)
     unit_of_work.init_app(app)  # last: it wraps every view registered above
     logging.getLogger("petitions").setLevel(logging.INFO)
     return app
@@ -112,6 +112,15 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def _register_commands(app: Flask) -> None:
+    """Each area registers its own ``flask`` commands; ``core`` imports no area."""
+    from petitions.dev import cli as dev_cli
+    from petitions.organisers import cli as organisers_cli
+
+    organisers_cli.init_app(app)
+    dev_cli.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

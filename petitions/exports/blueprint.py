@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from petitions.audit.services import record
+from petitions.core.forms import ButtonForm
 from petitions.core.unit_of_work import after_commit
 from petitions.exports import services
 from petitions.exports.models import ExportJob
@@ -16,7 +17,6 @@ from petitions.organisers.access import (
     current_organiser,
     organiser_required,
 )
-from petitions.workspace.forms import ButtonForm
 
 bp = Blueprint("exports", __name__, url_prefix="/organise")
 

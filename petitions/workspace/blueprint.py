@@ -12,6 +12,7 @@ from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.campaigns.queries import progress_for
 from petitions.campaigns.services import DEFAULT_CONSENT
 from petitions.core.dispatch import nudge
+from petitions.core.forms import ButtonForm
 from petitions.core.ids import id_arg, id_list
 from petitions.core.unit_of_work import after_commit
 from petitions.counting.services import FOLD_TASK
@@ -32,7 +33,6 @@ from petitions.workspace import services
 from petitions.workspace import signatures as sigs
 from petitions.workspace.forms import (
     ActionForm,
-    ButtonForm,
     CampaignForm,
     ShareForm,
     UpdateForm,

@@ -113,9 +113,5 @@ class UpdateForm(FlaskForm):
     )
 
 
-class ButtonForm(FlaskForm):
-    """A button that changes one thing (CSRF only)."""
-
-
 class ShareForm(FlaskForm):
     email = StringField("Organiser's email", validators=[DataRequired(), Length(max=254)])

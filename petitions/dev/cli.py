@@ -1,9 +1,12 @@
-"""Operator commands: ``flask --app petitions demo | create-organiser | mailsink``."""
+"""Development and demonstration commands: ``flask --app petitions demo | mailsink``.
+
+Registered always (``make run`` and a first deployment both use ``demo``); the demo admin is
+only created in production when ``DEMO_ADMIN_PASSWORD`` is set.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 import click
@@ -43,28 +46,6 @@ def init_app(app: Flask) -> None:
             click.echo(f"Demo admin: {admin.email} / {password}  (log in at {url})")
         else:
             click.echo(f"Demo admin: {admin.email} / {password} unless changed (log in at {url})")
-
-    @app.cli.command("create-organiser")
-    @click.argument("email")
-    @click.option("--admin", is_flag=True, help="Make this organiser an administrator.")
-    @click.option("--name", default="", help="Display name.")
-    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-    def create_organiser_command(email: str, admin: bool, name: str, password_stdin: bool) -> None:
-        """Create an organiser account (or update its role and password)."""
-        from petitions.organisers.services import AccountError, create_organiser
-
-        if password_stdin:
-            password = sys.stdin.readline().rstrip("\n")
-        elif os.environ.get("ORGANISER_PASSWORD"):
-            password = os.environ["ORGANISER_PASSWORD"]
-        else:
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        try:
-            organiser = create_organiser(email, password, admin=admin, name=name)
-        except AccountError as exc:
-            raise click.ClickException(str(exc)) from exc
-        unit_of_work.commit()
-        click.echo(f"Organiser {organiser.email} ({organiser.role}) is ready.")
 
     @app.cli.command("mailsink")
     @click.option("--host", default="127.0.0.1")
