@@ -90,9 +90,7 @@ def fold_batch(limit: int) -> FoldReport:
             Signature.action_id,
             Signature.counted,
             Signature.confirmed_at,
-            Signature.invalidated_at,
-            Signature.withdrawn_at,
-            Signature.suspect,
+            Signature.counts_as.label("counts_as"),
             Signature.country,
             Signature.source,
             Signature.postcode_area,
@@ -117,14 +115,7 @@ def fold_batch(limit: int) -> FoldReport:
     # write transaction) this is what stops two folds from counting one change twice.
     transitions: dict[tuple[int, int], list[Any]] = defaultdict(list)
     for row in rows:
-        valid = row.invalidated_at is None and row.withdrawn_at is None and not row.suspect
-        if not valid:
-            wanted = Counted.NONE
-        elif row.confirmed_at is not None:
-            wanted = Counted.CONFIRMED
-        else:
-            wanted = Counted.PENDING
-        transitions[(int(row.counted), int(wanted))].append(row)
+        transitions[(int(row.counted), int(row.counts_as))].append(row)
 
     for (before, desired), group in transitions.items():
         claimed = set(
@@ -222,16 +213,7 @@ def fold_counts(max_batches: int = 40) -> int:
 
 
 def _desired_expr() -> Any:
-    valid = and_(
-        Signature.invalidated_at.is_(None),
-        Signature.withdrawn_at.is_(None),
-        Signature.suspect.is_(False),
-    )
-    return case(
-        (and_(valid, Signature.confirmed_at.is_not(None)), int(Counted.CONFIRMED)),
-        (valid, int(Counted.PENDING)),
-        else_=int(Counted.NONE),
-    )
+    return Signature.counts_as
 
 
 @dataclass

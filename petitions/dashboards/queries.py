@@ -185,9 +185,7 @@ def latest_signers(action_ids: list[int], limit: int = LATEST) -> list[dict[str,
                 .where(
                     Signature.action_id == action_id,
                     Signature.confirmed_at.is_not(None),
-                    Signature.invalidated_at.is_(None),
-                    Signature.withdrawn_at.is_(None),
-                    Signature.suspect.is_(False),
+                    Signature.is_valid,
                 )
                 .order_by(Signature.confirmed_at.desc())
                 .limit(limit)

@@ -12,9 +12,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    case,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from petitions.campaigns.models import Action
 from petitions.core.time import utcnow
@@ -73,11 +77,36 @@ class Signature(Base):
 
     action: Mapped[Action] = relationship()
 
-    @property
+    # A signature's state, written once for Python and SQL alike (``Signature.is_valid`` and
+    # ``Signature.counts_as`` in a query; ``signature.is_valid`` on a loaded row).
+
+    @hybrid_property
     def is_valid(self) -> bool:
+        """Neither invalidated, withdrawn nor suspect: it counts (pending or confirmed)."""
         return self.invalidated_at is None and self.withdrawn_at is None and not self.suspect
 
-    def desired_count(self) -> Counted:
+    @is_valid.inplace.expression
+    @classmethod
+    def _is_valid_expression(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.invalidated_at.is_(None), cls.withdrawn_at.is_(None), cls.suspect.is_(False)
+        )
+
+    @hybrid_property
+    def counts_as(self) -> int:
+        """The tally this signature belongs in now (a ``Counted`` value)."""
         if not self.is_valid:
-            return Counted.NONE
-        return Counted.CONFIRMED if self.confirmed_at is not None else Counted.PENDING
+            return Counted.NONE.value
+        return (Counted.CONFIRMED if self.confirmed_at is not None else Counted.PENDING).value
+
+    @counts_as.inplace.expression
+    @classmethod
+    def _counts_as_expression(cls) -> ColumnElement[int]:
+        return case(
+            (and_(cls.is_valid, cls.confirmed_at.is_not(None)), int(Counted.CONFIRMED)),
+            (cls.is_valid, int(Counted.PENDING)),
+            else_=int(Counted.NONE),
+        )
+
+    def desired_count(self) -> Counted:
+        return Counted(self.counts_as)
