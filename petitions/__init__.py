@@ -47,6 +47,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     _init_extensions(app)
     _register_blueprints(app)
     _register_models_and_builders()
+    _connect_subscribers()
 
     from petitions.core import errors, unit_of_work, web
 
@@ -215,6 +216,12 @@ def _register_models_and_builders() -> None:
     import petitions.supporters.models
     import petitions.supporters.notifications
     import petitions.webhooks.models  # noqa: F401
+
+
+def _connect_subscribers() -> None:
+    """Each area's receivers of the domain events (``petitions.core.events``)."""
+    import petitions.counting.subscribers
+    import petitions.webhooks.subscribers  # noqa: F401
     from petitions.gatherings import subscribers as gatherings_subscribers
 
     gatherings_subscribers.connect()

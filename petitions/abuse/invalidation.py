@@ -22,12 +22,12 @@ from sqlalchemy import and_, case, cast, false, func, insert, or_, select, updat
 from sqlalchemy.dialects.postgresql import CIDR, INET
 
 from petitions.abuse.models import InvalidatedSignature, InvalidationJob, JobStatus
+from petitions.core import events
 from petitions.core.dispatch import nudge
 from petitions.core.time import as_utc, utcnow
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db
 from petitions.signing.models import Signature
-from petitions.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ def run_job(job_id: int) -> InvalidationJob | None:
                         insert(InvalidatedSignature),
                         [{"job_id": job.id, "signature_id": sid} for sid in changed],
                     )
-                    webhook_events.emit_for_ids(webhook_events.SIGNATURE_INVALIDATED, changed)
+                    events.signatures_invalidated.send("abuse", signature_ids=changed)
             job.processed += seen
             job.changed += len(changed)
             db.session.commit()

@@ -8,14 +8,11 @@ from werkzeug.wrappers import Response
 from petitions.abuse.checks import facts_from_form
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
-from petitions.core.dispatch import nudge
-from petitions.core.unit_of_work import after_commit
-from petitions.counting.services import FOLD_TASK
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
-from petitions.supporters.prefill import apply_prefill, prefill_token
-from petitions.supporters.queries import taken_action_ids
+from petitions.signing.prefill import apply_prefill, prefill_token
+from petitions.signing.queries import taken_action_ids
 
 bp = Blueprint("signing", __name__)
 
@@ -106,9 +103,7 @@ def thanks(slug: str, action_slug: str) -> str:
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str) -> tuple[str, int]:
     if request.method == "POST":
-        outcome = services.confirm(token)
-        if outcome.state is services.ConfirmState.CONFIRMED:
-            after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
+        outcome = services.confirm(token)  # the fold's nudge: counting.subscribers
     else:
         outcome = services.preview_confirmation(token)
     status = {

@@ -15,7 +15,6 @@ from petitions.abuse.checks import RequestFacts, Verdict, assess, clean_ip
 from petitions.campaigns.models import Action
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
-from petitions.counting.services import FOLD_TASK
 from petitions.mailer.services import DRAIN_TASK
 from petitions.signing import services
 
@@ -46,6 +45,4 @@ def submit_signature(
     outcome = services.sign(action, data)  # on error the unit of work rolls back: no nudge
     if outcome.email_queued:
         after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
-    if outcome.created:
-        after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     return outcome

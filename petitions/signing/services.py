@@ -1,4 +1,8 @@
-"""Signing and confirming. Services flush; the caller commits and then dispatches."""
+"""Signing and confirming. Services flush; the unit of work commits.
+
+What other areas do about a new or confirmed signature (webhooks, counting, ...) they do in
+receivers of ``petitions.core.events``; signing imports none of them.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.mailer.services import enqueue
 from petitions.signing.models import Signature
-from petitions.webhooks import events as webhook_events
 
 CONFIRM_PURPOSE = "confirm_signature"
 CONFIRM_EMAIL_KIND = "confirm_signature"
@@ -133,11 +136,17 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
     statement = _insert_statement(db.session.get_bind().dialect.name)
     new_id = db.session.execute(statement, {f"p_{k}": v for k, v in values.items()}).scalar()
     if new_id is not None and data.suspect:
+        events.signature_created.send(
+            "signing", signature_id=new_id, action_id=action.id, email_queued=False
+        )
         return SignOutcome(new_id, created=True, email_queued=False)
     if data.suspect:
         return SignOutcome(0, created=False, email_queued=False)
     if new_id is not None:
         enqueue(CONFIRM_EMAIL_KIND, new_id)
+        events.signature_created.send(
+            "signing", signature_id=new_id, action_id=action.id, email_queued=True
+        )
         return SignOutcome(new_id, created=True, email_queued=True)
 
     # Already signed: while pending, re-send the confirmation, up to a cap per signature.
@@ -248,6 +257,8 @@ def confirm(raw_token: str) -> ConfirmOutcome:
     db.session.refresh(signature)
     if not changed:
         return ConfirmOutcome(ConfirmState.ALREADY, signature)
-    webhook_events.signature_confirmed(signature)  # delivery rows, same transaction
-    events.signature_confirmed.send(None, signature_id=signature.id, action_id=signature.action_id)
+    # Webhooks queue their deliveries, counting nudges its fold (their subscribers).
+    events.signature_confirmed.send(
+        "signing", signature_id=signature.id, action_id=signature.action_id
+    )
     return ConfirmOutcome(ConfirmState.CONFIRMED, signature)

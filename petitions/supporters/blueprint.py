@@ -143,7 +143,6 @@ def withdraw(signature_id: int) -> Response:
         abort(400)
     if not services.withdraw(supporter.email_normalised, signature_id):
         abort(404)
-    after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     flash("Withdrawn. It no longer counts; the total updates within a few seconds.", "info")
     return redirect(url_for("supporters.home"), code=303)
 

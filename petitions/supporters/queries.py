@@ -50,16 +50,6 @@ def history(email_normalised: str) -> list[HistoryEntry]:
     return [HistoryEntry(s, s.action, s.action.campaign) for s in signatures]
 
 
-def taken_action_ids(email_normalised: str, campaign_id: int | None = None) -> set[int]:
-    """Actions this address has signed (withdrawn ones too: those were a choice)."""
-    query = select(Signature.action_id).where(Signature.email_normalised == email_normalised)
-    if campaign_id is not None:
-        query = query.join(Action, Action.id == Signature.action_id).where(
-            Action.campaign_id == campaign_id
-        )
-    return set(db.session.scalars(query))
-
-
 def latest_updates(campaign_ids: set[int], limit: int = 5) -> list[CampaignUpdate]:
     if not campaign_ids:
         return []

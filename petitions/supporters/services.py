@@ -153,10 +153,7 @@ def withdraw(email_normalised: str, signature_id: int) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     if changed:
-        from petitions.webhooks import events
-
-        events.emit_for_ids(events.SIGNATURE_WITHDRAWN, [signature_id])
-        domain_events.signatures_withdrawn.send(None, signature_ids=[signature_id])
+        domain_events.signatures_withdrawn.send("supporters", signature_ids=[signature_id])
     return bool(changed)
 
 

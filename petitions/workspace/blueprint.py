@@ -11,11 +11,8 @@ from werkzeug.wrappers import Response
 from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.campaigns.queries import progress_for
 from petitions.campaigns.services import DEFAULT_CONSENT
-from petitions.core.dispatch import nudge
 from petitions.core.forms import ButtonForm
 from petitions.core.ids import id_arg, id_list
-from petitions.core.unit_of_work import after_commit
-from petitions.counting.services import FOLD_TASK
 from petitions.dashboards.queries import action_totals
 from petitions.extensions import db
 from petitions.organisers import queries as organiser_queries
@@ -379,8 +376,6 @@ def change_signatures(campaign_id: int, action_id: int, change: str) -> Response
         reason=reason,
         ip_address=request.remote_addr,
     )
-    if changed:
-        after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
     verb = "invalidated" if change == "invalidate" else "restored"
     flash(f"{len(changed)} signature{'s' if len(changed) != 1 else ''} {verb}.", "info")
     back = request.form.get("back") or ""

@@ -2,7 +2,8 @@
 
 An invalidation only sets ``invalidated_at`` and ``needs_count``: the count worker folds the
 change into the tallies the same way it folds a confirmation, so counts follow without any
-request touching a tally row. The caller commits and then nudges ``FOLD_TASK``.
+request touching a tally row. Each change is announced (``core.events``): webhooks and
+counting's nudge follow from their subscribers.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Select, func, select, update
 
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
+from petitions.core import events
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.signing.models import Signature
@@ -111,10 +113,9 @@ def _change(
             .execution_options(synchronize_session=False)
         )
     )
-    if changed and invalidate:
-        from petitions.webhooks import events
-
-        events.emit_for_ids(events.SIGNATURE_INVALIDATED, changed)
+    if changed:
+        signal = events.signatures_invalidated if invalidate else events.signatures_restored
+        signal.send("workspace", signature_ids=changed)
     if changed:
         record(
             "signature.invalidate" if invalidate else "signature.restore",
