@@ -1,0 +1,1 @@
+"""Events (days of action, gatherings): actions with a date, a place and RSVPs."""
