@@ -306,7 +306,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import text
 from petitions import create_app
-from petitions.campaigns.services import create_demo_campaign
+from petitions.campaigns.demo import create_demo_campaign
 from petitions.extensions import db
 
 app = create_app()

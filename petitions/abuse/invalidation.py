@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import CIDR, INET
 from petitions.abuse.models import InvalidatedSignature, InvalidationJob, JobStatus
 from petitions.core import events
 from petitions.core.dispatch import nudge
+from petitions.core.text import escape_like
 from petitions.core.time import as_utc, utcnow
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db
@@ -97,8 +98,7 @@ class Criteria:
 
 
 def _like_pattern(glob: str) -> str:
-    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%").replace("?", "_")
+    return escape_like(glob).replace("*", "%").replace("?", "_")
 
 
 def _is_postgres() -> bool:

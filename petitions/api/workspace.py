@@ -8,16 +8,14 @@ from werkzeug.wrappers import Response
 from petitions.api import tokens
 from petitions.api.forms import RevokeForm, TokenForm
 from petitions.api.models import ApiToken
+from petitions.core.web import no_store
 from petitions.extensions import db
 from petitions.organisers.access import current_organiser, organiser_required
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/organise/api-tokens")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _page(form: TokenForm, new_token: str | None = None, status: int = 200):

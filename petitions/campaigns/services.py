@@ -1,8 +1,11 @@
-"""Changing campaigns: consent wording versions and the demo campaign."""
+"""Changing campaigns, their actions and updates (what organisers do), and consent wording.
+
+Flushes, never commits. The demo campaign is in ``campaigns/demo.py``.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -35,97 +38,119 @@ def consent_version(text: str) -> ConsentVersion:
     return found
 
 
-DEMO_SLUG = "forced-labour-free-supply-chains"
+class SlugTaken(ValueError):
+    pass
 
 
-def create_demo_campaign() -> Campaign:
-    """An idempotent demo: one live campaign with a petition, a pledge and two updates."""
-    campaign = db.session.scalar(select(Campaign).where(Campaign.slug == DEMO_SLUG))
-    if campaign is not None:
-        return campaign
-    now = utcnow()
-    consent = consent_version(DEFAULT_CONSENT)
-    campaign = Campaign(
-        slug=DEMO_SLUG,
-        title="Forced-labour-free supply chains",
-        summary=(
-            "Cars, clothes and solar panels sold here can contain cotton, aluminium or "
-            "polysilicon made by people held in camps and moved to factories against their "
-            "will. Companies can trace their suppliers; we are asking them to prove they do."
-        ),
-        body=(
-            "Independent researchers and a people's tribunal have documented mass detention, "
-            "coerced transfers of workers and the destruction of a community's culture. "
-            "Products made this way still reach our shops.\n\n"
-            "**What we want:** every company selling in the UK publishes a full map of its "
-            "supply chain, audits it without relying on state-approved inspectors, and drops "
-            "suppliers that use forced labour.\n\n"
-            "**What you can do:** sign the petition to the carmakers, take the pledge, and "
-            "bring a friend."
-        ),
-        status=CampaignStatus.LIVE.value,
-        published_at=now - timedelta(days=30),
+def _free_campaign_slug(slug: str, campaign_id: int | None) -> bool:
+    found = db.session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+    return found is None or found == campaign_id
+
+
+def _free_action_slug(campaign_id: int, slug: str, action_id: int | None) -> bool:
+    found = db.session.scalar(
+        select(Action.id).where(Action.campaign_id == campaign_id, Action.slug == slug)
     )
-    db.session.add(campaign)
-    db.session.flush()
-    db.session.add_all(
-        [
-            Action(
-                campaign_id=campaign.id,
-                kind=ActionKind.PETITION.value,
-                slug="carmakers-trace-your-supply-chains",
-                title="Carmakers: trace your supply chains",
-                target="The chief executives of carmakers selling in the UK",
-                text=(
-                    "We call on you to publish where the steel, aluminium, batteries and "
-                    "textiles in your cars come from, to commission audits that do not depend "
-                    "on state-approved inspectors, and to end contracts with any supplier that "
-                    "uses forced labour."
-                ),
-                goal=10000,
-                consent_version_id=consent.id,
-                thank_you="Thank you. Each signature makes this harder to ignore.",
-                position=1,
-            ),
-            Action(
-                campaign_id=campaign.id,
-                kind=ActionKind.PLEDGE.value,
-                slug="fair-wardrobe-pledge",
-                title="Take the fair wardrobe pledge",
-                text=(
-                    "I will use my voice and my wallet so that nobody is forced to make what I buy."
-                ),
-                goal=2500,
-                pledge_options=[
-                    "I will ask brands where my clothes are made before I buy",
-                    "I will join the day of action outside Fashion Week",
-                    "I will write to my MP about a forced-labour import ban",
-                ],
-                consent_version_id=consent.id,
-                thank_you="Thank you for your pledge. Tell a friend what you promised.",
-                position=2,
-            ),
-            CampaignUpdate(
-                campaign_id=campaign.id,
-                title="Day of action: bring a placard",
-                body=(
-                    "We will gather outside the Fashion Week venue on the opening morning. "
-                    "Bring a placard naming a brand you want answers from. Stewards will be "
-                    "in yellow bibs."
-                ),
-                published_at=now - timedelta(days=2),
-            ),
-            CampaignUpdate(
-                campaign_id=campaign.id,
-                title="A year after the tribunal",
-                body=(
-                    "Twelve months ago an independent tribunal found that crimes against "
-                    "humanity were being committed. Since then three retailers have published "
-                    "supplier maps. Most carmakers have not; that is why we are starting here."
-                ),
-                published_at=now - timedelta(days=20),
-            ),
-        ]
-    )
+    return found is None or found == action_id
+
+
+def save_campaign(
+    campaign: Campaign | None,
+    *,
+    owner_id: int,
+    title: str,
+    slug: str,
+    summary: str,
+    body: str,
+    image_url: str | None,
+    status: str,
+) -> Campaign:
+    """Create (campaign None) or edit a campaign. Raises SlugTaken."""
+    if not _free_campaign_slug(slug, campaign.id if campaign else None):
+        raise SlugTaken(slug)
+    if campaign is None:
+        campaign = Campaign(owner_id=owner_id)
+        db.session.add(campaign)
+    campaign.title = title
+    campaign.slug = slug
+    campaign.summary = summary
+    campaign.body = body
+    campaign.image_url = image_url or None
+    set_campaign_status(campaign, status)
     db.session.flush()
     return campaign
+
+
+def set_campaign_status(campaign: Campaign, status: str) -> None:
+    status = CampaignStatus(status).value
+    if status == CampaignStatus.LIVE and campaign.published_at is None:
+        campaign.published_at = utcnow()
+    campaign.status = status
+
+
+def save_action(
+    campaign: Campaign,
+    action: Action | None,
+    *,
+    kind: str,
+    title: str,
+    slug: str,
+    target: str,
+    text: str,
+    goal: int,
+    deadline: date | None,
+    pledge_options: list[str],
+    consent: str,
+    thank_you: str,
+    position: int,
+) -> Action:
+    if not _free_action_slug(campaign.id, slug, action.id if action else None):
+        raise SlugTaken(slug)
+    if action is None:
+        action = Action(campaign_id=campaign.id)
+        db.session.add(action)
+    action.kind = ActionKind(kind).value
+    action.title = title
+    action.slug = slug
+    action.target = target or None
+    action.text = text
+    action.goal = goal
+    action.deadline = deadline
+    action.pledge_options = pledge_options if action.kind == ActionKind.PLEDGE else []
+    action.consent_version_id = consent_version(consent.strip()).id
+    action.thank_you = thank_you
+    action.position = position
+    db.session.flush()
+    return action
+
+
+def close_action(action: Action) -> None:
+    """No new signatures or confirmations from now on."""
+    if action.closed_at is None:
+        action.closed_at = utcnow()
+
+
+def reopen_action(action: Action) -> None:
+    action.closed_at = None
+
+
+def save_update(
+    campaign: Campaign,
+    update: CampaignUpdate | None,
+    *,
+    title: str,
+    body: str,
+    published_at: datetime | None,
+) -> CampaignUpdate:
+    if update is None:
+        update = CampaignUpdate(campaign_id=campaign.id)
+        db.session.add(update)
+    update.title = title
+    update.body = body
+    update.published_at = published_at.replace(tzinfo=UTC) if published_at else utcnow()
+    db.session.flush()
+    return update
+
+
+def delete_update(update: CampaignUpdate) -> None:
+    db.session.delete(update)

@@ -69,3 +69,8 @@ def _render(source: str) -> str:
 def render_markdown(source: str | None) -> Markup:
     """Markdown from organisers, rendered and then sanitised: no raw HTML survives."""
     return Markup(_render(source or ""))  # noqa: S704 - sanitised by nh3 above
+
+
+def escape_like(value: str) -> str:
+    """``value`` as a literal inside a LIKE pattern (use with ``escape="\\"``)."""
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -72,3 +72,11 @@ def reject_nul_bytes() -> None:
         "\x00" in v for v in request.form.values()
     ):
         abort(400)
+
+
+def no_store(response: Response, *, pragma: bool = False) -> Response:
+    """Never cache this response anywhere (it holds personal data or a secret)."""
+    response.headers["Cache-Control"] = "no-store"
+    if pragma:
+        response.headers["Pragma"] = "no-cache"
+    return response

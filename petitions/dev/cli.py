@@ -19,7 +19,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("demo")
     def demo_command() -> None:
         """Create the demo campaign (safe to run again)."""
-        from petitions.campaigns.services import create_demo_campaign
+        from petitions.campaigns.demo import create_demo_campaign
         from petitions.gatherings.demo import create_demo_events
 
         campaign = create_demo_campaign()

@@ -11,6 +11,7 @@ from petitions.abuse.checks import facts_from_form
 from petitions.api.blueprint import count_path
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.web import no_store
 from petitions.embeds import services as embeds
 from petitions.extensions import csrf
 from petitions.signing import services
@@ -39,11 +40,6 @@ def _host_of(url: str | None) -> str:
     return "".join(ch for ch in host if ch.isalnum() or ch in ".-")
 
 
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _render(campaign: Campaign, action: Action, form: SignForm, token: str, status: int = 200):
     html = render_template(
         "embeds/action.html",
@@ -57,7 +53,7 @@ def _render(campaign: Campaign, action: Action, form: SignForm, token: str, stat
             "signing.action_page", slug=campaign.slug, action_slug=action.slug, _external=True
         ),
     )
-    return _no_store(Response(html, status=status, mimetype="text/html"))
+    return no_store(Response(html, status=status, mimetype="text/html"))
 
 
 @bp.get("/<slug>/<action_slug>")
@@ -80,7 +76,7 @@ def sign(slug: str, action_slug: str) -> Response:
         form.form_errors.append("This form had expired. Check your details and send it again.")
         return _render(campaign, found, form, embeds.issue_form_token(found.id, ""), 400)
     if not found.is_open():
-        return _no_store(
+        return no_store(
             Response(
                 render_template("embeds/closed.html", campaign=campaign, action=found),
                 status=409,
@@ -97,7 +93,7 @@ def sign(slug: str, action_slug: str) -> Response:
     try:
         submit_signature(found, data, facts_from_form(form, request.remote_addr))
     except services.ActionClosed:
-        return _no_store(
+        return no_store(
             Response(
                 render_template("embeds/closed.html", campaign=campaign, action=found),
                 status=409,
@@ -120,4 +116,4 @@ def thanks(slug: str, action_slug: str) -> Response:
         progress=queries.progress_for([found])[found.id],
         count_url=count_path(campaign.slug, found.slug),
     )
-    return _no_store(Response(html, mimetype="text/html"))
+    return no_store(Response(html, mimetype="text/html"))

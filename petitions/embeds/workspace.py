@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Campaign
+from petitions.core.web import no_store
 from petitions.embeds import services
 from petitions.embeds.forms import OriginsForm
 from petitions.organisers.access import campaign_for_organiser, organiser_required
@@ -13,10 +13,7 @@ from petitions.organisers.access import campaign_for_organiser, organiser_requir
 bp = Blueprint("embed_settings", __name__, url_prefix="/organise/campaigns/<int:campaign_id>/embed")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _page(campaign: Campaign, form: OriginsForm, status: int = 200):

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from petitions.core import unit_of_work
 from petitions.core.dispatch import nudge
+from petitions.core.web import no_store
 from petitions.extensions import db, limiter, login_manager
 from petitions.mailer.services import DRAIN_TASK
 from petitions.organisers import queries, services
@@ -56,8 +57,7 @@ def _configure(state: object) -> None:
 def _no_store_for_organisers(response: Response) -> Response:
     """Organisers' pages carry personal data: never cached anywhere."""
     if request.path == "/organise" or request.path.startswith("/organise/"):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
+        return no_store(response, pragma=True)
     return response
 
 

@@ -8,11 +8,11 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from petitions.core.emails import EmailError, normalise_email
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
 from petitions.extensions import db
 from petitions.organisers.models import Organiser, Role
-from petitions.signing.emails import EmailError, normalise_email
 
 _hasher = PasswordHasher()
 

@@ -10,8 +10,8 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from petitions.abuse.checks import issue_form_stamp
+from petitions.core.emails import EmailError, normalise_email
 from petitions.core.text import has_control_chars, has_invisible_chars
-from petitions.signing.emails import EmailError, normalise_email
 from petitions.signing.postcodes import PostcodeError, normalise_postcode
 from petitions.signing.services import SignatureInput
 

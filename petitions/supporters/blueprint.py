@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
+from petitions.core.web import no_store
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db, limiter
 from petitions.mailer.services import DRAIN_TASK
@@ -40,9 +41,7 @@ SESSION_UNTIL = "supporter_until"
 
 @bp.after_request
 def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+    return no_store(response, pragma=True)
 
 
 def current_supporter() -> Supporter | None:

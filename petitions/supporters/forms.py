@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from petitions.signing.emails import EmailError, normalise_email
+from petitions.core.emails import EmailError, normalise_email
 
 
 class SigninRequestForm(FlaskForm):

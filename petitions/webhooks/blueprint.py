@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Campaign
+from petitions.core.web import no_store
 from petitions.extensions import db
 from petitions.organisers.access import (
     campaign_for_organiser,
@@ -19,10 +20,7 @@ from petitions.webhooks.models import WebhookEndpoint
 bp = Blueprint("webhooks", __name__, url_prefix="/organise/campaigns/<int:campaign_id>/webhooks")
 
 
-@bp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+bp.after_request(no_store)
 
 
 def _page(campaign: Campaign, form: WebhookForm, new_secret: str | None = None, status=200):

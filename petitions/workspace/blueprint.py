@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from petitions.campaigns import services
 from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.campaigns.queries import progress_for
 from petitions.campaigns.services import DEFAULT_CONSENT
@@ -26,7 +27,6 @@ from petitions.organisers.access import (
 )
 from petitions.organisers.models import Organiser
 from petitions.signing.forms import SignForm
-from petitions.workspace import services
 from petitions.workspace import signatures as sigs
 from petitions.workspace.forms import (
     ActionForm,

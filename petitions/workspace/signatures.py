@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, select, update
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
 from petitions.core import events
+from petitions.core.text import escape_like
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.signing.models import Signature
@@ -37,22 +38,18 @@ class SignatureSearch:
     before_id: int | None = None
 
 
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_query(action: Action, search: SignatureSearch) -> Select[Any]:
     query = select(Signature).where(Signature.action_id == action.id)
     if search.name:
-        query = query.where(Signature.name.ilike(f"%{_escape_like(search.name)}%", escape="\\"))
+        query = query.where(Signature.name.ilike(f"%{escape_like(search.name)}%", escape="\\"))
     if search.email:
         query = query.where(
-            Signature.email_normalised.ilike(f"%{_escape_like(search.email.lower())}%", escape="\\")
+            Signature.email_normalised.ilike(f"%{escape_like(search.email.lower())}%", escape="\\")
         )
     if search.domain:
         domain = search.domain.lower().lstrip("@")
         query = query.where(
-            Signature.email_normalised.like(f"%@{_escape_like(domain)}", escape="\\")
+            Signature.email_normalised.like(f"%@{escape_like(domain)}", escape="\\")
         )
     if search.source:
         query = query.where(Signature.source == search.source)

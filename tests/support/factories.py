@@ -8,9 +8,9 @@ from typing import Any
 
 from petitions.campaigns.models import Action, ActionKind, Campaign, CampaignStatus
 from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
+from petitions.core.emails import normalise_email
 from petitions.extensions import db
 from petitions.signing import services as signing
-from petitions.signing.emails import normalise_email
 
 _seq = itertools.count(1)
 TOKEN_IN_LINK = re.compile(r"/confirm/([A-Za-z0-9_-]+)")
