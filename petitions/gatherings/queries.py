@@ -159,3 +159,13 @@ def listed_events(actions: list[Action]) -> dict[int, ListedEvent]:
     details = details_for(ids)
     places = places_for(ids)
     return {a.id: ListedEvent(a, details[a.id], places[a.id]) for a in actions if a.id in details}
+
+
+def rsvp_pages_for(signature_ids: list[int]) -> dict[int, tuple[Rsvp, str]]:
+    """For "My actions": each RSVP among these signatures, with its own page's token."""
+    from petitions.gatherings.links import manage_token
+
+    return {
+        signature_id: (rsvp, manage_token(rsvp.id))
+        for signature_id, rsvp in rsvps_for_signatures(signature_ids).items()
+    }

@@ -28,6 +28,7 @@ from petitions.core.unit_of_work import after_commit
 from petitions.core.web import no_store
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db, limiter
+from petitions.gatherings.queries import rsvp_pages_for
 from petitions.mailer.services import DRAIN_TASK
 from petitions.supporters import queries, services
 from petitions.supporters.forms import ButtonForm, EraseForm, PreferencesForm, SigninRequestForm
@@ -83,6 +84,7 @@ def home() -> str:
         campaigns=campaigns,
         updates=queries.latest_updates(campaign_ids),
         untaken=queries.untaken_actions(campaigns, taken),
+        rsvps=rsvp_pages_for([e.signature.id for e in entries]),
         opted_out=queries.opted_out_campaigns(supporter),
         button=ButtonForm(),
         preferences=PreferencesForm(all_email=supporter.unsubscribed_all_at is None),
