@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from petitions.campaigns import queries
-from petitions.gatherings.queries import listed_events
+from petitions.gatherings.queries import hosting_of, listed_events
 
 bp = Blueprint("campaigns", __name__)
 
@@ -27,4 +27,5 @@ def campaign(slug: str) -> str:
         campaign=found,
         progress=queries.progress_for(found.actions),
         events=listed_events([a for a in found.actions if a.is_event]),
+        hosting_open=bool((h := hosting_of(found.id)) and h.closed_at is None),
     )

@@ -18,9 +18,9 @@ from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
 from petitions.exports.csvsafe import safe_cell
 from petitions.gatherings import jobs, queries, services
-from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm
+from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, HostEventForm
 from petitions.gatherings.ics import build_calendar, google_link, outlook_link
-from petitions.gatherings.links import rsvp_id_from
+from petitions.gatherings.links import action_id_from_host_token, rsvp_id_from
 from petitions.gatherings.models import EventDetails, RsvpStatus
 from petitions.mailer.services import DRAIN_TASK
 from petitions.organisers.access import (
@@ -44,7 +44,7 @@ def _nudge_mail() -> None:
 def _public_event(slug: str, action_slug: str) -> tuple[Campaign, Action, EventDetails]:
     action = campaign_queries.public_action(slug, action_slug)
     details = queries.details_of(action.id) if action is not None and action.is_event else None
-    if action is None or details is None:
+    if action is None or details is None or not details.is_public:
         abort(404)
     return action.campaign, action, details
 
@@ -408,3 +408,127 @@ def follow_up(action_id: int) -> Response | tuple[str, int]:
     after_commit(nudge, jobs.REMINDER_TASK, key=("nudge", jobs.REMINDER_TASK))
     flash(f"Follow-up queued for {count} attendee(s); it goes out within a minute.")
     return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
+
+
+# --- supporter-hosted events ------------------------------------------------------------------
+
+
+@bp.route("/c/<slug>/host-an-event", methods=["GET", "POST"])
+def propose(slug: str) -> Response | tuple[str, int]:
+    campaign = campaign_queries.public_campaign(slug)
+    hosting = queries.hosting_of(campaign.id) if campaign is not None else None
+    if campaign is None or hosting is None or hosting.closed_at is not None:
+        abort(404)
+    form = HostEventForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate():
+            try:
+                services.propose_event(
+                    campaign, form.event_input(), form.host_name.data or "", form.email_normalised
+                )
+            except services.EventError as exc:
+                error = str(exc)
+            else:
+                _nudge_mail()
+                return redirect(url_for("gatherings.proposed", slug=slug), code=303)
+    return render_template(
+        "gatherings/propose.html", campaign=campaign, hosting=hosting, form=form, error=error
+    ), status
+
+
+@bp.get("/c/<slug>/host-an-event/thanks")
+def proposed(slug: str) -> str:
+    campaign = campaign_queries.public_campaign(slug)
+    if campaign is None:
+        abort(404)
+    return render_template("gatherings/proposed.html", campaign=campaign)
+
+
+def _hosted_from_token(token: str) -> tuple[Action, EventDetails]:
+    action_id = action_id_from_host_token(token)
+    details = queries.details_of(action_id) if action_id else None
+    if details is None or not details.is_hosted:
+        abort(404)
+    return details.action, details
+
+
+@bp.get("/host/<token>")
+def host_page(token: str) -> tuple[str, int, dict[str, str]]:
+    action, details = _hosted_from_token(token)
+    rows = queries.attendees(action.id, [RsvpStatus.GOING.value, RsvpStatus.WAITLISTED.value])
+    return (
+        render_template(
+            "gatherings/host.html",
+            action=action,
+            details=details,
+            rows=rows,
+            places=queries.places_for([action.id])[action.id],
+            form=FollowUpForm(),
+            token=token,
+        ),
+        200,
+        NO_STORE,
+    )
+
+
+@bp.post("/host/<token>")
+def host_message(token: str) -> Response | tuple[str, int]:
+    """The host messages their attendees through the service: addresses are never shown."""
+    action, details = _hosted_from_token(token)
+    form = FollowUpForm()
+    if not details.is_public or not form.validate():
+        return "Enter a subject and a message (the event must be approved).", 400
+    try:
+        _followup, count = services.create_followup(
+            action, "going", form.subject.data or "", form.body.data or ""
+        )
+    except services.EventError as exc:
+        return str(exc), 400
+    after_commit(nudge, jobs.REMINDER_TASK, key=("nudge", jobs.REMINDER_TASK))
+    flash(f"Your message is on its way to {count} attendee(s).")
+    return redirect(url_for("gatherings.host_page", token=token), code=303)
+
+
+@bp.route("/organise/campaigns/<int:campaign_id>/hosting", methods=["GET", "POST"])
+@organiser_required
+def hosting(campaign_id: int) -> Response | tuple[str, int]:
+    campaign = campaign_for_organiser(campaign_id)
+    if request.method == "POST":
+        if not ButtonForm().validate():
+            abort(400)
+        try:
+            services.set_hosting(
+                campaign, request.form.get("open") == "1", request.form.get("intro", "")
+            )
+        except services.EventError as exc:
+            return str(exc), 400
+        return redirect(url_for("gatherings.hosting", campaign_id=campaign.id), code=303)
+    return render_template(
+        "gatherings/hosting.html",
+        campaign=campaign,
+        hosting=queries.hosting_of(campaign.id),
+        proposals=queries.proposals(campaign.id),
+        form=ButtonForm(),
+    ), 200
+
+
+@bp.post("/organise/events/<int:action_id>/review")
+@organiser_required
+def review(action_id: int) -> Response | tuple[str, int]:
+    action = action_for_organiser(action_id)
+    details = queries.details_of(action.id) if action.is_event else None
+    decision = request.form.get("decision")
+    if details is None:
+        abort(404)
+    if not ButtonForm().validate() or decision not in ("approve", "reject"):
+        return "Choose approve or reject.", 400
+    try:
+        services.review_event(action, decision == "approve", request.form.get("note", ""))
+    except services.EventError as exc:
+        return str(exc), 409
+    _nudge_mail()
+    flash("Approved: it is public now." if decision == "approve" else "Rejected.")
+    return redirect(url_for("gatherings.hosting", campaign_id=action.campaign_id), code=303)

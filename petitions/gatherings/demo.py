@@ -11,6 +11,7 @@ from petitions.campaigns.models import Action, Campaign
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.gatherings import services
+from petitions.gatherings.models import EventHosting
 
 DAY_OF_ACTION_SLUG = "day-of-action-at-fashion-week"
 TALK_SLUG = "online-talk-what-the-supply-chain-maps-show"
@@ -79,5 +80,12 @@ def create_demo_events(campaign: Campaign) -> list[Action]:
             now=utcnow() - timedelta(days=30),
         )
         made.append(action)
+    if db.session.get(EventHosting, campaign.id) is None:
+        services.set_hosting(
+            campaign,
+            True,
+            "Running a stall, a film night or a letter-writing evening near you? Tell us and "
+            "we'll list it once an organiser has had a look.",
+        )
     db.session.flush()
     return made

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from petitions.core.emails import EmailError, normalise_email
 from petitions.gatherings.services import EventInput, parse_questions
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -94,3 +95,23 @@ class ButtonForm(FlaskForm):
 class FollowUpForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
     body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=20_000)])
+
+
+class HostEventForm(EventForm):
+    """A supporter proposing their own local event: the event form, plus who they are."""
+
+    host_name = StringField(
+        "Your name", validators=[DataRequired("Enter your name."), Length(max=100)]
+    )
+    host_email = StringField(
+        "Your email address",
+        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        render_kw={"type": "email", "autocomplete": "email"},
+    )
+    email_normalised: str = ""
+
+    def validate_host_email(self, field: Any) -> None:
+        try:
+            self.email_normalised = normalise_email(field.data or "")
+        except EmailError as exc:
+            raise ValidationError(str(exc)) from exc

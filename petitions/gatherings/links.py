@@ -33,3 +33,23 @@ def rsvp_id_from(token: str) -> int | None:
 
 def manage_url(rsvp_id: int) -> str:
     return f"{current_app.config['PUBLIC_URL']}/rsvp/{manage_token(rsvp_id)}"
+
+
+_HOST_SALT = "event-host"
+
+
+def host_token(action_id: int) -> str:
+    """The host's link to their own event page (attendee list, messages)."""
+    return str(
+        URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_HOST_SALT).dumps(action_id)
+    )
+
+
+def action_id_from_host_token(token: str) -> int | None:
+    if not token or len(token) > 200:
+        return None
+    try:
+        value = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_HOST_SALT).loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

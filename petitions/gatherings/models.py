@@ -50,6 +50,25 @@ class RsvpStatus(enum.StrEnum):
 HOLDS_PLACE = (RsvpStatus.GOING.value,)
 
 
+class ReviewState(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class EventHosting(Base):
+    """A campaign open to supporters proposing their own local events (a day of action)."""
+
+    __tablename__ = "event_hosting"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    intro: Mapped[str] = mapped_column(Text, default="")
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class EventDetails(Base):
     """When and where an event happens, and how many it takes. One per event action."""
 
@@ -81,8 +100,22 @@ class EventDetails(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Supporter-hosted events: who proposed it, and the organiser's decision. Organisers' own
+    # events are approved from the start. A proposal is closed (not public) until approved.
+    review: Mapped[str] = mapped_column(String(16), default="approved", server_default="approved")
+    review_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    host_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    host_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
     action: Mapped[Action] = relationship()
+
+    @property
+    def is_public(self) -> bool:
+        return self.review == ReviewState.APPROVED.value
+
+    @property
+    def is_hosted(self) -> bool:
+        return bool(self.host_email)
 
     @property
     def zone(self) -> ZoneInfo:

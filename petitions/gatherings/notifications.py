@@ -19,6 +19,7 @@ from petitions.gatherings.models import EventDetails, Rsvp, RsvpStatus
 from petitions.gatherings.services import (
     EVENT_CANCELLED_EMAIL,
     EVENT_CHANGED_EMAIL,
+    HOST_EMAIL,
     PLACED_EMAIL,
     PROMOTED_EMAIL,
     RSVP_CANCELLED_EMAIL,
@@ -193,3 +194,35 @@ def build_event_cancelled(rsvp_id: int) -> BuiltEmail | None:
         subject=f"Cancelled: {ctx.action.title}",
         calendar_method=method,
     )
+
+
+@email_builder(HOST_EMAIL)
+def build_host_notice(action_id: int) -> BuiltEmail | None:
+    from petitions.gatherings.links import host_token
+
+    action = db.session.scalar(
+        select(Action).where(Action.id == action_id).options(joinedload(Action.campaign))
+    )
+    details = db.session.get(EventDetails, action_id)
+    if action is None or details is None or not details.host_email:
+        return None
+    context = {
+        "action": action,
+        "details": details,
+        "campaign": action.campaign,
+        "host_url": f"{current_app.config['PUBLIC_URL']}/host/{host_token(action.id)}",
+        "event_url": public_event_url(action),
+    }
+    subject = {
+        "pending": f"We've received your event: {action.title}",
+        "approved": f"Your event is approved: {action.title}",
+        "rejected": f"Your event was not approved: {action.title}",
+    }[details.review]
+    message = Message(
+        subject=subject,
+        recipients=[(details.host_name, details.host_email)],
+        body=render_template("email/event_host.txt", **context),
+        html=render_template("email/event_host.html", **context),
+        extra_headers=HEADERS,
+    )
+    return BuiltEmail(message=message, recipient=details.host_email)

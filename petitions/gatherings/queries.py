@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
 from petitions.core.time import utcnow
 from petitions.extensions import db
-from petitions.gatherings.models import EventDetails, Rsvp, RsvpStatus
+from petitions.gatherings.models import EventDetails, EventHosting, ReviewState, Rsvp, RsvpStatus
 from petitions.signing.models import Signature
 
 
@@ -136,6 +136,7 @@ def upcoming_events(
         .where(
             Campaign.status == CampaignStatus.LIVE.value,
             EventDetails.cancelled_at.is_(None),
+            EventDetails.review == ReviewState.APPROVED.value,
             EventDetails.ends_at > since,
         )
         .options(joinedload(Action.campaign))
@@ -158,7 +159,11 @@ def listed_events(actions: list[Action]) -> dict[int, ListedEvent]:
     ids = [a.id for a in actions]
     details = details_for(ids)
     places = places_for(ids)
-    return {a.id: ListedEvent(a, details[a.id], places[a.id]) for a in actions if a.id in details}
+    return {
+        a.id: ListedEvent(a, details[a.id], places[a.id])
+        for a in actions
+        if a.id in details and details[a.id].is_public
+    }
 
 
 def rsvp_pages_for(signature_ids: list[int]) -> dict[int, tuple[Rsvp, str]]:
@@ -169,3 +174,19 @@ def rsvp_pages_for(signature_ids: list[int]) -> dict[int, tuple[Rsvp, str]]:
         signature_id: (rsvp, manage_token(rsvp.id))
         for signature_id, rsvp in rsvps_for_signatures(signature_ids).items()
     }
+
+
+def hosting_of(campaign_id: int) -> EventHosting | None:
+    return db.session.get(EventHosting, campaign_id)
+
+
+def proposals(campaign_id: int) -> list[tuple[Action, EventDetails]]:
+    """Supporter-proposed events of a campaign, pending first."""
+    rows = db.session.execute(
+        select(Action, EventDetails)
+        .join(EventDetails, EventDetails.action_id == Action.id)
+        .where(Action.campaign_id == campaign_id, EventDetails.host_email != "")
+        .order_by(EventDetails.starts_at)
+    ).all()
+    order = {ReviewState.PENDING.value: 0, ReviewState.APPROVED.value: 1}
+    return sorted(((a, d) for a, d in rows), key=lambda pair: order.get(pair[1].review, 2))

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, update
 
 from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
+from petitions.core import events
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.core.time import utcnow
 from petitions.extensions import db
@@ -28,7 +29,9 @@ from petitions.gatherings.models import (
     DeliveryStatus,
     EventDelivery,
     EventDetails,
+    EventHosting,
     FollowUp,
+    ReviewState,
     Rsvp,
     RsvpStatus,
 )
@@ -40,6 +43,7 @@ PROMOTED_EMAIL = "rsvp_promoted"
 RSVP_CANCELLED_EMAIL = "rsvp_cancelled"
 EVENT_CHANGED_EMAIL = "event_changed"
 EVENT_CANCELLED_EMAIL = "event_cancelled"
+HOST_EMAIL = "event_host"  # to a supporter who proposed an event: received / approved / not
 
 _SLUG_CHARS = re.compile(r"[^a-z0-9]+")
 _KEY_CHARS = re.compile(r"[^a-z0-9_]+")
@@ -433,13 +437,15 @@ def cancel_rsvp(rsvp: Rsvp, *, tell: bool = True) -> list[int]:
     now = utcnow()
     rsvp.status = RsvpStatus.CANCELLED.value
     rsvp.cancelled_at = now
-    db.session.execute(
+    withdrawn = db.session.execute(
         update(Signature)
         .where(Signature.id == rsvp.signature_id, Signature.withdrawn_at.is_(None))
         .values(withdrawn_at=now, needs_count=True)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount  # type: ignore[attr-defined]
     db.session.flush()
+    if withdrawn:  # counting, webhooks and history hear of it like any withdrawal
+        events.signatures_withdrawn.send(None, signature_ids=[rsvp.signature_id])
     if tell and not details.is_cancelled:
         enqueue(RSVP_CANCELLED_EMAIL, rsvp.id)
     if had_place and not details.is_cancelled:
@@ -540,3 +546,57 @@ def create_followup(action: Action, audience: str, subject: str, body: str) -> t
     )
     db.session.flush()
     return followup, len(ids)
+
+
+# --- supporter-hosted events ------------------------------------------------------------------
+
+
+def set_hosting(campaign: Campaign, open_: bool, intro: str = "") -> EventHosting:
+    """Open (or close) a campaign to supporters proposing their own events."""
+    hosting = db.session.get(EventHosting, campaign.id)
+    if hosting is None:
+        hosting = EventHosting(campaign_id=campaign.id, intro="")
+        db.session.add(hosting)
+    if has_control_chars(intro or "", allow_newlines=True) or has_invisible_chars(intro or ""):
+        raise EventError("Introduction: remove the control or invisible characters.")
+    hosting.intro = (intro or "")[:5000]
+    hosting.closed_at = None if open_ else (hosting.closed_at or utcnow())
+    if open_:
+        hosting.opened_at = utcnow()
+    db.session.flush()
+    return hosting
+
+
+def propose_event(campaign: Campaign, data: EventInput, host_name: str, host_email: str) -> Action:
+    """A supporter's proposed event: stored closed and pending until an organiser approves."""
+    hosting = db.session.get(EventHosting, campaign.id)
+    if hosting is None or hosting.closed_at is not None:
+        raise EventError("This campaign is not taking proposals for events.")
+    host_name = _one_line("Your name", host_name, 100)
+    if not host_name:
+        raise EventError("Enter your name.")
+    action = create_event(campaign, data)
+    details = db.session.get(EventDetails, action.id)
+    assert details is not None
+    details.review = ReviewState.PENDING.value
+    details.host_name = host_name
+    details.host_email = host_email
+    action.closed_at = utcnow()  # not public, takes no RSVPs, until approved
+    db.session.flush()
+    enqueue(HOST_EMAIL, action.id)
+    return action
+
+
+def review_event(action: Action, approve: bool, note: str = "") -> None:
+    """The organiser's decision on a proposal; the host is told either way."""
+    details = details_for_update(action.id)
+    if details.review != ReviewState.PENDING.value:
+        raise EventError("This proposal was already decided.")
+    details.review_note = _one_line("Note", note, 500)
+    if approve:
+        details.review = ReviewState.APPROVED.value
+        action.closed_at = None
+    else:
+        details.review = ReviewState.REJECTED.value
+    db.session.flush()
+    enqueue(HOST_EMAIL, action.id)
