@@ -14,7 +14,9 @@ import re
 import traceback
 from typing import Any
 
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# Unicode-aware: ``\w`` matches any letter or digit (zoë, josé, straße, fullwidth or Cyrillic
+# look-alikes), and the fullwidth at sign counts as one.
+EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+[@\uff20][\w-]+(?:[.\uff0e][\w-]+)+")
 # A path segment after a word, long enough to be a secret (our tokens are 43 chars).
 TOKEN_IN_PATH = re.compile(r"(/[a-z_-]+/)([A-Za-z0-9_-]{20,})", re.I)
 LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
