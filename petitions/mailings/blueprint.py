@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.core.dispatch import nudge
+from petitions.core.unit_of_work import after_commit
 from petitions.extensions import csrf, db
 from petitions.mailings import queries, services
 from petitions.mailings.forms import ControlForm, SendUpdateForm
@@ -44,7 +45,6 @@ def unsubscribe(token: str) -> tuple[str, int]:
         unsubscribe_service(
             delivery.email_normalised, None if scope == "all" or campaign is None else campaign.id
         )
-        db.session.commit()
     return render_template("mailings/unsubscribed.html", scope=scope, campaign=campaign), 200
 
 
@@ -93,8 +93,7 @@ def send_update(campaign_id: int) -> Response:
     if update is None or update.campaign_id != campaign.id:
         abort(404)
     mailing, created = services.request_update_mailing(update, current_organiser().id)
-    db.session.commit()
-    nudge(services.SWEEP_TASK)
+    after_commit(nudge, services.SWEEP_TASK, key=services.SWEEP_TASK)
     if not created:
         flash("This update has already been emailed; here is that mailing.", "info")
     return redirect(
@@ -140,9 +139,8 @@ def control(campaign_id: int, mailing_id: int, command: str) -> Response:
     if not ControlForm().validate_on_submit():
         abort(400)
     if services.set_status(mailing, _CONTROLS[command]):
-        db.session.commit()
         if command == "resume":
-            nudge(services.SWEEP_TASK)
+            after_commit(nudge, services.SWEEP_TASK, key=services.SWEEP_TASK)
         flash(f"Mailing {mailing.status}.", "info")
     else:
         db.session.rollback()

@@ -18,7 +18,6 @@ NOT_YET_MOVED = {
     "petitions/counting/services.py",
     "petitions/exports/services.py",
     "petitions/mailer/services.py",
-    "petitions/mailings/blueprint.py",
     "petitions/mailings/services.py",
     "petitions/webhooks/services.py",
     "workers/tasks/abuse.py",
