@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as _html
 import re
 import unicodedata
 from functools import lru_cache
@@ -9,6 +10,7 @@ from functools import lru_cache
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from slugify import slugify as _slugify
 
 # Bidirectional overrides/isolates and zero-width characters: invisible, and used to disguise
 # names and links. Ordinary letters of any script are welcome.
@@ -69,6 +71,31 @@ def _render(source: str) -> str:
 def render_markdown(source: str | None) -> Markup:
     """Markdown from organisers, rendered and then sanitised: no raw HTML survives."""
     return Markup(_render(source or ""))  # noqa: S704 - sanitised by nh3 above
+
+
+@lru_cache(maxsize=512)
+def markdown_to_plain(source: str | None) -> str:
+    """Markdown as the plain text a reader sees (for summaries, teasers and meta tags).
+
+    ``**stop selling**`` becomes ``stop selling``; links keep their words, not their address.
+    The result is plain text: templates escape it like any other string.
+    """
+    rendered = _md.render(source or "")
+    # Block ends become spaces so "para one" and "para two" don't run together.
+    rendered = re.sub(r"</(p|li|h[1-6]|blockquote|pre)>|<br\s*/?>", " ", rendered)
+    text = _html.unescape(nh3.clean(rendered, tags=set()))
+    return " ".join(text.split())
+
+
+def slugify(value: str, *, max_length: int = 80, fallback: str = "campaign") -> str:
+    """A web-address part from a title: ``Émojis & ünïcode`` → ``emojis-unicode``.
+
+    Letters are transliterated to ASCII (python-slugify), so accented titles keep their words.
+    """
+    return (
+        _slugify(value or "", max_length=max_length, word_boundary=True, replacements=[("&", " ")])
+        or fallback
+    )
 
 
 def escape_like(value: str) -> str:

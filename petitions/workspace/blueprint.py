@@ -174,7 +174,7 @@ def _action_values(form: ActionForm) -> dict[str, object]:
     return {
         "kind": form.kind.data,
         "title": form.title.data or "",
-        "slug": form.slug.data or slugify(form.title.data or ""),
+        "slug": form.slug.data or slugify(form.title.data or "", fallback="action"),
         "target": form.target.data or "",
         "text": form.text.data or "",
         "goal": form.goal.data or 1,
@@ -211,7 +211,7 @@ def new_action(campaign_id: int) -> Response | tuple[str, int]:
 @organiser_required
 def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
     action = action_for_organiser(action_id, campaign_id)
-    form = ActionForm(obj=action)
+    form = ActionForm(obj=action, current_deadline=action.deadline)
     if request.method == "GET":
         form.pledge_options.data = "\n".join(action.pledge_options or [])
         form.consent.data = action.consent_version.text if action.consent_version else ""

@@ -16,12 +16,23 @@ from wtforms import (
     URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from petitions.campaigns.models import ActionKind, CampaignStatus
-from petitions.core.text import has_control_chars, has_invisible_chars
+from petitions.core.text import has_control_chars, has_invisible_chars, slugify
+from petitions.core.time import utcnow
 
 SLUG_SHAPE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+__all__ = ["ActionForm", "CampaignForm", "ShareForm", "UpdateForm", "slugify"]
 
 
 def _one_line(form: Any, field: Any) -> None:
@@ -43,8 +54,41 @@ def _slug(form: Any, field: Any) -> None:
         )
 
 
-def slugify(value: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:80] or "campaign"
+GOAL_MAX = 100_000_000
+
+
+class GoalField(IntegerField):
+    """A whole number whose errors say what is wrong, not "This field is required"."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        raw = (valuelist[0] if valuelist else "") or ""
+        raw = str(raw).strip().replace(",", "").replace("_", "")
+        if not raw:
+            return
+        try:
+            self.data = int(raw)
+        except ValueError:
+            raise ValueError("Enter the goal as a whole number of signatures, e.g. 1000.") from None
+
+
+def _goal(form: Any, field: Any) -> None:
+    if field.process_errors:
+        raise StopValidation()  # the parse error already says what is wrong
+    if field.data is None:
+        raise StopValidation("Enter a goal: how many signatures you are aiming for, e.g. 1000.")
+    if field.data < 1:
+        raise StopValidation("The goal must be at least 1.")
+    if field.data > GOAL_MAX:
+        raise StopValidation(f"The goal can be at most {GOAL_MAX:,}.")
+
+
+class DeadlineField(DateField):
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter the deadline as a date, e.g. 2027-03-31.") from None
 
 
 class CampaignForm(FlaskForm):
@@ -87,10 +131,8 @@ class ActionForm(FlaskForm):
     slug = StringField("Web address", validators=[Optional(), Length(max=80), _slug])
     target = StringField("Addressed to", validators=[Optional(), Length(max=200), _one_line])
     text = TextAreaField("Text (Markdown)", validators=[DataRequired(), Length(max=20_000), _text])
-    goal = IntegerField(
-        "Goal", default=1000, validators=[DataRequired(), NumberRange(min=1, max=100_000_000)]
-    )
-    deadline = DateField("Deadline", validators=[Optional()])
+    goal = GoalField("Goal", default=1000, validators=[_goal])
+    deadline = DeadlineField("Deadline", validators=[Optional()])
     pledge_options = TextAreaField(
         "Pledge options (one per line)", validators=[Optional(), Length(max=5000), _text]
     )
@@ -99,6 +141,20 @@ class ActionForm(FlaskForm):
     position = IntegerField(
         "Order on the page", default=0, validators=[Optional(), NumberRange(0, 1000)]
     )
+
+    def __init__(self, *args: Any, current_deadline: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # An action's saved deadline may already have passed (that is how it closed); it can
+        # be kept, but no form may set a new deadline in the past.
+        self._current_deadline = current_deadline
+
+    def validate_deadline(self, field: Any) -> None:
+        if field.data is None or field.data == self._current_deadline:
+            return
+        if field.data < utcnow().date():
+            raise ValidationError(
+                "The deadline is in the past: choose today or a later day, or leave it empty."
+            )
 
     def options(self) -> list[str]:
         lines = (self.pledge_options.data or "").splitlines()
