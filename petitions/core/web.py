@@ -7,7 +7,7 @@ import secrets
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
 
-from petitions.core.text import render_markdown
+from petitions.core.text import markdown_to_plain, render_markdown
 
 
 def csp_nonce() -> str:
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     logredact.install()  # no emails or link tokens in any log line
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["plain"] = markdown_to_plain  # Markdown as the words, for summaries
 
     @app.template_filter("thousands")
     def thousands(value: int) -> str:

@@ -1,4 +1,9 @@
-from petitions.core.text import has_control_chars, has_invisible_chars, render_markdown
+from petitions.core.text import (
+    has_control_chars,
+    has_invisible_chars,
+    markdown_to_plain,
+    render_markdown,
+)
 
 
 def test_markdown_is_sanitised():
@@ -15,3 +20,13 @@ def test_control_and_invisible_characters():
     assert not has_control_chars("line\nbreak", allow_newlines=True)
     assert has_invisible_chars("evil\u202egnp.exe")
     assert not has_invisible_chars("Zoë Ørsted 山田")
+
+
+def test_markdown_to_plain() -> None:
+    assert markdown_to_plain("Tell them to **stop selling** [now](https://x.example).") == (
+        "Tell them to stop selling now."
+    )
+    assert markdown_to_plain("One.\n\n- two\n- three &amp; <b>four</b>") == (
+        "One. two three & <b>four</b>"
+    )
+    assert markdown_to_plain(None) == ""

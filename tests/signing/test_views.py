@@ -148,3 +148,20 @@ def test_security_headers(client, action_url):
     assert "default-src 'self'" in csp and "frame-ancestors" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "Referrer-Policy" in response.headers
+
+
+def test_next_action_summary_shows_markdown_as_words(client, factories):
+    campaign = make_campaign(slug="shops")
+    make_action(campaign, slug="first", position=1, pledge_options=[])
+    make_action(
+        campaign,
+        slug="second",
+        position=2,
+        title="Boycott",
+        text="We ask them to **stop selling** [peat](https://example.org).",
+    )
+    db.session.commit()
+    thanks = client.get("/c/shops/first/thanks").get_data(as_text=True)
+    assert "Next: Boycott" in thanks
+    assert "We ask them to stop selling peat." in thanks
+    assert "**" not in thanks
