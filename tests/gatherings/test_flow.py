@@ -150,6 +150,10 @@ def test_organiser_creates_edits_and_cancels_with_sequence(app, client, smtp_sin
 
     attendees = client.get(f"/organise/events/{event['id']}/attendees")
     assert attendees.status_code == 200 and b"ann@example.org" in attendees.data
+    page = attendees.get_data(as_text=True)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<form" not in title and "Attendees" in title  # the title is text, not a section
+    assert page.count('id="messages-heading"') == 1  # ids are unique on the page
     csv_body = client.get(f"/organise/events/{event['id']}/attendees?format=csv")
     assert b"ann@example.org" in csv_body.data and csv_body.mimetype == "text/csv"
 
