@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 
 from petitions import create_app
 from petitions.extensions import db
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import PG_ADMIN_URL, TEST_DB
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,8 @@ def _diff(app):
 
 @pytest.fixture
 def scratch_pg(database_url):
-    name = "petitions_migrations_check"
+    # Named after this run's test database, so parallel runs on one server never share it.
+    name = f"{TEST_DB}_migrations_check"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
