@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         action.campaign.owner_id = admin_id
         campaign_id = action.campaign_id
         db.session.commit()
-        from petitions.counting.models import ActionTally
+        from petitions.tallies.models import ActionTally
 
         tally = db.session.get(ActionTally, action_id)
         have = tally.confirmed if tally else 0

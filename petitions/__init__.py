@@ -68,8 +68,8 @@ def _normalise_db_url(url: str) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    from petitions.core.tasks import celery_init_app
     from petitions.extensions import (
-        celery_init_app,
         csrf,
         db,
         limiter,
@@ -125,10 +125,10 @@ def _register_commands(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from petitions.campaigns.blueprint import bp as campaigns_bp
     from petitions.dev.blueprint import bp as dev_bp
     from petitions.organisers.blueprint import bp as organisers_bp
     from petitions.signing.blueprint import bp as signing_bp
+    from petitions.site.blueprint import bp as campaigns_bp
 
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(signing_bp)
@@ -202,7 +202,6 @@ def _register_models_and_builders() -> None:
     import petitions.audit.models
     import petitions.campaigns.models
     import petitions.core.models
-    import petitions.counting.models
     import petitions.exports.models
     import petitions.gatherings.models
     import petitions.gatherings.notifications
@@ -215,6 +214,7 @@ def _register_models_and_builders() -> None:
     import petitions.signing.notifications
     import petitions.supporters.models
     import petitions.supporters.notifications
+    import petitions.tallies.models
     import petitions.webhooks.models  # noqa: F401
 
 
@@ -223,5 +223,7 @@ def _connect_subscribers() -> None:
     import petitions.counting.subscribers
     import petitions.webhooks.subscribers  # noqa: F401
     from petitions.gatherings import subscribers as gatherings_subscribers
+    from petitions.mailings import subscribers as mailings_subscribers
 
     gatherings_subscribers.connect()
+    mailings_subscribers.connect()

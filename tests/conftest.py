@@ -313,3 +313,17 @@ def wait_for(predicate: Any, timeout: float = 15.0, interval: float = 0.1) -> An
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
         time.sleep(interval)
+
+
+@pytest.fixture
+def config(app: Flask) -> Iterator[Any]:
+    """Change app settings for one test."""
+    saved: dict[str, Any] = {}
+
+    def set_config(**values: Any) -> None:
+        for key, value in values.items():
+            saved.setdefault(key, app.config.get(key))
+            app.config[key] = value
+
+    yield set_config
+    app.config.update(saved)

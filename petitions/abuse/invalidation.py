@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, cast, false, func, insert, or_, select, updat
 from sqlalchemy.dialects.postgresql import CIDR, INET
 
 from petitions.abuse.models import InvalidatedSignature, InvalidationJob, JobStatus
-from petitions.core import events
+from petitions.core import events, task_names
 from petitions.core.dispatch import nudge
 from petitions.core.text import escape_like
 from petitions.core.time import as_utc, utcnow
@@ -32,8 +32,8 @@ from petitions.signing.models import Signature
 
 log = logging.getLogger(__name__)
 
-RUN_TASK = "workers.tasks.abuse.run_invalidation"
-UNDO_TASK = "workers.tasks.abuse.undo_invalidation"
+RUN_TASK = task_names.RUN_INVALIDATION
+UNDO_TASK = task_names.UNDO_INVALIDATION
 
 
 class CriteriaError(ValueError):

@@ -20,10 +20,10 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select, text
 
-from petitions.abuse.checks import _common_domains
 from petitions.abuse.models import AlertKind, TrendingAlert
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
+from petitions.screening.checks import _common_domains
 from petitions.signing.models import Signature
 
 log = logging.getLogger(__name__)

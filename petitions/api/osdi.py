@@ -16,7 +16,6 @@ from flask import Blueprint, Response, request
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from petitions.abuse.checks import RequestFacts
 from petitions.api import queries, schemas, tokens
 from petitions.api.http import HAL_JSON, ApiError, json_body, json_response, not_found, paging
 from petitions.api.models import ApiToken
@@ -42,6 +41,7 @@ from petitions.api.representations import (
 from petitions.campaigns.models import Action, Campaign
 from petitions.extensions import csrf, db
 from petitions.organisers.access import visible_campaigns_clause
+from petitions.screening.checks import RequestFacts
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature

@@ -15,8 +15,8 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
 from petitions.core.time import as_utc, utcnow
-from petitions.counting.models import ActionTally, TallyArea, TallyDaily, TallyReferrer
 from petitions.extensions import db
+from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyReferrer
 
 PUBLIC_STATUSES = (CampaignStatus.LIVE.value, CampaignStatus.CLOSED.value)
 
@@ -202,6 +202,6 @@ def breakdowns(action_id: int) -> dict[str, list[dict[str, Any]]]:
 
 
 def confirmed_counts(action_ids: list[int]) -> dict[int, int]:
-    from petitions.counting.queries import confirmed_counts as counts
+    from petitions.tallies.queries import confirmed_counts as counts
 
     return counts(action_ids)

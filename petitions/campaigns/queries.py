@@ -1,25 +1,10 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
-from petitions.counting.queries import confirmed_counts
 from petitions.extensions import db
-
-
-@dataclass(frozen=True)
-class Progress:
-    confirmed: int
-    goal: int
-
-    @property
-    def percent(self) -> int:
-        if self.goal <= 0:
-            return 100
-        return min(100, int(self.confirmed * 100 / self.goal))
 
 
 def public_campaigns() -> list[Campaign]:
@@ -48,11 +33,6 @@ def public_campaign(slug: str) -> Campaign | None:
 
 def action_of(campaign: Campaign, action_slug: str) -> Action | None:
     return next((a for a in campaign.actions if a.slug == action_slug), None)
-
-
-def progress_for(actions: list[Action]) -> dict[int, Progress]:
-    counts = confirmed_counts(a.id for a in actions)
-    return {a.id: Progress(counts.get(a.id, 0), a.goal) for a in actions}
 
 
 def next_action(campaign: Campaign, after: Action, taken: set[int] | None = None) -> Action | None:

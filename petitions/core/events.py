@@ -44,6 +44,15 @@ person_erased = _events.signal(
     doc="Everything about one email address was erased. kwargs: email_normalised, "
     "signature_ids (list[int]: the rows that were removed).",
 )
+signatures_anonymised = _events.signal(
+    "signatures-anonymised",
+    doc="Retention anonymised signatures of long-closed actions. kwargs: signature_ids.",
+)
+person_data_requested = _events.signal(
+    "person-data-requested",
+    doc="Someone asked for everything held about them. kwargs: email_normalised. Each "
+    "receiver returns a dict of named sections to add to their report (its own data only).",
+)
 counts_changed = _events.signal(
     "counts-changed",
     doc="Signature state changed so tallies must be refolded. kwargs: action_ids (list[int]).",

@@ -23,20 +23,21 @@ from sqlalchemy import and_, case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from petitions.core import task_names
 from petitions.core.time import as_utc, utcnow
-from petitions.counting.models import (
+from petitions.extensions import db
+from petitions.signing.models import Counted, Signature
+from petitions.tallies.models import (
     ActionTally,
     TallyArea,
     TallyDaily,
     TallyHourly,
     TallyReferrer,
 )
-from petitions.extensions import db
-from petitions.signing.models import Counted, Signature
 
 log = logging.getLogger(__name__)
 
-FOLD_TASK = "workers.tasks.counting.fold_counts"
+FOLD_TASK = task_names.FOLD_COUNTS
 _LOCK_KEY = 7_413_001  # advisory lock shared by folding and reconciling
 
 

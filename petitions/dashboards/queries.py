@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 
 from petitions.campaigns.models import Action
 from petitions.core.time import as_utc, utcnow
-from petitions.counting.models import ActionTally, TallyArea, TallyDaily, TallyHourly, TallyReferrer
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyHourly, TallyReferrer
 
 HOURS_SHOWN = 72
 RATE_WINDOW_HOURS = 7 * 24

@@ -7,16 +7,17 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from petitions.abuse.checks import facts_from_form
 from petitions.api.blueprint import count_path
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.web import no_store
 from petitions.embeds import services as embeds
 from petitions.extensions import csrf
+from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
+from petitions.tallies.queries import progress_for
 
 bp = Blueprint("embeds", __name__, url_prefix="/embed")
 
@@ -47,7 +48,7 @@ def _render(campaign: Campaign, action: Action, form: SignForm, token: str, stat
         action=action,
         form=form,
         embed_token=token,
-        progress=queries.progress_for([action])[action.id],
+        progress=progress_for([action])[action.id],
         count_url=count_path(campaign.slug, action.slug),
         page_url=url_for(
             "signing.action_page", slug=campaign.slug, action_slug=action.slug, _external=True
@@ -113,7 +114,7 @@ def thanks(slug: str, action_slug: str) -> Response:
         campaign=campaign,
         action=found,
         share_url=share_url,
-        progress=queries.progress_for([found])[found.id],
+        progress=progress_for([found])[found.id],
         count_url=count_path(campaign.slug, found.slug),
     )
     return no_store(Response(html, mimetype="text/html"))

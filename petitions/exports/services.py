@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
+from petitions.core import task_names
 from petitions.core.time import as_utc, utcnow
 from petitions.exports.csvsafe import safe_cell
 from petitions.exports.models import ExportJob, ExportStatus
@@ -30,7 +31,7 @@ from petitions.signing.models import Signature
 
 log = logging.getLogger(__name__)
 
-EXPORT_TASK = "workers.tasks.exports.run_export"
+EXPORT_TASK = task_names.RUN_EXPORT
 PROGRESS_EVERY = 5000
 STALE_QUEUED = timedelta(minutes=2)
 STALE_RUNNING = timedelta(hours=2)

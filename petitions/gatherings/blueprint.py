@@ -11,7 +11,6 @@ from datetime import UTC, datetime, time, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from petitions.abuse.checks import facts_from_form
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.dispatch import nudge
@@ -28,6 +27,7 @@ from petitions.organisers.access import (
     campaign_for_organiser,
     organiser_required,
 )
+from petitions.screening.checks import facts_from_form
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
 from petitions.signing.services import ActionClosed

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from petitions.core import unit_of_work
+from petitions.core import task_names, unit_of_work
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.gatherings.models import (
@@ -45,7 +45,7 @@ from petitions.mailer.smtp import open_connection, smtp_code
 
 log = logging.getLogger(__name__)
 
-REMINDER_TASK = "workers.tasks.gatherings.send_reminders"
+REMINDER_TASK = task_names.SEND_REMINDERS
 SENDING_STALE_SECONDS = 600
 MAX_ATTEMPTS = 5
 

@@ -23,6 +23,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from petitions.core import task_names
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage, SuppressedAddress
@@ -31,7 +32,7 @@ from petitions.mailer.smtp import open_connection, smtp_code
 
 log = logging.getLogger(__name__)
 
-DRAIN_TASK = "workers.tasks.mail.drain_outbox"
+DRAIN_TASK = task_names.DRAIN_OUTBOX
 
 
 _OUTBOX: Any = OutboxMessage.__table__

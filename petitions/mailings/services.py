@@ -26,8 +26,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action, CampaignUpdate
+from petitions.core import task_names
 from petitions.core.time import utcnow
-from petitions.counting.models import ActionTally
 from petitions.extensions import db
 from petitions.mailer.models import SuppressedAddress
 from petitions.mailer.services import enqueue, suppress
@@ -48,12 +48,13 @@ from petitions.mailings.notifications import (
 from petitions.mailings.throttle import Throttle
 from petitions.signing.models import Signature
 from petitions.supporters.models import ERASED_PREFIX, CampaignOptOut, Supporter
+from petitions.tallies.models import ActionTally
 
 log = logging.getLogger(__name__)
 
-SEND_TASK = "workers.tasks.mailings.send_mailing"
-SWEEP_TASK = "workers.tasks.mailings.resume_mailings"
-MILESTONE_TASK = "workers.tasks.mailings.check_milestones"
+SEND_TASK = task_names.SEND_MAILING
+SWEEP_TASK = task_names.RESUME_MAILINGS
+MILESTONE_TASK = task_names.CHECK_MILESTONES
 MILESTONES = (25, 50, 75, 100)
 MAX_ATTEMPTS = 5  # temporary (4xx) refusals before a delivery fails for good
 STATUS_CHECK_SECONDS = 0.5  # how often a sending batch re-reads pause/cancel

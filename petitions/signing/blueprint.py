@@ -5,14 +5,15 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from petitions.abuse.checks import facts_from_form
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
 from petitions.signing.prefill import apply_prefill, prefill_token
 from petitions.signing.queries import taken_action_ids
+from petitions.tallies.queries import progress_for
 
 bp = Blueprint("signing", __name__)
 
@@ -43,7 +44,7 @@ def _render_action(campaign: Campaign, action: Action, form: SignForm, status: i
             campaign=campaign,
             action=action,
             form=form,
-            progress=queries.progress_for([action])[action.id],
+            progress=progress_for([action])[action.id],
         ),
         status,
     )

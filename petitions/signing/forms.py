@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from petitions.abuse.checks import issue_form_stamp
 from petitions.core.emails import EmailError, normalise_email
 from petitions.core.text import has_control_chars, has_invisible_chars
+from petitions.screening.checks import issue_form_stamp
 from petitions.signing.postcodes import PostcodeError, normalise_postcode
 from petitions.signing.services import SignatureInput
 
@@ -89,7 +89,7 @@ class SignForm(FlaskForm):
     )
     wants_updates = BooleanField("Email me updates about this campaign", default=False)
     source = HiddenField(filters=[clean_source])
-    # Bot traps (petitions.abuse.checks): a field people never see, and when the form was shown.
+    # Bot traps (petitions.screening.checks): a field people never see, and when the form was shown.
     website = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
     started = HiddenField()
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from petitions.abuse.checks import RequestFacts, Verdict, assess, clean_ip
 from petitions.campaigns.models import Action
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
 from petitions.mailer.services import DRAIN_TASK
+from petitions.screening.checks import RequestFacts, Verdict, assess, clean_ip
 from petitions.signing import services
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def submit_signature(
 
     ``facts`` carries what the view knows about the request (form fill time, honeypot); the
     client IP defaults to ``data.ip_address``. Past a hard rate limit this raises
-    ``petitions.abuse.checks.RateLimited`` (an HTTP 429); a dropped or suspect submission
+    ``petitions.screening.checks.RateLimited`` (an HTTP 429); a dropped or suspect submission
     returns an outcome shaped like any other, so the caller shows the normal response.
     """
     facts = facts or RequestFacts()

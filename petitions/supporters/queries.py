@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from petitions.campaigns.models import Action, Campaign, CampaignUpdate, ConsentVersion
+from petitions.core import events
 from petitions.core.time import as_utc
 from petitions.extensions import db
 from petitions.mailer.models import SuppressedAddress
-from petitions.mailings.models import Mailing, MailingDelivery
 from petitions.signing.models import Signature
 from petitions.supporters.models import CampaignOptOut, Supporter
 
@@ -120,25 +120,6 @@ def export(email_normalised: str) -> dict[str, Any]:
             select(ConsentVersion).where(ConsentVersion.id.in_(consent_ids - {None}))
         )
     }
-    deliveries = [
-        {
-            "subject": row.subject,
-            "campaign_id": row.campaign_id,
-            "status": row.status,
-            "sent_at": _iso(row.sent_at),
-        }
-        for row in db.session.execute(
-            select(
-                Mailing.subject,
-                Mailing.campaign_id,
-                MailingDelivery.status,
-                MailingDelivery.sent_at,
-            )
-            .join(Mailing, Mailing.id == MailingDelivery.mailing_id)
-            .where(MailingDelivery.email_normalised == email_normalised)
-            .order_by(MailingDelivery.id)
-        )
-    ]
     suppressed = db.session.get(SuppressedAddress, email_normalised)
     preferences: dict[str, Any] = {"all_email_stopped_at": None, "campaigns_stopped": []}
     if supporter is not None:
@@ -146,15 +127,20 @@ def export(email_normalised: str) -> dict[str, Any]:
             "all_email_stopped_at": _iso(supporter.unsubscribed_all_at),
             "campaigns_stopped": sorted(opted_out_campaigns(supporter)),
         }
-    return {
+    report: dict[str, Any] = {
         "email": email_normalised,
         "signatures_and_pledges": signatures,
         "consent_wording": consents,
         "email_preferences": preferences,
-        "campaign_emails": deliveries,
         "bounce_record": (
             {"reason": suppressed.reason, "since": _iso(suppressed.created_at)}
             if suppressed
             else None
         ),
     }
+    # Other areas add what they hold (mailings: the campaign emails sent to this address).
+    for _receiver, sections in events.person_data_requested.send(
+        None, email_normalised=email_normalised
+    ):
+        report.update(sections or {})
+    return report

@@ -25,7 +25,6 @@ from petitions.core.tokens import TokenState, check_token, use_token
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage, SuppressedAddress
 from petitions.mailer.services import enqueue
-from petitions.mailings.models import DeliveryStatus, MailingDelivery
 from petitions.signing.models import Signature
 from petitions.signing.services import CONFIRM_EMAIL_KIND, CONFIRM_PURPOSE
 from petitions.supporters.models import ERASED_PREFIX, CampaignOptOut, Supporter
@@ -260,7 +259,6 @@ def _anonymise(ids: list[int], now: datetime) -> None:
 @dataclass
 class ErasureReport:
     signatures: int = 0
-    deliveries: int = 0
     outbox: int = 0
     campaigns: set[int] = field(default_factory=set)
 
@@ -268,7 +266,8 @@ class ErasureReport:
 def erase(email_normalised: str) -> ErasureReport:
     """Erase everything held about this address: signatures are anonymised (confirmed ones
     keep counting, with no way back to the person), preferences and tokens are deleted,
-    unsent email is cancelled, mailing records and bounce records lose the address."""
+    unsent email is cancelled, bounce records are deleted; other areas erase their own copies
+    on ``person_erased`` (mailing records keep their status but lose the address)."""
     now = utcnow()
     report = ErasureReport()
     rows = db.session.execute(
@@ -307,39 +306,11 @@ def erase(email_normalised: str) -> ErasureReport:
         )
         db.session.delete(supporter)
 
-    report.deliveries = _anonymise_deliveries(MailingDelivery.email_normalised == email_normalised)
     db.session.execute(
         delete(SuppressedAddress).where(SuppressedAddress.email_normalised == email_normalised)
     )
     db.session.flush()
     return report
-
-
-def _anonymise_deliveries(where: Any) -> int:
-    """Mailing records keep their status for the organiser's figures but lose the address.
-    Any not yet sent are skipped."""
-    db.session.execute(
-        update(MailingDelivery)
-        .where(
-            where,
-            MailingDelivery.status.in_(
-                [DeliveryStatus.PENDING.value, DeliveryStatus.CLAIMED.value]
-            ),
-        )
-        .values(status=DeliveryStatus.SKIPPED.value, claimed_until=None, error="erased")
-        .execution_options(synchronize_session=False)
-    )
-    return int(
-        db.session.execute(
-            update(MailingDelivery)
-            .where(where)
-            .values(
-                email_normalised=literal(ERASED_PREFIX) + cast(MailingDelivery.id, String),
-                signature_id=None,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-    )
 
 
 # --- retention -------------------------------------------------------------------------------
@@ -367,10 +338,7 @@ def anonymise_closed_actions(now: datetime | None = None, limit: int = 2000) -> 
     )
     _anonymise(ids, now)
     if ids:
-        _anonymise_deliveries(
-            MailingDelivery.signature_id.in_(ids)
-            & MailingDelivery.email_normalised.not_like(ERASED_PREFIX + "%")
-        )
+        domain_events.signatures_anonymised.send(None, signature_ids=ids)
     db.session.flush()
     return len(ids)
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from petitions.campaigns.models import Action
+from petitions.core import task_names
 from petitions.core.dispatch import nudge
 from petitions.core.time import utcnow
 from petitions.core.unit_of_work import after_commit
@@ -35,7 +36,7 @@ from petitions.webhooks.models import (
     WebhookEndpoint,
 )
 
-DELIVER_TASK = "workers.tasks.webhooks.deliver_webhooks"
+DELIVER_TASK = task_names.DELIVER_WEBHOOKS
 
 
 def emit(event_name: str, signature: Signature) -> int:

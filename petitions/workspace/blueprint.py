@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns import services
 from petitions.campaigns.models import Campaign, CampaignUpdate
-from petitions.campaigns.queries import progress_for
 from petitions.campaigns.services import DEFAULT_CONSENT
 from petitions.core.forms import ButtonForm
 from petitions.core.ids import id_arg, id_list
@@ -27,6 +26,7 @@ from petitions.organisers.access import (
 )
 from petitions.organisers.models import Organiser
 from petitions.signing.forms import SignForm
+from petitions.tallies.queries import progress_for
 from petitions.workspace import signatures as sigs
 from petitions.workspace.forms import (
     ActionForm,

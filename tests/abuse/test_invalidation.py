@@ -11,10 +11,10 @@ from petitions.abuse import invalidation
 from petitions.abuse.invalidation import Criteria, CriteriaError
 from petitions.abuse.models import InvalidatedSignature, JobStatus
 from petitions.core.time import utcnow
-from petitions.counting.models import ActionTally
 from petitions.counting.services import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally
 from tests.support.factories import make_action, make_signature
 
 

@@ -15,12 +15,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from petitions.counting.models import ActionTally, TallyDaily
 from petitions.counting.services import reconcile_counts
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.signing import services as signing
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally, TallyDaily
 from tests.conftest import WorkerProcess, wait_for, worker_env
 from tests.support import factories
 from tests.support.smtp import SmtpSink

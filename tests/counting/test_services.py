@@ -3,10 +3,10 @@ import logging
 from sqlalchemy import select, update
 
 from petitions.core.time import utcnow
-from petitions.counting.models import ActionTally, TallyArea, TallyDaily, TallyHourly
 from petitions.counting.services import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyHourly
 from tests.support.factories import make_action, make_signature
 
 

@@ -6,10 +6,10 @@ from sqlalchemy import update
 
 from petitions import create_app
 from petitions.core.time import utcnow
-from petitions.counting.models import ActionTally
 from petitions.counting.services import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally
 from tests.support.factories import make_action, make_signature
 
 

@@ -22,9 +22,9 @@ from flask import Flask
 from sqlalchemy import case, func, select
 
 from petitions import create_app
-from petitions.counting.models import ActionTally
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally
 from tests.conftest import WorkerProcess, free_port, service_missing, wait_for, worker_env
 from tests.support.smtp import SmtpSink
 

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text, update
 
-from petitions.counting.models import ActionTally
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage, SuppressedAddress
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally
 from tests.conftest import wait_for
 from tests.faults.conftest import settle
 from tests.support.factories import TOKEN_IN_LINK, make_action, make_campaign

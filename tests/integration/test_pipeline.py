@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from petitions import create_app
-from petitions.counting.models import ActionTally
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally
 from tests.conftest import wait_for
 from tests.support.factories import TOKEN_IN_LINK, make_action, make_campaign
 from tests.support.web import csrf_from, sign_via_form

@@ -88,7 +88,7 @@ def test_confirm_flow_counts_once(factories, smtp_sink):
     db.session.commit()
     assert services.confirm(token).state is services.ConfirmState.ALREADY
     fold_counts()
-    from petitions.counting.queries import confirmed_counts
+    from petitions.tallies.queries import confirmed_counts
 
     assert confirmed_counts([action.id]) == {action.id: 1}
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from petitions.core.time import utcnow
-from petitions.counting.models import ActionTally
 from petitions.counting.services import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing import services as signing
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally
 from tests.support import factories
 
 

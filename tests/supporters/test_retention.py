@@ -95,7 +95,7 @@ def test_unconfirmed_are_purged_after_their_link_expires(app, factories):
     assert db.session.get(Signature, kept).confirmed_at is not None
     assert db.session.scalar(select(func.count()).where(Token.subject_id == stale)) == 0
     assert_counts_match_rows()
-    from petitions.counting.models import ActionTally
+    from petitions.tallies.models import ActionTally
 
     tally = db.session.get(ActionTally, action.id)
     assert (tally.pending, tally.confirmed) == (2, 1)

@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from petitions.counting.models import ActionTally
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.tallies.models import ActionTally
 from tests.conftest import wait_for
 from tests.support import factories
 from tests.support.web import csrf_from

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 
 from petitions.audit.models import AuditEvent
-from petitions.counting.models import ActionTally
 from petitions.counting.services import fold_counts
 from petitions.extensions import db
+from petitions.tallies.models import ActionTally
 from tests.support.factories import make_action, make_campaign
 from tests.support.workspace import confirmed_signature, csrf, login, make_organiser
 

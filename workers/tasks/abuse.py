@@ -9,21 +9,18 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
 from petitions.abuse import invalidation, trending
+from petitions.core import task_names
 from petitions.extensions import db
 
 log = logging.getLogger(__name__)
 
-SCAN_TASK = "workers.tasks.abuse.scan"
+SCAN_TASK = task_names.SCAN_ABUSE
 
 
 @shared_task(
     name=SCAN_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=120,
     time_limit=150,
 )
@@ -37,9 +34,6 @@ def scan() -> int:
 
 @shared_task(
     name=invalidation.RUN_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=1800,
     time_limit=1900,
     acks_late=True,
@@ -51,9 +45,6 @@ def run_invalidation(job_id: int) -> int:
 
 @shared_task(
     name=invalidation.UNDO_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=1800,
     time_limit=1900,
     acks_late=True,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
+from petitions.core import task_names
 from petitions.core.dispatch import clear_nudge
 from petitions.counting import services
 
@@ -19,9 +19,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name=services.FOLD_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=120,
     time_limit=150,
     acks_late=True,
@@ -32,10 +29,7 @@ def fold_counts() -> int:
 
 
 @shared_task(
-    name="workers.tasks.counting.reconcile_counts",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
+    name=task_names.RECONCILE_COUNTS,
     soft_time_limit=900,
     time_limit=960,
     acks_late=True,

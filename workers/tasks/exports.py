@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
+from petitions.core import task_names
 from petitions.exports import services
 
 
 @shared_task(
     name=services.EXPORT_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=3600,
     time_limit=3660,
 )
@@ -20,6 +17,6 @@ def run_export(job_id: int) -> str | None:
     return services.run_export(job_id)
 
 
-@shared_task(name="workers.tasks.exports.sweep_exports", soft_time_limit=120, time_limit=150)
+@shared_task(name=task_names.SWEEP_EXPORTS, soft_time_limit=120, time_limit=150)
 def sweep_exports() -> tuple[int, int]:
     return services.sweep()

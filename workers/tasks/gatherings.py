@@ -11,21 +11,15 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
 from petitions.gatherings import jobs
 from workers.tasks.locks import periodic_lock
 
 log = logging.getLogger(__name__)
 
-FOLLOWUP_TASK = "workers.tasks.gatherings.send_followup"
-
 
 @shared_task(
     name=jobs.REMINDER_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=240,
     time_limit=270,
 )

@@ -12,7 +12,6 @@ import logging
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy.exc import OperationalError
 
 from petitions.core.dispatch import clear_nudge, nudge
 from petitions.mailer import services
@@ -22,9 +21,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name=services.DRAIN_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=300,
     time_limit=330,
     acks_late=True,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
 from petitions.core.dispatch import nudge
 from petitions.extensions import db
@@ -28,9 +27,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name=services.SEND_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=240,
     time_limit=270,
     acks_late=True,
@@ -55,9 +51,6 @@ def send_mailing(mailing_id: int) -> dict[str, int]:
 
 @shared_task(
     name=services.SWEEP_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=60,
     time_limit=90,
 )
@@ -73,9 +66,6 @@ def resume_mailings() -> int:
 
 @shared_task(
     name=services.MILESTONE_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=60,
     time_limit=90,
 )

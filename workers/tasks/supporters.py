@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
+from petitions.core import task_names
 from petitions.core.dispatch import nudge
 from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db
@@ -21,14 +21,11 @@ from workers.tasks.locks import periodic_lock
 
 log = logging.getLogger(__name__)
 
-RETENTION_TASK = "workers.tasks.supporters.apply_retention"
+RETENTION_TASK = task_names.APPLY_RETENTION
 
 
 @shared_task(
     name=RETENTION_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=600,
     time_limit=660,
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from sqlalchemy.exc import OperationalError
 
 from petitions.core.dispatch import clear_nudge
 from petitions.webhooks import services
@@ -22,9 +21,6 @@ log = logging.getLogger(__name__)
 
 @shared_task(
     name=DELIVER_TASK,
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
     soft_time_limit=240,
     time_limit=270,
     acks_late=True,

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
 
 LIMITS = {
     "RATELIMIT_ENABLED": True,
@@ -17,20 +15,6 @@ LIMITS = {
     "ABUSE_DOMAIN_ACTION_SOFT": 4,
     "ABUSE_DOMAIN_ACTION_HARD": 0,
 }
-
-
-@pytest.fixture
-def config(app: Flask) -> Iterator[Any]:
-    """Change app settings for one test."""
-    saved: dict[str, Any] = {}
-
-    def set_config(**values: Any) -> None:
-        for key, value in values.items():
-            saved.setdefault(key, app.config.get(key))
-            app.config[key] = value
-
-    yield set_config
-    app.config.update(saved)
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import func, select
 
 from petitions import create_app
-from petitions.abuse.checks import RequestFacts, clean_ip, fill_seconds_from_stamp
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
+from petitions.screening.checks import RequestFacts, clean_ip, fill_seconds_from_stamp
 from petitions.signing.intake import submit_signature
 from petitions.signing.models import Signature
 from tests.support.factories import make_action, make_campaign, signature_input

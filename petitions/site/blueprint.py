@@ -4,7 +4,9 @@ from flask import Blueprint, abort, render_template
 
 from petitions.campaigns import queries
 from petitions.gatherings.queries import hosting_of, listed_events
+from petitions.tallies.queries import progress_for
 
+# Endpoints keep the name "campaigns" (campaigns.home, campaigns.campaign): they are its pages.
 bp = Blueprint("campaigns", __name__)
 
 
@@ -13,7 +15,7 @@ def home() -> str:
     campaigns = queries.public_campaigns()
     actions = [a for c in campaigns for a in c.actions]
     return render_template(
-        "campaigns/home.html", campaigns=campaigns, progress=queries.progress_for(actions)
+        "campaigns/home.html", campaigns=campaigns, progress=progress_for(actions)
     )
 
 
@@ -25,7 +27,7 @@ def campaign(slug: str) -> str:
     return render_template(
         "campaigns/campaign.html",
         campaign=found,
-        progress=queries.progress_for(found.actions),
+        progress=progress_for(found.actions),
         events=listed_events([a for a in found.actions if a.is_event]),
         hosting_open=bool((h := hosting_of(found.id)) and h.closed_at is None),
     )

@@ -1,4 +1,4 @@
-"""Aggregated counts, maintained only by the count worker (never per-request)."""
+"""Aggregated counts, kept only by the count worker (``petitions.counting``), never per request."""
 
 from __future__ import annotations
 

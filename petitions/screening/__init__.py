@@ -1,0 +1,1 @@
+"""Screening a submission before it is recorded: rate limits, form stamps, bot traps."""
