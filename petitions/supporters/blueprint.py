@@ -38,6 +38,7 @@ bp = Blueprint("supporters", __name__, url_prefix="/my")
 
 SESSION_ID = "supporter_id"
 SESSION_UNTIL = "supporter_until"
+SESSION_VERSION = "supporter_version"
 
 
 @bp.after_request
@@ -46,19 +47,36 @@ def _no_store(response: Response) -> Response:
 
 
 def current_supporter() -> Supporter | None:
+    """The signed-in supporter: the cookie's id, still in time, and its ``session_version``
+    still the supporter's (signing out raises it, so a copied cookie is refused)."""
     supporter_id = session.get(SESSION_ID)
     until = session.get(SESSION_UNTIL, 0)
+    version = session.get(SESSION_VERSION)
     if not isinstance(supporter_id, int) or not isinstance(until, int | float):
         return None
     if until < time.time():
         _sign_out()
         return None
-    return db.session.get(Supporter, supporter_id)
+    supporter = db.session.get(Supporter, supporter_id)
+    if supporter is None or version != (supporter.session_version or 1):
+        _sign_out()
+        return None
+    return supporter
+
+
+def _start_session(supporter_id: int) -> None:
+    supporter = db.session.get(Supporter, supporter_id)
+    assert supporter is not None
+    minutes = current_app.config["SUPPORTER_SESSION_MINUTES"]
+    session[SESSION_ID] = supporter_id
+    session[SESSION_UNTIL] = int(time.time()) + minutes * 60
+    session[SESSION_VERSION] = supporter.session_version or 1
 
 
 def _sign_out() -> None:
     session.pop(SESSION_ID, None)
     session.pop(SESSION_UNTIL, None)
+    session.pop(SESSION_VERSION, None)
 
 
 def _require() -> Supporter:
@@ -111,9 +129,7 @@ def signin(token: str) -> Response | tuple[str, int]:
             abort(400)
         outcome = services.sign_in(token)
         if outcome.state is services.SigninState.VALID and outcome.supporter_id is not None:
-            minutes = current_app.config["SUPPORTER_SESSION_MINUTES"]
-            session[SESSION_ID] = outcome.supporter_id
-            session[SESSION_UNTIL] = int(time.time()) + minutes * 60
+            _start_session(outcome.supporter_id)
             return redirect(url_for("supporters.home"), code=303)
         state = outcome.state
     else:
@@ -132,6 +148,9 @@ def signin(token: str) -> Response | tuple[str, int]:
 def signout() -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
+    supporter = current_supporter()
+    if supporter is not None:
+        services.end_sessions(supporter)  # a copy of this cookie no longer works either
     _sign_out()
     flash("You are signed out of My actions.", "info")
     return redirect(url_for("supporters.home"), code=303)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from petitions.core.time import utcnow
@@ -18,6 +18,9 @@ class Supporter(Base):
 
     Created the first time they sign in to "My actions" or unsubscribe; their signatures are
     found through ``Signature.email_normalised``, so nothing else is copied here.
+
+    ``session_version`` is in every My actions session cookie; signing out raises it, so a
+    copied cookie stops working at once (as organisers' sessions do).
     """
 
     __tablename__ = "supporters"
@@ -25,6 +28,7 @@ class Supporter(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     email_normalised: Mapped[str] = mapped_column(String(254), unique=True)
     unsubscribed_all_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

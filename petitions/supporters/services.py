@@ -136,6 +136,12 @@ def sign_in(raw_token: str) -> SigninOutcome:
     return SigninOutcome(SigninState.VALID, token.subject_id)
 
 
+def end_sessions(supporter: Supporter) -> None:
+    """Invalidate every My actions session of this supporter (sign-out, everywhere)."""
+    supporter.session_version = (supporter.session_version or 1) + 1
+    db.session.flush()
+
+
 # --- withdrawal and preferences --------------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ def test_withdrawing_in_my_actions_cancels_and_promotes(client, factories):
     with client.session_transaction() as sess:
         sess["supporter_id"] = supporter.id
         sess["supporter_until"] = int(time.time()) + 600
+        sess["supporter_version"] = 1
     page = client.get("/my").get_data(as_text=True)
     assert "RSVP: going" in page and "online link" in page
     response = client.post(

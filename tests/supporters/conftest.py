@@ -62,6 +62,7 @@ def signed_in(client: Any) -> Any:
         with client.session_transaction() as sess:
             sess["supporter_id"] = supporter.id
             sess["supporter_until"] = int(time.time()) + 600
+            sess["supporter_version"] = 1
         return supporter.id
 
     return sign_in

@@ -127,3 +127,48 @@ def test_signin_session_expires(app, client, factories, signed_in):
     with client.session_transaction() as sess:
         sess["supporter_until"] = 1
     assert "Plant street trees" not in client.get("/my").get_data(as_text=True)
+
+
+def test_sign_out_revokes_a_copied_cookie(app, client, factories, smtp_sink):
+    """Finding 9 (issue 11): after sign-out, a copy of the session cookie is refused."""
+    action = factories.make_action(title="Save the lido")
+    sign_confirmed(action, "eve@example.org")
+    assert _ask_for_link(client, "eve@example.org").status_code == 200
+    drain()
+    token = LINK.search(_signin_email(smtp_sink).text()).group(1)
+    landing = client.get(f"/my/signin/{token}")
+    pressed = client.post(
+        f"/my/signin/{token}", data={"csrf_token": csrf_from(landing.get_data(as_text=True))}
+    )
+    assert pressed.status_code == 303
+    home = client.get("/my").get_data(as_text=True)
+    assert "Save the lido" in home
+
+    # Someone copies the cookie (a shared computer, a stolen backup of the browser profile).
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    copied = client.get_cookie(cookie_name).value
+    thief = app.test_client()
+    thief.set_cookie(cookie_name, copied)
+    assert "Save the lido" in thief.get("/my").get_data(as_text=True)
+
+    signed_out = client.post("/my/signout", data={"csrf_token": csrf_from(home)})
+    assert signed_out.status_code == 303
+    assert "Save the lido" not in client.get("/my").get_data(as_text=True)
+
+    # The copy no longer works, for pages and for changes alike.
+    assert "Save the lido" not in thief.get("/my").get_data(as_text=True)
+    assert thief.get("/my/data.json").status_code == 303
+    assert thief.get("/my/erase").status_code == 303
+
+    # Signing in again works (a fresh link gives a fresh session).
+    db.session.execute(update(Token).values(created_at=Token.created_at - timedelta(minutes=5)))
+    db.session.commit()
+    assert _ask_for_link(client, "eve@example.org").status_code == 200
+    drain()
+    later = [m for m in smtp_sink.messages if m.subject == "Your link to My actions"][-1]
+    token = LINK.search(later.text()).group(1)
+    landing = client.get(f"/my/signin/{token}")
+    client.post(
+        f"/my/signin/{token}", data={"csrf_token": csrf_from(landing.get_data(as_text=True))}
+    )
+    assert "Save the lido" in client.get("/my").get_data(as_text=True)
