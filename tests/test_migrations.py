@@ -55,3 +55,59 @@ def test_upgrade_matches_models_on_sqlite(tmp_path):
         upgrade(directory=str(ROOT / "migrations"))
         assert _diff(app) == []
         db.engine.dispose()
+
+
+def test_consent_history_is_backfilled(tmp_path):
+    """The consent-history migration records what the tables already knew (issue 11)."""
+    from sqlalchemy import text
+
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    with app.app_context():
+        directory = str(ROOT / "migrations")
+        upgrade(directory=directory, revision="0005_supporter_sessions")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO campaigns (id, slug, title, summary, body, status, created_at)"
+                    " VALUES (1, 'c', 'C', '', '', 'live', '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO actions (id, campaign_id, slug, kind, title, text, target, goal,"
+                    " created_at, pledge_options, position, thank_you)"
+                    " VALUES (1, 1, 'a', 'petition', 'A', '', '', 10, '2026-01-01', '[]', 0, '')"
+                )
+            )
+            for n, (email, ticked) in enumerate([("t@example.org", 1), ("q@example.org", 0)]):
+                conn.execute(
+                    text(
+                        "INSERT INTO signatures (action_id, email, email_normalised, name,"
+                        " postcode, postcode_area, country, comment, wants_updates, source,"
+                        " referrer, created_at, confirmed_at, suspect, confirm_emails_sent,"
+                        " counted, needs_count)"
+                        " VALUES (1, :e, :e, 'N', '', '', 'GB', '', :t, '', '', '2026-01-01',"
+                        " :c, 0, 0, 0, 0)"
+                    ),
+                    {"e": email, "t": ticked, "c": f"2026-01-0{n + 2}"},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO supporters (id, email_normalised, unsubscribed_all_at,"
+                    " created_at, updated_at, session_version)"
+                    " VALUES (1, 't@example.org', '2026-02-01', '2026-02-01', '2026-02-01', 1)"
+                )
+            )
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT email_normalised, campaign_id, kind, source FROM consent_events"
+                    " ORDER BY id"
+                )
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("t@example.org", 1, "granted", "signature"),
+            ("t@example.org", None, "withdrawn", "recorded before the history existed"),
+        ]
+        db.engine.dispose()

@@ -46,6 +46,7 @@ from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
 from petitions.signing.models import Signature
+from petitions.supporters import consent
 
 bp = Blueprint("osdi", __name__, url_prefix=OSDI_ROOT)
 
@@ -208,7 +209,8 @@ def _signature_page(query: Any, path: str) -> Response:
             query.order_by(Signature.id).offset((number - 1) * per_page).limit(per_page)
         )
     )
-    items = [osdi_signature_doc(s) for s in rows]
+    consenting = consent.consenting_signatures(s.id for s in rows)
+    items = [osdi_signature_doc(s, s.id in consenting) for s in rows]
     pages, found = _collection_links(path, number, per_page, total)
     return hal(
         schemas.OsdiSignatures(

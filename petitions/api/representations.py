@@ -12,6 +12,7 @@ from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.core.text import render_markdown
 from petitions.core.time import as_utc
 from petitions.signing.models import Signature
+from petitions.supporters import consent
 
 ORIGIN_SYSTEM = "petitions"
 OSDI_ROOT = "/api/osdi/v1"
@@ -157,7 +158,8 @@ def split_name(name: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
-def osdi_person(signature: Signature) -> schemas.OsdiPerson:
+def osdi_person(signature: Signature, consenting: bool) -> schemas.OsdiPerson:
+    """``consenting``: the signer's *current* consent (``supporters.consent``), not the tick."""
     given, family = split_name(signature.name)
     return schemas.OsdiPerson(
         given_name=given,
@@ -166,7 +168,7 @@ def osdi_person(signature: Signature) -> schemas.OsdiPerson:
             schemas.OsdiEmailAddress(
                 address=signature.email,
                 primary=True,
-                status="subscribed" if signature.wants_updates else "unsubscribed",
+                status="subscribed" if consenting else "unsubscribed",
             )
         ],
         postal_addresses=[
@@ -177,8 +179,15 @@ def osdi_person(signature: Signature) -> schemas.OsdiPerson:
     )
 
 
-def osdi_signature_doc(signature: Signature) -> schemas.OsdiSignature:
-    """A signature with its person: only ever shown to the campaign's own organisers."""
+def osdi_signature_doc(
+    signature: Signature, consenting: bool | None = None
+) -> schemas.OsdiSignature:
+    """A signature with its person: only ever shown to the campaign's own organisers.
+
+    ``consenting`` is the signer's current consent; looked up when not given (pages of many
+    signatures look it up once for all, with ``consent.consenting_signatures``)."""
+    if consenting is None:
+        consenting = signature.id in consent.consenting_signatures([signature.id])
     modified = (
         signature.withdrawn_at
         or signature.invalidated_at
@@ -197,7 +206,7 @@ def osdi_signature_doc(signature: Signature) -> schemas.OsdiSignature:
         status=signature_status(signature),
         confirmed_date=as_utc(signature.confirmed_at),
         pledge_option=signature.pledge_option,
-        embedded=schemas.OsdiSignatureEmbedded(person=osdi_person(signature)),
+        embedded=schemas.OsdiSignatureEmbedded(person=osdi_person(signature, consenting)),
         links=schemas.OsdiSignatureLinks(
             self_=href(f"/signatures/{signature.id}"),
             petition=href(f"/petitions/{signature.action_id}"),

@@ -60,7 +60,9 @@ counts_changed = _events.signal(
 consent_changed = _events.signal(
     "consent-changed",
     doc="A person's contact consent changed (unsubscribe, resubscribe, suppression). "
-    "kwargs: email_normalised, consent (bool), reason (str).",
+    "kwargs: email_normalised, consent (bool), reason (str), campaign_id (int, or None for "
+    "every campaign). Sent by the mailer when it suppresses an address; supporters keep the "
+    "consent history.",
 )
 outbox_queued = _events.signal(
     "outbox-queued", doc="Messages were put in the outbox. kwargs: count (int)."

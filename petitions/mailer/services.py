@@ -23,6 +23,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from petitions.core import events
 from petitions.core import task_names
 from petitions.core.time import utcnow
 from petitions.extensions import db
@@ -73,7 +74,12 @@ def suppress(email_normalised: str, reason: str) -> None:
     values = {"email_normalised": email_normalised, "reason": reason[:200], "created_at": utcnow()}
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    db.session.execute(insert(table).values(values).on_conflict_do_nothing())
+    added = db.session.execute(insert(table).values(values).on_conflict_do_nothing()).rowcount  # type: ignore[attr-defined]
+    if added:
+        # No campaign email any more: the supporters' consent history records why.
+        events.consent_changed.send(
+            "mailer", email_normalised=email_normalised, consent=False, reason="bounce"
+        )
 
 
 def claim_batch(limit: int | None = None) -> list[int]:

@@ -29,7 +29,6 @@ from petitions.campaigns.models import Action, CampaignUpdate
 from petitions.core import task_names
 from petitions.core.time import utcnow
 from petitions.extensions import db
-from petitions.mailer.models import SuppressedAddress
 from petitions.mailer.services import enqueue, suppress
 from petitions.mailer.smtp import open_connection, smtp_code
 from petitions.mailings.models import (
@@ -47,7 +46,8 @@ from petitions.mailings.notifications import (
 )
 from petitions.mailings.throttle import Throttle
 from petitions.signing.models import Signature
-from petitions.supporters.models import ERASED_PREFIX, CampaignOptOut, Supporter
+from petitions.supporters.consent import consenting
+from petitions.supporters.models import ERASED_PREFIX
 from petitions.tallies.models import ActionTally
 
 log = logging.getLogger(__name__)
@@ -152,32 +152,14 @@ def set_status(mailing: Mailing, wanted: MailingStatus) -> bool:
 # --- recipients ------------------------------------------------------------------------------
 
 
-def _blocked(campaign_id: int, email_column: Any) -> Any:
-    """Unsubscribed from everything or from this campaign, or the address bounced."""
-    return or_(
-        exists().where(
-            Supporter.email_normalised == email_column,
-            Supporter.unsubscribed_all_at.is_not(None),
-        ),
-        exists().where(
-            Supporter.email_normalised == email_column,
-            CampaignOptOut.supporter_id == Supporter.id,
-            CampaignOptOut.campaign_id == campaign_id,
-        ),
-        exists().where(SuppressedAddress.email_normalised == email_column),
-    )
-
-
 def recipients_query(mailing: Mailing) -> Any:
-    """(email_normalised, newest signature id) of everyone this mailing is for."""
+    """(email_normalised, newest signature id) of everyone this mailing is for: confirmed,
+    valid signers who consent *now* (``supporters.consent.consenting``: the one definition
+    exports and the API use too)."""
     where = [
-        Signature.wants_updates.is_(True),
         Signature.confirmed_at.is_not(None),
-        Signature.withdrawn_at.is_(None),
-        Signature.invalidated_at.is_(None),
-        Signature.suspect.is_(False),
-        Signature.email_normalised.not_like(ERASED_PREFIX + "%"),
-        ~_blocked(mailing.campaign_id, Signature.email_normalised),
+        Signature.is_valid,
+        consenting(mailing.campaign_id, Signature.email_normalised),
     ]
     if mailing.kind == MailingKind.GOAL_REACHED and mailing.action_id is not None:
         where.append(Signature.action_id == mailing.action_id)
@@ -375,12 +357,12 @@ def send_batch(mailing_id: int, ids: list[int], throttle: Throttle) -> BatchRepo
         )
         .order_by(MailingDelivery.id)
     ).all()
-    # Unsubscribes and bounces take effect at once, even for a mailing already under way.
+    # Unsubscribes, bounces and erasure take effect at once, even for a mailing under way.
     blocked = set(
         db.session.scalars(
             select(MailingDelivery.id).where(
                 MailingDelivery.id.in_([r.id for r in rows]),
-                _blocked(mailing.campaign_id, MailingDelivery.email_normalised),
+                ~consenting(mailing.campaign_id, MailingDelivery.email_normalised),
             )
         )
     )

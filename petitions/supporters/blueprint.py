@@ -30,7 +30,7 @@ from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db, limiter
 from petitions.gatherings.queries import rsvp_pages_for
 from petitions.mailer.services import DRAIN_TASK
-from petitions.supporters import queries, services
+from petitions.supporters import consent, queries, services
 from petitions.supporters.forms import ButtonForm, EraseForm, PreferencesForm, SigninRequestForm
 from petitions.supporters.models import Supporter
 
@@ -104,6 +104,10 @@ def home() -> str:
         untaken=queries.untaken_actions(campaigns, taken),
         rsvps=rsvp_pages_for([e.signature.id for e in entries]),
         opted_out=queries.opted_out_campaigns(supporter),
+        consenting={
+            c.id for c in campaigns if consent.consents_now(supporter.email_normalised, c.id)
+        },
+        consent_history=consent.history(supporter.email_normalised),
         button=ButtonForm(),
         preferences=PreferencesForm(all_email=supporter.unsubscribed_all_at is None),
     )

@@ -14,6 +14,7 @@ from petitions.core.time import as_utc
 from petitions.extensions import db
 from petitions.mailer.models import SuppressedAddress
 from petitions.signing.models import Signature
+from petitions.supporters import consent
 from petitions.supporters.models import CampaignOptOut, Supporter
 
 
@@ -127,11 +128,24 @@ def export(email_normalised: str) -> dict[str, Any]:
             "all_email_stopped_at": _iso(supporter.unsubscribed_all_at),
             "campaigns_stopped": sorted(opted_out_campaigns(supporter)),
         }
+    consent_history = [
+        {
+            "at": _iso(item.at),
+            "change": item.kind,
+            "what": item.summary,
+            "source": item.source,
+            "campaign": item.campaign,
+            "action": item.action,
+            "consent_version": item.consent_version_id,
+        }
+        for item in consent.history(email_normalised)
+    ]
     report: dict[str, Any] = {
         "email": email_normalised,
         "signatures_and_pledges": signatures,
         "consent_wording": consents,
         "email_preferences": preferences,
+        "consent_history": consent_history,
         "bounce_record": (
             {"reason": suppressed.reason, "since": _iso(suppressed.created_at)}
             if suppressed

@@ -27,7 +27,8 @@ from petitions.mailer.models import OutboxMessage, SuppressedAddress
 from petitions.mailer.services import enqueue
 from petitions.signing.models import Signature
 from petitions.signing.services import CONFIRM_EMAIL_KIND, CONFIRM_PURPOSE
-from petitions.supporters.models import ERASED_PREFIX, CampaignOptOut, Supporter
+from petitions.supporters import consent
+from petitions.supporters.models import ERASED_PREFIX, CampaignOptOut, ConsentEvent, Supporter
 
 SIGNIN_PURPOSE = "supporter_signin"
 SIGNIN_EMAIL_KIND = "supporter_signin"
@@ -162,44 +163,70 @@ def withdraw(email_normalised: str, signature_id: int) -> bool:
     return bool(changed)
 
 
-def unsubscribe(email_normalised: str, campaign_id: int | None) -> None:
-    """Stop email about one campaign, or (``campaign_id=None``) about everything. Idempotent."""
+def unsubscribe(
+    email_normalised: str, campaign_id: int | None, source: str = consent.SOURCE_ONE_CLICK
+) -> None:
+    """Stop email about one campaign, or (``campaign_id=None``) about everything. Idempotent;
+    a change is added to the person's consent history."""
     supporter = supporter_for(email_normalised)
     now = utcnow()
+    changed = False
     if campaign_id is None:
         if supporter.unsubscribed_all_at is None:
             supporter.unsubscribed_all_at = now
             supporter.updated_at = now
+            changed = True
     else:
-        db.session.execute(
-            _insert()(CampaignOptOut)
-            .values(supporter_id=supporter.id, campaign_id=campaign_id, created_at=now)
-            .on_conflict_do_nothing()
+        changed = bool(
+            db.session.execute(
+                _insert()(CampaignOptOut)
+                .values(supporter_id=supporter.id, campaign_id=campaign_id, created_at=now)
+                .on_conflict_do_nothing()
+            ).rowcount  # type: ignore[attr-defined]
         )
+    if changed:
+        consent.record(email_normalised, consent.WITHDRAWN, source, campaign_id=campaign_id, at=now)
     db.session.flush()
 
 
 def set_preferences(
     supporter: Supporter, all_email: bool, wanted_campaigns: set[int], known_campaigns: set[int]
 ) -> None:
-    """Save the preferences form: ``wanted_campaigns`` out of ``known_campaigns``."""
+    """Save the preferences form: ``wanted_campaigns`` out of ``known_campaigns``. Each change
+    is added to the consent history."""
     now = utcnow()
+    email = supporter.email_normalised
+    source = consent.SOURCE_PREFERENCES
+    was_stopped = supporter.unsubscribed_all_at is not None
+    if all_email and was_stopped:
+        consent.record(email, consent.GRANTED, source, at=now)
+    elif not all_email and not was_stopped:
+        consent.record(email, consent.WITHDRAWN, source, at=now)
     supporter.unsubscribed_all_at = None if all_email else (supporter.unsubscribed_all_at or now)
     supporter.updated_at = now
+    opted_out = set(
+        db.session.scalars(
+            select(CampaignOptOut.campaign_id).where(CampaignOptOut.supporter_id == supporter.id)
+        )
+    )
     unwanted = known_campaigns - wanted_campaigns
-    if wanted_campaigns:
+    resumed = wanted_campaigns & opted_out
+    if resumed:
         db.session.execute(
             delete(CampaignOptOut).where(
                 CampaignOptOut.supporter_id == supporter.id,
-                CampaignOptOut.campaign_id.in_(wanted_campaigns),
+                CampaignOptOut.campaign_id.in_(resumed),
             )
         )
-    for campaign_id in sorted(unwanted):
+    for campaign_id in sorted(resumed):
+        consent.record(email, consent.GRANTED, source, campaign_id=campaign_id, at=now)
+    for campaign_id in sorted(unwanted - opted_out):
         db.session.execute(
             _insert()(CampaignOptOut)
             .values(supporter_id=supporter.id, campaign_id=campaign_id, created_at=now)
             .on_conflict_do_nothing()
         )
+        consent.record(email, consent.WITHDRAWN, source, campaign_id=campaign_id, at=now)
     db.session.flush()
 
 
@@ -259,6 +286,11 @@ def _anonymise(ids: list[int], now: datetime) -> None:
         .values(needs_count=True, **_ANONYMOUS)
         .execution_options(synchronize_session=False)
     )
+    db.session.execute(
+        delete(ConsentEvent)
+        .where(ConsentEvent.signature_id.in_(ids))
+        .execution_options(synchronize_session=False)
+    )
     _forget_signature_side_data(ids, now)
 
 
@@ -271,9 +303,10 @@ class ErasureReport:
 
 def erase(email_normalised: str) -> ErasureReport:
     """Erase everything held about this address: signatures are anonymised (confirmed ones
-    keep counting, with no way back to the person), preferences and tokens are deleted,
-    unsent email is cancelled, bounce records are deleted; other areas erase their own copies
-    on ``person_erased`` (mailing records keep their status but lose the address)."""
+    keep counting, with no way back to the person), preferences, consent history and tokens
+    are deleted, unsent email is cancelled, bounce records are deleted; other areas erase
+    their own copies on ``person_erased`` (mailing records keep their status but lose the
+    address; stored exports are regenerated without the person)."""
     now = utcnow()
     report = ErasureReport()
     rows = db.session.execute(
@@ -314,6 +347,11 @@ def erase(email_normalised: str) -> ErasureReport:
 
     db.session.execute(
         delete(SuppressedAddress).where(SuppressedAddress.email_normalised == email_normalised)
+    )
+    db.session.execute(
+        delete(ConsentEvent)
+        .where(ConsentEvent.email_normalised == email_normalised)
+        .execution_options(synchronize_session=False)
     )
     db.session.flush()
     return report

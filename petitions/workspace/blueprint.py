@@ -26,6 +26,7 @@ from petitions.organisers.access import (
 )
 from petitions.organisers.models import Organiser
 from petitions.signing.forms import SignForm
+from petitions.supporters import consent
 from petitions.tallies.queries import progress_for
 from petitions.workspace import signatures as sigs
 from petitions.workspace.forms import (
@@ -356,6 +357,8 @@ def signature(campaign_id: int, action_id: int, signature_id: int) -> str:
         campaign=action.campaign,
         action=action,
         signature=found,
+        consenting=found.id in consent.consenting_signatures([found.id]),
+        consent_history=consent.history(found.email_normalised, action.campaign_id),
         button=ButtonForm(),
     )
 
