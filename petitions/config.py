@@ -75,7 +75,9 @@ def base_settings() -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": env_str(
             "DATABASE_URL", f"sqlite:///{instance_dir() / 'petitions.sqlite3'}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        # SQLAlchemy errors quote the statement's bound values (names, addresses, postcodes,
+        # IPs, comments): never in logs, except in a debug session on a developer's machine.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "REDIS_URL": env_str("REDIS_URL", "") or "",
         "PUBLIC_URL": public_url,
         # Flask-Mail reads these names itself.
@@ -183,7 +185,10 @@ def base_settings() -> dict[str, Any]:
 
 
 def development_settings() -> dict[str, Any]:
-    return base_settings()
+    settings = base_settings()
+    if env_bool("FLASK_DEBUG", False):  # ``flask run --debug``: show values in SQL errors
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"hide_parameters": False}
+    return settings
 
 
 def test_settings() -> dict[str, Any]:
@@ -213,6 +218,7 @@ def production_settings() -> dict[str, Any]:
         "pool_size": env_int("DB_POOL_SIZE", 10),
         "max_overflow": env_int("DB_MAX_OVERFLOW", 20),
         "pool_recycle": 1800,
+        "hide_parameters": True,
     }
     return settings
 

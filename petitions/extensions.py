@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -11,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from petitions.core.pseudonym import remote_address_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -30,4 +31,5 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# Keyed by a pseudonym of the client's address: no IP address in a Redis key name.
+limiter = Limiter(key_func=remote_address_key, default_limits=[], headers_enabled=True)

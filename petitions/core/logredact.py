@@ -1,10 +1,14 @@
-"""No email addresses or link tokens in logs, whoever logs them.
+"""No email addresses, IP addresses or link tokens in logs, whoever logs them.
 
 A log-record factory (installed once per process by ``create_app``) rewrites every record's
 message, and any traceback text, before a handler sees it: email addresses become
-``[email]``, and the token part of ``/confirm/…``, ``/unsubscribe/…`` and similar links, and any
-long URL-safe random string, becomes ``[token]``. It covers our loggers, Werkzeug's request log,
-Gunicorn's and Celery's, and SQLAlchemy errors that quote parameters.
+``[email]``, IPv4 and IPv6 addresses ``[ip]``, and the token part of ``/confirm/…``,
+``/u/…`` (one-click unsubscribe), ``/my/signin/…`` and similar links, signed tokens
+(``payload.signature``, as itsdangerous makes them), token query parameters (``?p=`` prefill)
+and any long URL-safe random string become ``[token]``. It covers our loggers, Werkzeug's and
+Gunicorn's access logs (the worker process that serves requests runs ``create_app``),
+Celery's, and SQLAlchemy's. SQLAlchemy is also told not to put bound values in its errors
+(``hide_parameters``, see ``config.py``), so names, postcodes and comments never get there.
 """
 
 from __future__ import annotations
@@ -20,6 +24,20 @@ EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+[@\uff20][\w-]+(?:[.\uff0e][\w-]+)+
 # A path segment after a word, long enough to be a secret (our tokens are 43 chars).
 TOKEN_IN_PATH = re.compile(r"(/[a-z_-]+/)([A-Za-z0-9_-]{20,})", re.I)
 LONG_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])")
+# Any path segment after a link that carries a secret, whatever its shape.
+LINK_TOKEN = re.compile(
+    r"(/(?:u|confirm|signin|invite|rsvp|host|unsubscribe)/)([^/\s?#\"']+)", re.I
+)
+# itsdangerous: base64 payload, optional timestamp, then a 27+ character signature.
+SIGNED_TOKEN = re.compile(r"(?<![\w.-])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?\.[A-Za-z0-9_-]{27,}")
+TOKEN_IN_QUERY = re.compile(r"([?&](?:p|t|token)=)[^&\s#\"']+", re.I)
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+IPV6 = re.compile(
+    r"(?<![\w:.])(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}"
+    r"|(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{0,4}::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{0,4}"
+    r"(?:\d{1,3}(?:\.\d{1,3}){3})?)(?![\w:])",
+    re.I,
+)
 _HEX = re.compile(r"^[0-9a-f]+$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
@@ -35,8 +53,23 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = EMAIL.sub("[email]", text)
+    text = LINK_TOKEN.sub(lambda m: m.group(1) + "[token]", text)
+    text = TOKEN_IN_QUERY.sub(lambda m: m.group(1) + "[token]", text)
+    text = SIGNED_TOKEN.sub("[token]", text)
     text = TOKEN_IN_PATH.sub(lambda m: m.group(1) + "[token]", text)
+    text = IPV6.sub(_ipv6, text)
+    text = IPV4.sub("[ip]", text)
     return LONG_TOKEN.sub(_long_token, text)
+
+
+def _ipv6(match: re.Match[str]) -> str:
+    # "::" alone, or a lone "a::" in prose, is no address; a real one has 2+ hex groups.
+    return (
+        "[ip]"
+        if len([g for g in re.split(r"[:.]", match.group(0)) if g]) >= 2
+        or (match.group(0) == "::1")
+        else match.group(0)
+    )
 
 
 _installed = False

@@ -5,6 +5,12 @@ commit. The worker streams the rows from a server-side cursor straight into a fi
 ``instance/exports`` (constant memory whatever the size), reports progress on a separate
 connection every few thousand rows, then renames the finished file into place. Files expire
 after ``EXPORT_TTL_HOURS``; the periodic sweep deletes them and re-queues jobs nobody picked up.
+
+Erasure reaches the files: when a person is erased (``person_erased``), every live export of an
+action they had signed is *regenerated* without them (:func:`redo_for_erasure`): its file is
+deleted after the erasure commits and the job runs again, so no stored or downloadable file
+still holds them. A job that was already running is redone too (its file, written from rows
+read before the erasure, is thrown away). The sweep deletes any file no live job refers to.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from petitions.audit.services import record
 from petitions.campaigns.models import Action
 from petitions.core import task_names
 from petitions.core.time import as_utc, utcnow
+from petitions.core.unit_of_work import after_commit
 from petitions.exports.csvsafe import safe_cell
 from petitions.exports.models import ExportJob, ExportStatus
 from petitions.extensions import db
 from petitions.signing.models import Signature
+from petitions.supporters.consent import consenting
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +132,10 @@ def _claim(job_id: int) -> ExportJob | None:
     return db.session.get(ExportJob, job_id) if claimed else None
 
 
-def _rows_query(action_id: int):  # type: ignore[no-untyped-def]
+def _rows_query(action_id: int, campaign_id: int):  # type: ignore[no-untyped-def]
+    """The confirmed, valid signatures of the action, with the signer's *current* consent
+    (``supporters.consent.consenting``: unsubscribes, bounces and erasure count, not only the
+    tick at signing time)."""
     return (
         select(
             Signature.id,
@@ -134,7 +145,7 @@ def _rows_query(action_id: int):  # type: ignore[no-untyped-def]
             Signature.country,
             Signature.comment,
             Signature.pledge_option,
-            Signature.wants_updates,
+            consenting(campaign_id, Signature.email_normalised).label("consenting"),
             Signature.consent_version_id,
             Signature.source,
             Signature.referrer,
@@ -163,8 +174,12 @@ def run_export(job_id: int) -> str | None:
     if job is None:
         return None
     action_id = job.action_id
+    campaign_id = job.action.campaign_id
+    started_at = job.started_at
     total = db.session.scalar(
-        select(func.count()).select_from(_rows_query(action_id).order_by(None).subquery())
+        select(func.count()).select_from(
+            _rows_query(action_id, campaign_id).order_by(None).subquery()
+        )
     )
     _set(job_id, total=int(total or 0))
     db.session.commit()  # end the read transaction before the long stream
@@ -179,7 +194,7 @@ def run_export(job_id: int) -> str | None:
             writer = csv.writer(handle)
             writer.writerow(COLUMNS)
             result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-                _rows_query(action_id)
+                _rows_query(action_id, campaign_id)
             )
             for row in result:
                 writer.writerow(
@@ -191,7 +206,7 @@ def run_export(job_id: int) -> str | None:
                         safe_cell(row.country),
                         safe_cell(row.comment),
                         safe_cell(row.pledge_option),
-                        "yes" if row.wants_updates else "no",
+                        "yes" if row.consenting else "no",
                         row.consent_version_id or "",
                         safe_cell(row.source),
                         safe_cell(row.referrer),
@@ -216,17 +231,29 @@ def run_export(job_id: int) -> str | None:
         raise
     size = (folder / name).stat().st_size
     now = utcnow()
-    _set(
-        job_id,
-        status=ExportStatus.DONE.value,
-        done=done,
-        total=max(done, int(total or 0)),
-        file_name=name,
-        size_bytes=min(size, 2**31 - 1),
-        finished_at=now,
-        expires_at=now + ttl(),
-    )
+    with db.engine.begin() as conn:
+        # Only if nobody took the job back meanwhile (an erasure re-queues a running export).
+        finished = conn.execute(
+            update(ExportJob)
+            .where(
+                ExportJob.id == job_id,
+                ExportJob.status == ExportStatus.RUNNING.value,
+                ExportJob.started_at == started_at,
+            )
+            .values(
+                status=ExportStatus.DONE.value,
+                done=done,
+                total=max(done, int(total or 0)),
+                file_name=name,
+                size_bytes=min(size, 2**31 - 1),
+                finished_at=now,
+                expires_at=now + ttl(),
+            )
+        ).rowcount
     db.session.expire_all()
+    if not finished:
+        (folder / name).unlink(missing_ok=True)
+        return None
     return name
 
 
@@ -272,9 +299,63 @@ def sweep() -> tuple[int, int]:
         )
     )
     db.session.commit()
+    _delete_orphans()
     for job_id in lost:
         dispatch(job_id)
     return len(expired), len(lost)
+
+
+ORPHAN_GRACE = timedelta(minutes=10)
+
+
+def _delete_orphans() -> int:
+    """Delete finished files no live job refers to (a crash between an erasure's commit and
+    its file deletion, say). Younger files are left: a worker may be about to record one."""
+    folder = export_dir()
+    live = set(
+        db.session.scalars(select(ExportJob.file_name).where(ExportJob.file_name.is_not(None)))
+    )
+    cutoff = (utcnow() - ORPHAN_GRACE).timestamp()
+    removed = 0
+    for path in folder.glob("export-*.csv*"):
+        if path.name not in live and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _delete_file(name: str) -> None:
+    (export_dir() / name).unlink(missing_ok=True)
+
+
+def redo_for_erasure(signature_ids: list[int]) -> list[int]:
+    """Live exports of the actions these (erased) signatures belong to are regenerated: each job
+    goes back to the queue, loses its file name (so nothing can be downloaded meanwhile), and
+    after the commit its old file is deleted and the task named. Returns the job ids."""
+    if not signature_ids:
+        return []
+    action_ids = select(Signature.action_id).where(Signature.id.in_(signature_ids))
+    jobs = list(
+        db.session.scalars(
+            select(ExportJob).where(
+                ExportJob.action_id.in_(action_ids),
+                ExportJob.status.in_([ExportStatus.DONE.value, ExportStatus.RUNNING.value]),
+                ExportJob.expires_at > utcnow(),
+            )
+        )
+    )
+    for job in jobs:
+        if job.file_name:
+            after_commit(_delete_file, job.file_name)
+        job.status = ExportStatus.QUEUED.value
+        job.file_name = None
+        job.done = 0
+        job.started_at = None
+        job.finished_at = None
+        job.created_at = utcnow()
+        after_commit(dispatch, job.id)
+    db.session.flush()
+    return [job.id for job in jobs]
 
 
 def jobs_for(organiser_id: int, action_id: int | None = None) -> list[ExportJob]:

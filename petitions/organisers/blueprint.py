@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from petitions.core import unit_of_work
 from petitions.core.dispatch import nudge
+from petitions.core.pseudonym import pseudonym
 from petitions.core.web import no_store
 from petitions.extensions import db, limiter, login_manager
 from petitions.mailer.services import DRAIN_TASK
@@ -74,7 +75,8 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _account_key() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+    # A pseudonym: the address itself is never a Redis key name.
+    return "login-account:" + pseudonym((request.form.get("email") or "").strip().lower()[:254])
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -27,6 +27,8 @@ from itsdangerous import BadSignature, TimestampSigner
 from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
+from petitions.core.pseudonym import pseudonym
+
 log = logging.getLogger(__name__)
 
 _STAMP_SALT = "petitions.sign-form-started"
@@ -172,13 +174,18 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
             checks.append(
                 (
                     "ip-action",
-                    f"ip-action:{action_id}:{facts.ip}",
+                    f"ip-action:{action_id}:{pseudonym(facts.ip)}",
                     config["ABUSE_IP_ACTION_SOFT"],
                     config["ABUSE_IP_ACTION_HARD"],
                 )
             )
             checks.append(
-                ("ip", f"ip:{facts.ip}", config["ABUSE_IP_SOFT"], config["ABUSE_IP_HARD"])
+                (
+                    "ip",
+                    f"ip:{pseudonym(facts.ip)}",
+                    config["ABUSE_IP_SOFT"],
+                    config["ABUSE_IP_HARD"],
+                )
             )
         if domain and domain not in _common_domains():
             checks.append(
