@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
@@ -10,8 +11,6 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from petitions.core.pseudonym import remote_address_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,5 +30,6 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-# Keyed by a pseudonym of the client's address: no IP address in a Redis key name.
-limiter = Limiter(key_func=remote_address_key, default_limits=[], headers_enabled=True)
+# Every limit passes ``key_func=core.pseudonym.remote_address_key`` (or another pseudonym), so
+# no IP address becomes a Redis key name; this default is only a fallback.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)

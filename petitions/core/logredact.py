@@ -29,7 +29,10 @@ LINK_TOKEN = re.compile(
     r"(/(?:u|confirm|signin|invite|rsvp|host|unsubscribe)/)([^/\s?#\"']+)", re.I
 )
 # itsdangerous: base64 payload, optional timestamp, then a 27+ character signature.
-SIGNED_TOKEN = re.compile(r"(?<![\w.-])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?\.[A-Za-z0-9_-]{27,}")
+SIGNED_TOKEN = re.compile(
+    r"(?<![\w.-])[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?\."
+    r"(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*\d)[A-Za-z0-9_-]{27,}"  # base64: mixed case, digits
+)
 TOKEN_IN_QUERY = re.compile(r"([?&](?:p|t|token)=)[^&\s#\"']+", re.I)
 IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 IPV6 = re.compile(

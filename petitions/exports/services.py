@@ -29,9 +29,9 @@ from sqlalchemy.exc import OperationalError
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
 from petitions.core import task_names
+from petitions.core.csvsafe import safe_cell
 from petitions.core.time import as_utc, utcnow
 from petitions.core.unit_of_work import after_commit
-from petitions.exports.csvsafe import safe_cell
 from petitions.exports.models import ExportJob, ExportStatus
 from petitions.extensions import db
 from petitions.signing.models import Signature

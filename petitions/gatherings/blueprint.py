@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.csvsafe import safe_cell
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
-from petitions.exports.csvsafe import safe_cell
 from petitions.gatherings import jobs, queries, services
 from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, HostEventForm
 from petitions.gatherings.ics import build_calendar, google_link, outlook_link

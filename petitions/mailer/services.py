@@ -23,8 +23,7 @@ from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from petitions.core import events
-from petitions.core import task_names
+from petitions.core import events, task_names
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage, SuppressedAddress

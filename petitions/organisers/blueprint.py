@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from petitions.core import unit_of_work
 from petitions.core.dispatch import nudge
-from petitions.core.pseudonym import pseudonym
+from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.web import no_store
 from petitions.extensions import db, limiter, login_manager
 from petitions.mailer.services import DRAIN_TASK
@@ -80,7 +80,7 @@ def _account_key() -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@limiter.limit("20 per minute", key_func=remote_address_key, methods=["POST"])
 @limiter.limit("5 per minute", key_func=_account_key, methods=["POST"])
 def login() -> Response | tuple[str, int]:
     if current_user.is_authenticated:
@@ -170,7 +170,7 @@ def toggle_active(organiser_id: int) -> Response:
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
-@limiter.limit("20 per minute")
+@limiter.limit("20 per minute", key_func=remote_address_key)
 def accept_invite(token: str) -> Response | str | tuple[str, int]:
     organiser = services.invited_organiser(token)
     if organiser is None:

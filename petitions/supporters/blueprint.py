@@ -24,6 +24,7 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from petitions.core.dispatch import nudge
+from petitions.core.pseudonym import remote_address_key
 from petitions.core.unit_of_work import after_commit
 from petitions.core.web import no_store
 from petitions.counting.services import FOLD_TASK
@@ -114,7 +115,7 @@ def home() -> str:
 
 
 @bp.post("/signin")
-@limiter.limit("10 per hour")
+@limiter.limit("10 per hour", key_func=remote_address_key)  # no IP in a Redis key
 def request_link() -> tuple[str, int]:
     form = SigninRequestForm()
     if not form.validate_on_submit():

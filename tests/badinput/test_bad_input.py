@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from petitions.core.csvsafe import safe_cell
 from petitions.core.models import Token
 from petitions.core.time import utcnow
 from petitions.core.tokens import hash_token
-from petitions.exports.csvsafe import safe_cell
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from tests.support.factories import make_action, make_campaign

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 
 from petitions.audit.models import AuditEvent
+from petitions.core.csvsafe import safe_cell
 from petitions.core.time import utcnow
 from petitions.exports import services
-from petitions.exports.csvsafe import safe_cell
 from petitions.exports.models import ExportJob
 from petitions.extensions import db
 from tests.conftest import WorkerProcess, wait_for
