@@ -147,9 +147,10 @@ def _register_workspace_blueprints(app: Flask) -> None:
     from petitions.audit.blueprint import bp as audit_bp
     from petitions.dashboards.blueprint import bp as dashboards_bp
     from petitions.exports.blueprint import bp as exports_bp
+    from petitions.paper.blueprint import bp as paper_bp
     from petitions.workspace.blueprint import bp as workspace_bp
 
-    for blueprint in (workspace_bp, dashboards_bp, exports_bp, audit_bp):
+    for blueprint in (workspace_bp, dashboards_bp, exports_bp, audit_bp, paper_bp):
         app.register_blueprint(blueprint)
 
 
@@ -210,6 +211,7 @@ def _register_models_and_builders() -> None:
     import petitions.mailings.notifications
     import petitions.organisers.models
     import petitions.organisers.notifications
+    import petitions.paper.models
     import petitions.signing.models
     import petitions.signing.notifications
     import petitions.supporters.models

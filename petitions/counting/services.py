@@ -6,6 +6,9 @@ works out each one's change from what it was last counted as (``counted``) to wh
 be, applies the sums to the tally rows once per batch, and clears the flag — all in one
 transaction. No request ever touches a tally row, so there is no hot row under a surge.
 
+Paper signatures and offline tallies (``petitions.paper``) carry the same ``counted`` /
+``needs_count`` pair; ``fold_paper`` adds their change to ``confirmed`` and to ``paper``.
+
 ``reconcile_counts`` recomputes everything from the signature table, repairs differences
 and logs them. Both run under one PostgreSQL advisory lock so they never interleave.
 """
@@ -26,6 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from petitions.core import task_names
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
+from petitions.paper.models import OfflineTally, PaperSignature
 from petitions.signing.models import Counted, Signature
 from petitions.tallies.models import (
     ActionTally,
@@ -194,6 +198,60 @@ def fold_batch(limit: int) -> FoldReport:
     return report
 
 
+def _add_to_tallies(deltas: dict[int, int]) -> None:
+    """Add paper deltas to ``confirmed`` and ``paper`` of each action's tally row."""
+    rows = [
+        {"action_id": a, "pending": 0, "confirmed": n, "paper": n, "updated_at": utcnow()}
+        for a, n in sorted(deltas.items())
+        if n
+    ]
+    if not rows:
+        return
+    table: Any = ActionTally.__table__
+    insert = pg_insert if _dialect() == "postgresql" else sqlite_insert
+    statement = insert(table).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["action_id"],
+        set_={
+            "confirmed": table.c.confirmed + statement.excluded.confirmed,
+            "paper": table.c.paper + statement.excluded.paper,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+    db.session.execute(statement)
+
+
+def fold_paper(limit: int) -> int:
+    """Fold flagged offline tallies and paper signatures; the caller commits."""
+    deltas: dict[int, int] = defaultdict(int)
+    folded = 0
+    for model in (OfflineTally, PaperSignature):
+        rows = db.session.execute(
+            select(model.id, model.action_id, model.counted, model.counts_as.label("counts_as"))
+            .where(model.needs_count.is_(True))
+            .order_by(model.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in rows:
+            # Conditional, like the signatures' fold: a concurrent fold can't count it twice.
+            claimed = db.session.execute(
+                update(model)
+                .where(
+                    model.id == row.id,
+                    model.needs_count.is_(True),
+                    model.counted == row.counted,
+                )
+                .values(counted=row.counts_as, needs_count=False)
+                .execution_options(synchronize_session=False)
+            ).rowcount  # type: ignore[attr-defined]
+            if claimed:
+                deltas[row.action_id] += int(row.counts_as) - int(row.counted)
+                folded += 1
+    _add_to_tallies(deltas)
+    return folded
+
+
 def fold_counts(max_batches: int = 40) -> int:
     """Fold every flagged signature, batch by batch. Returns how many were folded."""
     limit = current_app.config["COUNT_BATCH_SIZE"]
@@ -207,6 +265,11 @@ def fold_counts(max_batches: int = 40) -> int:
         folded += report.signatures
         if report.signatures < limit:
             break
+    if _take_lock(wait=False):
+        folded += fold_paper(limit)
+        db.session.commit()
+    else:
+        db.session.rollback()
     return folded
 
 
@@ -281,6 +344,19 @@ def reconcile_counts() -> list[Repair]:
     ).rowcount  # type: ignore[attr-defined]
     if lost:
         log.warning("reconcile: %d signatures were not queued for counting; queued them", lost)
+    for model in (OfflineTally, PaperSignature):
+        lost_paper = db.session.execute(
+            update(model)
+            .where(model.needs_count.is_(False), model.counted != model.counts_as)
+            .values(needs_count=True)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        if lost_paper:
+            log.warning(
+                "reconcile: %d %s rows were not queued; queued them",
+                lost_paper,
+                model.__tablename__,
+            )
 
     # 2. Totals must equal what the folded signatures say.
     counted = Signature.counted
@@ -294,27 +370,35 @@ def reconcile_counts() -> list[Repair]:
             ).group_by(Signature.action_id)
         )
     }
+    paper: dict[int, int] = defaultdict(int)
+    for model in (OfflineTally, PaperSignature):
+        for row in db.session.execute(
+            select(model.action_id, func.sum(model.counted)).group_by(model.action_id)
+        ):
+            paper[row[0]] += int(row[1] or 0)
+    totals: dict[int, tuple[int, int, int]] = {}
+    for action_id in set(expected) | set(paper):
+        pending, confirmed = expected.get(action_id, (0, 0))
+        on_paper = paper.get(action_id, 0)
+        totals[action_id] = (pending, confirmed + on_paper, on_paper)
     stored = {
-        row.action_id: (row.pending, row.confirmed)
+        row.action_id: (row.pending, row.confirmed, row.paper)
         for row in db.session.scalars(select(ActionTally))
     }
     now = utcnow()
-    for action_id in set(expected) | set(stored):
-        want = expected.get(action_id, (0, 0))
-        have = stored.get(action_id, (0, 0))
+    for action_id in set(totals) | set(stored):
+        want = totals.get(action_id, (0, 0, 0))
+        have = stored.get(action_id, (0, 0, 0))
         if want == have:
             continue
         repairs.append(Repair("action_tallies", (action_id,), have[1], want[1]))
+        values = {"pending": want[0], "confirmed": want[1], "paper": want[2], "updated_at": now}
         if action_id in stored:
             db.session.execute(
-                update(ActionTally)
-                .where(ActionTally.action_id == action_id)
-                .values(pending=want[0], confirmed=want[1], updated_at=now)
+                update(ActionTally).where(ActionTally.action_id == action_id).values(**values)
             )
         else:
-            db.session.add(
-                ActionTally(action_id=action_id, pending=want[0], confirmed=want[1], updated_at=now)
-            )
+            db.session.add(ActionTally(action_id=action_id, **values))
 
     # 3. Breakdown buckets.
     day, hour = _bucket_exprs()

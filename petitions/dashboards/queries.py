@@ -31,6 +31,7 @@ LATEST = 10
 class Totals:
     pending: int = 0
     confirmed: int = 0
+    paper: int = 0  # of ``confirmed``, collected on paper or off-line
 
 
 def action_totals(action_ids: Sequence[int]) -> dict[int, Totals]:
@@ -38,11 +39,11 @@ def action_totals(action_ids: Sequence[int]) -> dict[int, Totals]:
     totals = {i: Totals() for i in ids}
     if ids:
         for row in db.session.execute(
-            select(ActionTally.action_id, ActionTally.pending, ActionTally.confirmed).where(
-                ActionTally.action_id.in_(ids)
-            )
+            select(
+                ActionTally.action_id, ActionTally.pending, ActionTally.confirmed, ActionTally.paper
+            ).where(ActionTally.action_id.in_(ids))
         ):
-            totals[row.action_id] = Totals(row.pending, row.confirmed)
+            totals[row.action_id] = Totals(row.pending, row.confirmed, row.paper)
     return totals
 
 
@@ -51,6 +52,7 @@ class Dashboard:
     confirmed: int
     pending: int
     goal: int
+    paper: int  # of ``confirmed``, collected on paper or off-line (petitions.paper)
     confirmation_rate: float | None  # confirmed / (confirmed + pending), 0..1
     percent: int
     per_day: float  # confirmed per day over the last week (or since the first signature)
@@ -232,6 +234,7 @@ def dashboard_for(actions: Sequence[Action], now: datetime | None = None) -> Das
     totals = action_totals(ids)
     confirmed = sum(t.confirmed for t in totals.values())
     pending = sum(t.pending for t in totals.values())
+    paper = sum(t.paper for t in totals.values())
     goal = sum(a.goal for a in actions) or 1
     rate_window = hourly_series(ids, now, RATE_WINDOW_HOURS) if ids else []
     per_day, projected = projection(confirmed, goal, rate_window, now.date())
@@ -240,12 +243,14 @@ def dashboard_for(actions: Sequence[Action], now: datetime | None = None) -> Das
         if ids
         else {"sources": [], "referrers": [], "countries": [], "uk_areas": []}
     )
-    seen = confirmed + pending
+    online = confirmed - paper
+    seen = online + pending
     return Dashboard(
         confirmed=confirmed,
         pending=pending,
         goal=goal,
-        confirmation_rate=(confirmed / seen) if seen else None,
+        paper=paper,
+        confirmation_rate=(online / seen) if seen else None,
         percent=min(100, int(confirmed * 100 / goal)),
         per_day=round(per_day, 1),
         projected_date=projected,

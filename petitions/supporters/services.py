@@ -25,6 +25,7 @@ from petitions.core.tokens import TokenState, check_token, use_token
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage, SuppressedAddress
 from petitions.mailer.services import enqueue
+from petitions.paper import services as paper_services
 from petitions.signing.models import Signature
 from petitions.signing.services import CONFIRM_EMAIL_KIND, CONFIRM_PURPOSE
 from petitions.supporters import consent
@@ -383,8 +384,10 @@ def anonymise_closed_actions(now: datetime | None = None, limit: int = 2000) -> 
     _anonymise(ids, now)
     if ids:
         domain_events.signatures_anonymised.send(None, signature_ids=ids)
+    # Paper signatures of those actions too (names typed in from paper forms).
+    on_paper = paper_services.anonymise_for_actions(select(Action.id).where(closed_long_ago), limit)
     db.session.flush()
-    return len(ids)
+    return len(ids) + on_paper
 
 
 def purge_unconfirmed(now: datetime | None = None, limit: int = 2000) -> tuple[int, int]:

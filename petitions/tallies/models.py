@@ -19,6 +19,9 @@ class ActionTally(Base):
     )
     pending: Mapped[int] = mapped_column(Integer, default=0)
     confirmed: Mapped[int] = mapped_column(Integer, default=0)
+    # Of ``confirmed``, how many were collected off-line (petitions.paper): tallies and paper
+    # signatures, folded in by the same worker.
+    paper: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

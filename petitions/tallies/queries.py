@@ -23,10 +23,26 @@ def confirmed_counts(action_ids: Iterable[int]) -> dict[int, int]:
     return counts
 
 
+def paper_counts(action_ids: Iterable[int]) -> dict[int, int]:
+    """Of the confirmed counts, how many were collected on paper or off-line (0 if none)."""
+    ids = list(action_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(ActionTally.action_id, ActionTally.paper).where(
+            ActionTally.action_id.in_(ids), ActionTally.paper != 0
+        )
+    )
+    counts = dict.fromkeys(ids, 0)
+    counts.update({row.action_id: row.paper for row in rows})
+    return counts
+
+
 @dataclass(frozen=True)
 class Progress:
     confirmed: int
     goal: int
+    paper: int = 0  # of ``confirmed``, collected on paper or off-line
 
     @property
     def percent(self) -> int:
@@ -36,5 +52,7 @@ class Progress:
 
 
 def progress_for(actions: list[Action]) -> dict[int, Progress]:
-    counts = confirmed_counts(a.id for a in actions)
-    return {a.id: Progress(counts.get(a.id, 0), a.goal) for a in actions}
+    ids = [a.id for a in actions]
+    counts = confirmed_counts(ids)
+    paper = paper_counts(ids)
+    return {a.id: Progress(counts.get(a.id, 0), a.goal, paper.get(a.id, 0)) for a in actions}

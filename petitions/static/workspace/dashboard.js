@@ -93,6 +93,7 @@
     }
     lastConfirmed = d.confirmed;
     setText("pending-count", fmt(d.pending));
+    setText("paper-count", fmt(d.paper || 0));
     setText("confirmation-rate", d.confirmation_rate === null ? "—" : Math.round(d.confirmation_rate * 100) + "%");
     setText("per-day", fmt(Math.round(d.per_day)));
     setText("goal", fmt(d.goal));

@@ -1,0 +1,1 @@
+"""Paper and offline signatures: counts and names an organiser collected off-line (issue 16)."""
