@@ -1,6 +1,9 @@
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# DejaVu fonts for the hand-in PDF (Welsh and other Latin-script names; docs/handin.md).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY pyproject.toml README.md ./
 COPY petitions ./petitions
 COPY workers ./workers

@@ -146,11 +146,12 @@ def _register_workspace_blueprints(app: Flask) -> None:
     """The organisers' workspace under /organise/ (issue 3)."""
     from petitions.audit.blueprint import bp as audit_bp
     from petitions.dashboards.blueprint import bp as dashboards_bp
+    from petitions.donations.blueprint import bp as donations_bp
     from petitions.exports.blueprint import bp as exports_bp
     from petitions.paper.blueprint import bp as paper_bp
     from petitions.workspace.blueprint import bp as workspace_bp
 
-    for blueprint in (workspace_bp, dashboards_bp, exports_bp, audit_bp, paper_bp):
+    for blueprint in (workspace_bp, dashboards_bp, exports_bp, audit_bp, paper_bp, donations_bp):
         app.register_blueprint(blueprint)
 
 
@@ -203,6 +204,7 @@ def _register_models_and_builders() -> None:
     import petitions.audit.models
     import petitions.campaigns.models
     import petitions.core.models
+    import petitions.donations.models
     import petitions.exports.models
     import petitions.gatherings.models
     import petitions.gatherings.notifications

@@ -137,6 +137,16 @@ def base_settings() -> dict[str, Any]:
         # how often an open dashboard polls for new counts.
         "EXPORT_DIR": env_str("EXPORT_DIR", "") or "",
         "EXPORT_TTL_HOURS": env_float("EXPORT_TTL_HOURS", 24.0),
+        # The hand-in PDF (docs/handin.md): the name on its cover, and where its fonts are.
+        "ORGANISATION_NAME": env_str("ORGANISATION_NAME", "Petitions") or "Petitions",
+        # Donation asks (docs/donations.md): the only hosts /give/ will ever redirect to.
+        "DONATION_HOSTS": env_str(
+            "DONATION_HOSTS",
+            "www.justgiving.com,donate.giveasyoulive.com,www.enthuse.com,donorbox.org,"
+            "www.paypal.com,checkout.stripe.com,donate.stripe.com,www.gofundme.com",
+        )
+        or "",
+        "HANDIN_FONT_DIR": env_str("HANDIN_FONT_DIR", "/usr/share/fonts/truetype/dejavu") or "",
         "DASHBOARD_POLL_MS": env_int("DASHBOARD_POLL_MS", 3000),
         # Webhooks (docs/api.md). Private/loopback targets: allowed outside production unless set.
         "WEBHOOK_TIMEOUT": env_float("WEBHOOK_TIMEOUT", 5.0),

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, render_template
 from werkzeug.wrappers import Response
 
 from petitions.dashboards.queries import dashboard_for
+from petitions.donations.queries import ask_stats
 from petitions.organisers.access import (
     action_for_organiser,
     campaign_for_organiser,
@@ -28,6 +29,7 @@ def campaign_dashboard(campaign_id: int) -> str:
         campaign=campaign,
         action=None,
         data=dashboard_for(campaign.actions),
+        asks=ask_stats(campaign.id),
         poll_ms=_poll_ms(),
     )
 
@@ -48,6 +50,7 @@ def action_dashboard(campaign_id: int, action_id: int) -> str:
         campaign=action.campaign,
         action=action,
         data=dashboard_for([action]),
+        asks=ask_stats(action.campaign_id, [action.id]),
         poll_ms=_poll_ms(),
     )
 

@@ -9,7 +9,8 @@ from petitions.audit.services import record
 from petitions.core.forms import ButtonForm
 from petitions.core.unit_of_work import after_commit
 from petitions.exports import services
-from petitions.exports.models import ExportJob
+from petitions.exports.forms import HandinForm
+from petitions.exports.models import ExportJob, ExportKind
 from petitions.extensions import db
 from petitions.organisers.access import (
     action_for_organiser,
@@ -47,7 +48,27 @@ def action_exports(campaign_id: int, action_id: int) -> Response | str:
         action=action,
         jobs=services.jobs_for(current_organiser().id, action.id),
         form=form,
+        handin_form=HandinForm(formdata=None),
     )
+
+
+@bp.post("/campaigns/<int:campaign_id>/actions/<int:action_id>/handin")
+@organiser_required
+def action_handin(campaign_id: int, action_id: int) -> Response:
+    """Ask for the hand-in PDF (built by the worker, like the CSV)."""
+    action = action_for_organiser(action_id, campaign_id)
+    form = HandinForm()
+    if not form.validate_on_submit():
+        abort(400, description=form.first_error())
+    job = services.request_export(
+        action,
+        current_organiser().id,
+        request.remote_addr,
+        kind=ExportKind.HANDIN,
+        grouping=form.grouping.data or "",
+    )
+    after_commit(services.dispatch, job.id)
+    return redirect(url_for("exports.export", export_id=job.id), code=303)
 
 
 @bp.get("/exports/<int:export_id>")
@@ -95,5 +116,10 @@ def download(export_id: int) -> Response:
         detail={"export_id": job.id, "rows": job.done},
         ip_address=request.remote_addr,
     )
-    name = f"{job.action.slug}-signatures-{job.created_at:%Y%m%d-%H%M}.csv"
-    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=name, max_age=0)
+    if job.is_handin:
+        name = f"{job.action.slug}-hand-in-{job.created_at:%Y%m%d-%H%M}.pdf"
+        mimetype = "application/pdf"
+    else:
+        name = f"{job.action.slug}-signatures-{job.created_at:%Y%m%d-%H%M}.csv"
+        mimetype = "text/csv"
+    return send_file(path, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)

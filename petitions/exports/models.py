@@ -19,8 +19,14 @@ class ExportStatus(enum.StrEnum):
     EXPIRED = "expired"
 
 
+class ExportKind(enum.StrEnum):
+    CSV = "csv"  # every confirmed signature with contact details, for the organisers
+    HANDIN = "handin"  # the printable PDF for the target (petitions.exports.handin)
+
+
 class ExportJob(Base):
-    """A CSV export of an action's confirmed signatures, written by a worker to instance/exports."""
+    """An export of an action's confirmed signatures (a CSV, or the hand-in PDF), written by a
+    worker to instance/exports."""
 
     __tablename__ = "export_jobs"
 
@@ -30,6 +36,11 @@ class ExportJob(Base):
     )
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=ExportStatus.QUEUED.value)
+    kind: Mapped[str] = mapped_column(
+        String(16), default=ExportKind.CSV.value, server_default=ExportKind.CSV.value
+    )
+    # The hand-in's grouping ('' one list, 'area' by postcode area); see handin.GROUPINGS.
+    grouping: Mapped[str] = mapped_column(String(16), default="", server_default="")
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     file_name: Mapped[str | None] = mapped_column(String(200))
@@ -41,6 +52,10 @@ class ExportJob(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     action: Mapped[Action] = relationship()
+
+    @property
+    def is_handin(self) -> bool:
+        return self.kind == ExportKind.HANDIN
 
     @property
     def percent(self) -> int:

@@ -32,7 +32,8 @@ from petitions.core import task_names
 from petitions.core.csvsafe import safe_cell
 from petitions.core.time import as_utc, utcnow
 from petitions.core.unit_of_work import after_commit
-from petitions.exports.models import ExportJob, ExportStatus
+from petitions.exports import handin
+from petitions.exports.models import ExportJob, ExportKind, ExportStatus
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from petitions.supporters.consent import consenting
@@ -73,22 +74,33 @@ def ttl() -> timedelta:
     return timedelta(hours=float(current_app.config.get("EXPORT_TTL_HOURS", 24)))
 
 
-def request_export(action: Action, organiser_id: int, ip_address: str | None = None) -> ExportJob:
+def request_export(
+    action: Action,
+    organiser_id: int,
+    ip_address: str | None = None,
+    *,
+    kind: ExportKind = ExportKind.CSV,
+    grouping: str = "",
+) -> ExportJob:
     """Queue an export (flushed, not committed). The caller commits, then ``dispatch(job.id)``."""
+    if grouping not in handin.GROUPINGS:
+        raise ValueError(f"unknown grouping {grouping!r}")
     job = ExportJob(
         organiser_id=organiser_id,
         action_id=action.id,
+        kind=kind.value,
+        grouping=grouping if kind == ExportKind.HANDIN else "",
         status=ExportStatus.QUEUED.value,
         expires_at=utcnow() + ttl(),
     )
     db.session.add(job)
     db.session.flush()
     record(
-        "export.create",
+        "export.create" if kind == ExportKind.CSV else "export.handin",
         organiser_id=organiser_id,
         campaign_id=action.campaign_id,
         action_id=action.id,
-        detail={"export_id": job.id},
+        detail={"export_id": job.id, "grouping": job.grouping},
         ip_address=ip_address,
     )
     return job
@@ -173,6 +185,8 @@ def run_export(job_id: int) -> str | None:
     job = _claim(job_id)
     if job is None:
         return None
+    if job.kind == ExportKind.HANDIN:
+        return _run_handin(job)
     action_id = job.action_id
     campaign_id = job.action.campaign_id
     started_at = job.started_at
@@ -244,6 +258,78 @@ def run_export(job_id: int) -> str | None:
                 status=ExportStatus.DONE.value,
                 done=done,
                 total=max(done, int(total or 0)),
+                file_name=name,
+                size_bytes=min(size, 2**31 - 1),
+                finished_at=now,
+                expires_at=now + ttl(),
+            )
+        ).rowcount
+    db.session.expire_all()
+    if not finished:
+        (folder / name).unlink(missing_ok=True)
+        return None
+    return name
+
+
+def _run_handin(job: ExportJob) -> str | None:
+    """Write the hand-in PDF for a claimed job: rows streamed from a server-side cursor."""
+    job_id, grouping = job.id, job.grouping
+    started_at = job.started_at
+    action = job.action
+    total = handin.count_rows(action.id)
+    groups = handin.group_counts(action.id) if grouping else {}
+    cover = handin.cover_for(action, grouping)
+    _set(job_id, total=total)
+    db.session.commit()  # end the read transaction before the long stream
+
+    folder = export_dir()
+    name = f"handin-{job_id}-{secrets.token_hex(8)}.pdf"
+    partial = folder / (name + ".part")
+
+    def progress(done: int) -> None:
+        if done % PROGRESS_EVERY == 0:
+            _set(job_id, done=done)
+
+    try:
+        with db.engine.connect() as conn:
+            rows = conn.execution_options(stream_results=True, yield_per=2000).execute(
+                handin.rows_query(action.id, grouping)
+            )
+            done = handin.write_handin(
+                action,
+                partial,
+                rows,
+                grouping=grouping,
+                groups=groups,
+                cover=cover,
+                on_row=progress,
+            )
+        os.replace(partial, folder / name)
+    except Exception as exc:
+        partial.unlink(missing_ok=True)
+        retry = isinstance(exc, OperationalError)
+        _set(
+            job_id,
+            status=(ExportStatus.QUEUED if retry else ExportStatus.FAILED).value,
+            error=type(exc).__name__[:200],
+            finished_at=utcnow(),
+        )
+        raise
+    size = (folder / name).stat().st_size
+    now = utcnow()
+    with db.engine.begin() as conn:
+        # Only if nobody took the job back meanwhile (an erasure re-queues a running export).
+        finished = conn.execute(
+            update(ExportJob)
+            .where(
+                ExportJob.id == job_id,
+                ExportJob.status == ExportStatus.RUNNING.value,
+                ExportJob.started_at == started_at,
+            )
+            .values(
+                status=ExportStatus.DONE.value,
+                done=done,
+                total=max(done, total),
                 file_name=name,
                 size_bytes=min(size, 2**31 - 1),
                 finished_at=now,

@@ -7,6 +7,8 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.donations.queries import ask_for
+from petitions.donations.services import record_hit
 from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
@@ -92,12 +94,16 @@ def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
 def thanks(slug: str, action_slug: str) -> str:
     campaign, action = _load(slug, action_slug)
     share_url = url_for("signing.action_page", slug=slug, action_slug=action_slug, _external=True)
+    ask = ask_for(action)
+    if ask is not None:
+        record_hit(ask, "view", "thanks", action.id)
     return render_template(
         "signing/thanks.html",
         campaign=campaign,
         action=action,
         share_url=share_url,
         next_action=queries.next_action(campaign, action),
+        ask=ask,
     )
 
 
@@ -118,6 +124,8 @@ def confirm(token: str) -> tuple[str, int]:
     signature = outcome.signature
     next_action = None
     prefill = None
+    ask = None
+    ask_source = "confirmed"
     if signature is not None and outcome.state in (
         services.ConfirmState.CONFIRMED,
         services.ConfirmState.ALREADY,
@@ -131,6 +139,12 @@ def confirm(token: str) -> tuple[str, int]:
             and outcome.state is services.ConfirmState.CONFIRMED
         ):
             prefill = prefill_token(signature.id)
+        # The donation ask: with the next action when there is one (the ladder), else alone.
+        if request.method == "POST" or outcome.state is services.ConfirmState.ALREADY:
+            ask = ask_for(signature.action)
+            ask_source = "ladder" if next_action else "confirmed"
+        if ask is not None:
+            record_hit(ask, "view", ask_source, signature.action_id)
     return (
         render_template(
             "signing/confirm.html",
@@ -140,6 +154,9 @@ def confirm(token: str) -> tuple[str, int]:
             next_action=next_action,
             prefill=prefill,
             token=token,
+            ask=ask,
+            ask_source=ask_source,
+            ask_action=signature.action if signature is not None else None,
         ),
         status,
     )

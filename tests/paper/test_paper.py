@@ -10,10 +10,10 @@ from flask import Flask
 
 from petitions.audit.models import AuditEvent
 from petitions.core.time import utcnow
-from petitions.tallies.models import ActionTally
 from petitions.counting.services import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.paper.models import OfflineTally, PaperSignature
+from petitions.tallies.models import ActionTally
 from tests.conftest import WorkerProcess, wait_for
 from tests.support.factories import make_action, make_campaign
 from tests.support.workspace import confirmed_signature, csrf, login, make_organiser

@@ -1,0 +1,1 @@
+"""Donation asks: the charity's own donation page, suggested amounts, views and clicks."""

@@ -1,0 +1,24 @@
+"""The hand-in form: how to group the signatures (a choice from a fixed list)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+
+from petitions.exports.handin import GROUPINGS
+
+
+class HandinForm(FlaskForm):
+    grouping = SelectField(
+        "Signatures",
+        choices=[SelectChoice(value, label) for value, label in GROUPINGS.items()],
+        default="",
+        validate_choice=True,
+    )
+
+    def first_error(self) -> str:
+        for errors in self.errors.values():
+            if errors:
+                return str(errors[0])
+        return "The form could not be read."

@@ -1,0 +1,360 @@
+"""The hand-in PDF: a cover page and every confirmed signature, for handing to the target.
+
+Written by the export worker (``services.run_export`` for a job of kind ``handin``), with
+ReportLab's canvas: rows come from a server-side cursor and are drawn one at a time, so the
+signatures are never all in memory; only the finished pages are (compressed, a few KB each),
+until ``save()``. Each signature is measured before it is drawn and goes whole onto the current
+column or the next one: a signature is never split across pages or columns.
+
+Only the name and the place (UK postcode area, or the country outside the UK) are printed —
+never an email address, postcode or comment. Paper signatures (``petitions.paper``) are listed
+with the others and the offline tallies are summed on the cover.
+
+Fonts: DejaVu Sans (Debian's ``fonts-dejavu-core``, in ``HANDIN_FONT_DIR``), which covers
+Welsh (ŵ, ŷ), the other Latin-script alphabets, Greek and Cyrillic. It is read from disk, never
+fetched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask import current_app
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Frame, Paragraph
+from sqlalchemy import and_, case, func, literal, select, union_all
+
+from petitions.campaigns.models import Action
+from petitions.core.text import markdown_to_plain
+from petitions.core.time import as_utc
+from petitions.extensions import db
+from petitions.paper.models import OfflineTally, PaperSignature
+from petitions.signing.models import Signature
+
+log = logging.getLogger(__name__)
+
+GROUPINGS = {"": "One list, in the order people signed", "area": "Grouped by postcode area"}
+FONT = "HandinSans"
+FONT_BOLD = "HandinSans-Bold"
+FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}
+
+PAGE_W, PAGE_H = landscape(A4)
+MARGIN = 36
+TOP = PAGE_H - MARGIN - 34  # below the running header
+BOTTOM = MARGIN + 18  # above the footer
+BANDS = 3
+GUTTER = 18
+BAND_W = (PAGE_W - 2 * MARGIN - (BANDS - 1) * GUTTER) / BANDS
+NUM_W, PLACE_W = 40, 46
+NAME_W = BAND_W - NUM_W - PLACE_W - 6
+SIZE, LEADING = 9, 11.5
+ROW_GAP = 2.5
+HEAD_SIZE, HEAD_H = 10, 18
+
+
+class FontMissing(RuntimeError):
+    """The PDF fonts are not installed (HANDIN_FONT_DIR)."""
+
+
+def register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    folder = Path(current_app.config.get("HANDIN_FONT_DIR") or "/usr/share/fonts/truetype/dejavu")
+    for name, file_name in FONT_FILES.items():
+        path = folder / file_name
+        if not path.is_file():
+            raise FontMissing(f"{path} not found: install fonts-dejavu-core or set HANDIN_FONT_DIR")
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
+
+
+# --- what goes in ----------------------------------------------------------------------------
+
+
+def _place(country: Any, area: Any) -> Any:
+    """UK postcode area, or the country code outside the UK (never the postcode)."""
+    return case((and_(country == "GB", area != ""), area), else_=country)
+
+
+def rows_query(action_id: int, grouping: str = "") -> Any:
+    """Every confirmed, valid signature and every live paper signature: (name, place)."""
+    online = select(
+        Signature.name.label("name"),
+        _place(Signature.country, Signature.postcode_area).label("place"),
+        literal(0).label("paper"),
+        Signature.id.label("id"),
+    ).where(
+        Signature.action_id == action_id,
+        Signature.confirmed_at.is_not(None),
+        Signature.is_valid,
+    )
+    paper = select(
+        PaperSignature.name.label("name"),
+        _place(PaperSignature.country, PaperSignature.postcode_area).label("place"),
+        literal(1).label("paper"),
+        PaperSignature.id.label("id"),
+    ).where(PaperSignature.action_id == action_id, PaperSignature.removed_at.is_(None))
+    both = union_all(online, paper).subquery()
+    order = [both.c.paper, both.c.id]
+    if grouping:
+        order.insert(0, both.c.place)
+    return select(both.c.name, both.c.place, both.c.paper).order_by(*order)
+
+
+def group_counts(action_id: int) -> dict[str, int]:
+    both = rows_query(action_id).order_by(None).subquery()
+    return {
+        str(row.place): int(row.n)
+        for row in db.session.execute(
+            select(both.c.place, func.count().label("n")).group_by(both.c.place)
+        )
+    }
+
+
+def count_rows(action_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(rows_query(action_id).order_by(None).subquery())
+        )
+        or 0
+    )
+
+
+@dataclass
+class Cover:
+    organisation: str
+    campaign: str
+    title: str
+    text: str
+    target: str
+    listed: int  # signatures named in this document (online and paper)
+    tallied: int  # offline tallies: counted, not named
+    first: date | None
+    last: date | None
+    grouping: str
+
+
+def cover_for(action: Action, grouping: str) -> Cover:
+    confirmed = select(func.min(Signature.confirmed_at), func.max(Signature.confirmed_at)).where(
+        Signature.action_id == action.id, Signature.confirmed_at.is_not(None), Signature.is_valid
+    )
+    first, last = db.session.execute(confirmed).one()
+    paper_first, paper_last = db.session.execute(
+        select(func.min(PaperSignature.collected_on), func.max(PaperSignature.collected_on)).where(
+            PaperSignature.action_id == action.id, PaperSignature.removed_at.is_(None)
+        )
+    ).one()
+    tallies = db.session.execute(
+        select(
+            func.coalesce(func.sum(OfflineTally.count), 0),
+            func.min(OfflineTally.collected_on),
+            func.max(OfflineTally.collected_on),
+        ).where(OfflineTally.action_id == action.id, OfflineTally.removed_at.is_(None))
+    ).one()
+    days = [
+        d
+        for d in (
+            _day(first),
+            _day(last),
+            paper_first,
+            paper_last,
+            tallies[1],
+            tallies[2],
+        )
+        if d is not None
+    ]
+    return Cover(
+        organisation=current_app.config.get("ORGANISATION_NAME") or "Petitions",
+        campaign=action.campaign.title,
+        title=action.title,
+        text=markdown_to_plain(action.text),
+        target=action.target or "",
+        listed=count_rows(action.id),
+        tallied=int(tallies[0] or 0),
+        first=min(days) if days else None,
+        last=max(days) if days else None,
+        grouping=grouping,
+    )
+
+
+def _day(value: Any) -> date | None:
+    moment = as_utc(value) if value is not None else None
+    return moment.date() if moment else None
+
+
+# --- drawing ---------------------------------------------------------------------------------
+
+
+def _long_date(value: date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else "—"
+
+
+class HandinWriter:
+    """Draws the cover, then signatures one by one into three columns per landscape page."""
+
+    def __init__(self, path: Path, cover: Cover) -> None:
+        register_fonts()
+        self.cover = cover
+        self.canvas = Canvas(str(path), pagesize=(PAGE_W, PAGE_H), pageCompression=1)
+        self.canvas.setTitle(f"{cover.title} — hand-in")
+        self.canvas.setAuthor(cover.organisation)
+        self.canvas.setSubject(f"{cover.listed + cover.tallied:,} signatures")
+        self.page = 0
+        self.band = BANDS  # no signature page open yet
+        self.y = 0.0
+        self.number = 0
+
+    # cover -------------------------------------------------------------------------------
+
+    def draw_cover(self) -> None:
+        c, cover = self.canvas, self.cover
+        styles = {
+            "org": ParagraphStyle("org", fontName=FONT_BOLD, fontSize=12, leading=16),
+            "title": ParagraphStyle("title", fontName=FONT_BOLD, fontSize=24, leading=29),
+            "body": ParagraphStyle("body", fontName=FONT, fontSize=11, leading=15, spaceAfter=6),
+            "big": ParagraphStyle("big", fontName=FONT_BOLD, fontSize=16, leading=21),
+        }
+        total = cover.listed + cover.tallied
+        story: list[Any] = [
+            Paragraph(escape(f"{cover.organisation} · {cover.campaign}"), styles["org"]),
+            Paragraph(escape(cover.title), styles["title"]),
+        ]
+        if cover.target:
+            story.append(Paragraph("To: " + escape(cover.target), styles["big"]))
+        story.append(Paragraph(f"{total:,} confirmed signatures", styles["big"]))
+        dates = f"Signed from {_long_date(cover.first)} to {_long_date(cover.last)}."
+        story.append(Paragraph(escape(dates), styles["body"]))
+        if cover.tallied:
+            story.append(
+                Paragraph(
+                    f"{cover.listed:,} are listed by name in this document; a further "
+                    f"{cover.tallied:,} were collected off-line and are counted, not listed.",
+                    styles["body"],
+                )
+            )
+        if cover.grouping:
+            story.append(Paragraph(escape(GROUPINGS[cover.grouping]) + ".", styles["body"]))
+        for paragraph in (cover.text or "").split("\n"):
+            if paragraph.strip():
+                story.append(Paragraph(escape(paragraph), styles["body"]))
+        # A long petition text continues on further pages rather than being cut off.
+        while story:
+            self.page += 1
+            frame = Frame(MARGIN, MARGIN, PAGE_W - 2 * MARGIN, PAGE_H - 2 * MARGIN, showBoundary=0)
+            before = len(story)
+            frame.addFromList(story, c)
+            self._footer()
+            c.showPage()
+            if len(story) == before:  # a paragraph taller than a page: give up on it
+                story.pop(0)
+
+    # signature pages ---------------------------------------------------------------------
+
+    def _footer(self) -> None:
+        c = self.canvas
+        c.setFont(FONT, 8)
+        c.drawString(MARGIN, MARGIN - 4, f"{self.cover.title} — {self.cover.organisation}")
+        c.drawRightString(PAGE_W - MARGIN, MARGIN - 4, f"Page {self.page}")
+
+    def _new_page(self) -> None:
+        if self.page and self.band < BANDS:
+            self._footer()
+            self.canvas.showPage()
+        self.page += 1
+        c = self.canvas
+        c.setFont(FONT_BOLD, 11)
+        c.drawString(MARGIN, PAGE_H - MARGIN - 8, f"{self.cover.title}: signatures")
+        c.setFont(FONT, 8)
+        for band in range(BANDS):
+            x = MARGIN + band * (BAND_W + GUTTER)
+            c.drawString(x, PAGE_H - MARGIN - 26, "No.")
+            c.drawString(x + NUM_W, PAGE_H - MARGIN - 26, "Name")
+            c.drawRightString(x + BAND_W, PAGE_H - MARGIN - 26, "Area")
+        c.line(MARGIN, PAGE_H - MARGIN - 30, PAGE_W - MARGIN, PAGE_H - MARGIN - 30)
+        self.band = 0
+        self.y = TOP
+
+    def _room(self, height: float) -> None:
+        """Move to the next column (or page) unless ``height`` fits in this one."""
+        if self.band < BANDS and self.y - height >= BOTTOM:
+            return
+        if self.band < BANDS - 1:
+            self.band += 1
+            self.y = TOP
+            return
+        self._new_page()
+
+    def group(self, place: str, count: int) -> None:
+        # The heading and at least one signature stay together.
+        self._room(HEAD_H + LEADING + ROW_GAP)
+        x = MARGIN + self.band * (BAND_W + GUTTER)
+        self.canvas.setFont(FONT_BOLD, HEAD_SIZE)
+        label = place or "Unknown"
+        noun = "signature" if count == 1 else "signatures"
+        self.canvas.drawString(x, self.y - HEAD_SIZE, f"{label} — {count:,} {noun}")
+        self.y -= HEAD_H
+
+    def signature(self, name: str, place: str, paper: bool) -> None:
+        lines = simpleSplit(name or "—", FONT, SIZE, NAME_W)[:4] or ["—"]
+        height = len(lines) * LEADING + ROW_GAP
+        self._room(height)
+        self.number += 1
+        c = self.canvas
+        x = MARGIN + self.band * (BAND_W + GUTTER)
+        baseline = self.y - SIZE
+        c.setFont(FONT, SIZE)
+        c.drawString(x, baseline, f"{self.number:,}" + ("*" if paper else ""))
+        for i, line in enumerate(lines):
+            c.drawString(x + NUM_W, baseline - i * LEADING, line)
+        c.drawRightString(x + BAND_W, baseline, place or "")
+        self.y -= height
+
+    def finish(self) -> None:
+        if self.band < BANDS:
+            c = self.canvas
+            c.setFont(FONT, 8)
+            c.drawString(
+                MARGIN, BOTTOM - 12, "* signed on paper" if self.number else "No signatures yet."
+            )
+            self._footer()
+            c.showPage()
+        self.canvas.save()
+
+
+def write_handin(
+    action: Action,
+    path: Path,
+    rows: Iterable[Any],
+    *,
+    grouping: str = "",
+    groups: dict[str, int] | None = None,
+    cover: Cover | None = None,
+    on_row: Callable[[int], None] | None = None,
+) -> int:
+    """Write the whole PDF to ``path`` from ``rows`` (name, place, paper). Returns the rows."""
+    writer = HandinWriter(path, cover or cover_for(action, grouping))
+    writer.draw_cover()
+    writer._new_page()
+    current: str | None = None
+    done = 0
+    for row in rows:
+        if grouping and row.place != current:
+            current = row.place
+            writer.group(str(current or ""), (groups or {}).get(str(current), 0))
+        writer.signature(row.name, str(row.place or ""), bool(row.paper))
+        done += 1
+        if on_row is not None:
+            on_row(done)
+    writer.finish()
+    return done
