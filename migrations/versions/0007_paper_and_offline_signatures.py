@@ -1,7 +1,7 @@
 """paper and offline signatures
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007_paper
+Revises: 0006_consent_history
 Create Date: 2026-12-03 06:58:45.240004
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005'
-down_revision = '0004'
+revision = '0007_paper'
+down_revision = '0006_consent_history'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """hand-in PDF exports: export_jobs.kind and grouping
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008_handin
+Revises: 0007_paper
 Create Date: 2026-12-03 07:30:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
-down_revision = '0005'
+revision = '0008_handin'
+down_revision = '0007_paper'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """donation asks
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009_donations
+Revises: 0008_handin
 Create Date: 2026-12-03 07:18:05.005120
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = '0009_donations'
+down_revision = '0008_handin'
 branch_labels = None
 depends_on = None
 
