@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from petitions.core import unit_of_work
 from petitions.core.dispatch import nudge
+from petitions.core.emails import limit_key
 from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.web import no_store
 from petitions.extensions import db, limiter, login_manager
@@ -75,8 +76,9 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _account_key() -> str:
-    # A pseudonym: the address itself is never a Redis key name.
-    return "login-account:" + pseudonym((request.form.get("email") or "").strip().lower()[:254])
+    """Per-account login limit: the address as login looks it up, in any spelling, as a
+    pseudonym (the address itself is never a Redis key name)."""
+    return "login-account:" + pseudonym(limit_key(request.form.get("email")))
 
 
 @bp.route("/login", methods=["GET", "POST"])

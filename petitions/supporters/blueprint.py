@@ -24,7 +24,8 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from petitions.core.dispatch import nudge
-from petitions.core.pseudonym import remote_address_key
+from petitions.core.emails import limit_key
+from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.unit_of_work import after_commit
 from petitions.core.web import no_store
 from petitions.counting.services import FOLD_TASK
@@ -114,8 +115,14 @@ def home() -> str:
     )
 
 
+def _address_key() -> str:
+    """Sign-in links per address (whatever the IP): the address in any spelling, as a pseudonym."""
+    return "signin-address:" + pseudonym(limit_key(request.form.get("email")))
+
+
 @bp.post("/signin")
 @limiter.limit("10 per hour", key_func=remote_address_key)  # no IP in a Redis key
+@limiter.limit("5 per hour", key_func=_address_key)
 def request_link() -> tuple[str, int]:
     form = SigninRequestForm()
     if not form.validate_on_submit():

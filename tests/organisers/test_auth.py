@@ -171,6 +171,49 @@ def test_login_is_rate_limited_per_account(
         redis_lib.Redis.from_url(redis_url).flushdb()
 
 
+# Spellings of ann@example.org that login resolves to her account (or that fold onto it).
+ANN_VARIANTS = [
+    "ann@example.org",
+    "ANN@EXAMPLE.ORG",
+    "ann@ｅｘａｍｐｌｅ.org",  # fullwidth domain: IDNA maps it to example.org
+    "ａｎｎ@example.org",  # fullwidth local part
+    "ＡＮＮ＠ｅｘａｍｐｌｅ．ｏｒｇ",  # fullwidth everything, ＠ and ． included
+    " Ann@Example.ORG ",
+    "ann@EXAMPLE.org",
+]
+
+
+def test_login_limit_counts_every_spelling_of_an_address_as_one(
+    database_url: str, redis_url: str, smtp_sink: Any, app: Flask
+) -> None:
+    with app.app_context():
+        make_organiser("ann@example.org")
+    limited = create_app(
+        "test",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        REDIS_URL=redis_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis_url,
+        TASK_DISPATCH=False,
+    )
+    try:
+        statuses = []
+        for n, spelling in enumerate(ANN_VARIANTS):
+            client = limited.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"10.0.1.{n + 1}"
+            statuses.append(login(client, spelling, "wrong password!").status_code)
+        assert statuses[:5] == [400] * 5, statuses
+        assert statuses[5:] == [429] * (len(ANN_VARIANTS) - 5), statuses
+        # Even the right password waits now: the account is limited, in every spelling.
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = "10.0.1.99"
+        assert login(client, "ann@ｅｘａｍｐｌｅ.org").status_code == 429
+    finally:
+        with limited.app_context():
+            db.engine.dispose()
+        redis_lib.Redis.from_url(redis_url).flushdb()
+
+
 def test_an_admin_gives_and_removes_access_to_a_campaign(app: Flask) -> None:
     with app.app_context():
         ann = make_organiser("ann@example.org")

@@ -172,3 +172,45 @@ def test_sign_out_revokes_a_copied_cookie(app, client, factories, smtp_sink):
         f"/my/signin/{token}", data={"csrf_token": csrf_from(landing.get_data(as_text=True))}
     )
     assert "Save the lido" in client.get("/my").get_data(as_text=True)
+
+
+def test_signin_links_are_limited_per_address_in_any_spelling(
+    app, database_url, redis_url, smtp_sink
+):
+    """Five links an hour per address, whichever IP asks and however the address is spelled."""
+    import redis as redis_lib
+
+    from petitions import create_app
+
+    limited = create_app(
+        "test",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        REDIS_URL=redis_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis_url,
+        TASK_DISPATCH=False,
+    )
+    spellings = [
+        "ann@example.org",
+        "ANN@example.org",
+        "ann@ｅｘａｍｐｌｅ.org",
+        "ａｎｎ@example.org",
+        "Ａｎｎ＠ｅｘａｍｐｌｅ．ｏｒｇ",
+        "ann@EXAMPLE.ORG",
+        "ａｎｎ@ｅｘａｍｐｌｅ.ｏｒｇ",
+    ]
+    try:
+        statuses = []
+        for n, spelling in enumerate(spellings):
+            client = limited.test_client()
+            client.environ_base["REMOTE_ADDR"] = f"10.0.2.{n + 1}"
+            statuses.append(_ask_for_link(client, spelling).status_code)
+        assert statuses[5:] == [429, 429], statuses
+        assert 429 not in statuses[:5], statuses
+        other = limited.test_client()
+        other.environ_base["REMOTE_ADDR"] = "10.0.2.1"
+        assert _ask_for_link(other, "bob@example.org").status_code != 429
+    finally:
+        with limited.app_context():
+            db.engine.dispose()
+        redis_lib.Redis.from_url(redis_url).flushdb()
