@@ -9,7 +9,9 @@ COPY petitions ./petitions
 COPY workers ./workers
 COPY templates ./templates
 COPY migrations ./migrations
+COPY deploy ./deploy
 RUN pip install --no-cache-dir . && useradd --create-home app && mkdir -p /app/instance && chown app /app/instance
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "petitions:create_app()"]
+# Threaded workers and timeouts, read from one file (docs/operations.md, "Slow clients").
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "petitions:create_app()"]

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from petitions.config import (
     PROJECT_ROOT,
     check_config,
+    engine_options,
     environment_name,
     instance_dir,
     load_settings,
@@ -33,6 +34,9 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
         app.config.update(config)
     app.config.update(overrides)
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+    )
     app.config["PETITIONS_ENV"] = env_name
     check_config(app.config, env_name)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -133,6 +133,12 @@ def base_settings() -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if secure else "http",
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
+        # Login and sign-in link limits (Flask-Limiter syntax). Per account/address they key on
+        # the address folded to one spelling (core.emails.limit_key).
+        "LOGIN_LIMIT_PER_IP": env_str("LOGIN_LIMIT_PER_IP", "20 per minute"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env_str("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "SIGNIN_LINK_LIMIT_PER_IP": env_str("SIGNIN_LINK_LIMIT_PER_IP", "10 per hour"),
+        "SIGNIN_LINK_LIMIT_PER_ADDRESS": env_str("SIGNIN_LINK_LIMIT_PER_ADDRESS", "5 per hour"),
         # Organisers' workspace: CSV exports (web and workers must share EXPORT_DIR) and
         # how often an open dashboard polls for new counts.
         "EXPORT_DIR": env_str("EXPORT_DIR", "") or "",
@@ -231,6 +237,25 @@ def production_settings() -> dict[str, Any]:
         "hide_parameters": True,
     }
     return settings
+
+
+def engine_options(database_url: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The SQLAlchemy engine options for this database, in every environment.
+
+    PostgreSQL: each pooled connection is checked (a ``SELECT 1`` round trip) before it is
+    handed out, so after the server restarts or a failover the first request on each old
+    connection gets a new one instead of an error page. What fails later than that, mid-request,
+    is retried by the unit of work where that is safe (``core.unit_of_work``). A connection
+    attempt gives up after ``DB_CONNECT_TIMEOUT`` seconds rather than hanging a worker.
+    """
+    if not database_url.startswith("postgresql"):
+        return options
+    merged = dict(options)
+    merged.setdefault("pool_pre_ping", True)
+    connect_args = dict(merged.get("connect_args") or {})
+    connect_args.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 10))
+    merged["connect_args"] = connect_args
+    return merged
 
 
 ENVIRONMENTS = {

@@ -28,6 +28,7 @@ from sqlalchemy.exc import OperationalError
 from petitions import create_app
 from petitions.extensions import db
 from tests.support.smtp import SmtpSink
+from tests.support.timing import patient, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -86,7 +87,8 @@ def _settings(database_url: str, redis_url: str, sink: SmtpSink) -> dict[str, An
         "REDIS_URL": redis_url,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": sink.port,
-        "MAIL_TIMEOUT": 2.0,
+        # Generous: on a busy machine the in-process SMTP sink can take seconds to answer.
+        "MAIL_TIMEOUT": patient(5),
         "OUTBOX_RETRY_BASE_SECONDS": 0.3,
         "RATELIMIT_ENABLED": False,
     }
@@ -165,7 +167,7 @@ def worker_env(database_url: str, redis_url: str, sink: SmtpSink, tmp: Path) -> 
             "REDIS_URL": redis_url,
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": str(sink.port),
-            "MAIL_TIMEOUT": "2",
+            "MAIL_TIMEOUT": str(patient(5)),
             "PUBLIC_URL": "http://localhost",
             "OUTBOX_SWEEP_SECONDS": "1",
             "OUTBOX_RETRY_BASE_SECONDS": "0.3",
@@ -230,7 +232,8 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # kill() takes the embedded beat process down too
         )
-        deadline = time.monotonic() + 30
+        # A busy machine can take a minute or more to import and start Celery.
+        deadline = time.monotonic() + patient(40)
         while time.monotonic() < deadline:
             if self.log_path.read_text(errors="replace").count("ready.") > self._ready_seen:
                 self._ready_seen += 1
@@ -279,6 +282,18 @@ def worker(session_worker: WorkerProcess) -> WorkerProcess:
 
 
 @pytest.fixture(autouse=True)
+def _limiter_left_as_found() -> Iterator[None]:
+    """Flask-Limiter's ``limiter`` is one object shared by every app: a test that builds an app
+    with ``RATELIMIT_ENABLED=True`` switches limits on for every app, so later tests that log in
+    a few times got 429s depending on test order and speed. Each test leaves it as it found it."""
+    from petitions.extensions import limiter
+
+    enabled = limiter.enabled
+    yield
+    limiter.enabled = enabled
+
+
+@pytest.fixture(autouse=True)
 def _only_requested_workers(request: pytest.FixtureRequest) -> None:
     wanted: set[WorkerProcess] = set()
     for name in request.fixturenames:
@@ -305,14 +320,8 @@ def live_app(app: Flask, worker: WorkerProcess) -> Iterator[Flask]:
 
 
 def wait_for(predicate: Any, timeout: float = 15.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
-        time.sleep(interval)
+    """Wait for a condition; the timeout is stretched by TEST_PATIENCE (tests/support/timing.py)."""
+    return wait_until(predicate, timeout, interval)
 
 
 @pytest.fixture

@@ -12,6 +12,13 @@ One rule, written here once:
   folding counts, long invalidation jobs) lives in modules named ``jobs.py`` whose docstring
   says they own their transactions; they call :func:`commit` from this module.
 
+A **lost database connection** (PostgreSQL restarted, a failover, an idle connection cut by a
+firewall) is met in two ways: the engine checks each pooled connection before handing it out
+(``pool_pre_ping``, see ``petitions.config.engine_options``), and a unit of work that still
+meets a dead connection mid-way is rolled back and run once more on a fresh one when repeating
+it is safe: any ``GET``/``HEAD`` request, and the views marked with :func:`retry_on_disconnect`
+(signing, where the UNIQUE index on action and address makes a second run a no-op duplicate).
+
 Side effects (a nudge to the workers, a webhook wake-up, anything outside the database) are
 registered with :func:`after_commit` during the unit of work. They run once the transaction
 has committed, in the order registered, and are dropped if it rolls back, so nothing is
@@ -25,8 +32,9 @@ import logging
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from petitions.extensions import db
@@ -71,22 +79,61 @@ def rollback() -> None:
     db.session.rollback()
 
 
+_RETRY_MARK = "__retry_on_disconnect__"
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def retry_on_disconnect(view: F) -> F:
+    """Mark a view whose unit of work may run twice: once more if the database connection was
+    lost mid-way (the first attempt then rolled back or, at worst, committed — so a second run
+    must be harmless, as signing is: the UNIQUE index turns it into the same answer)."""
+    setattr(view, _RETRY_MARK, True)
+    return view
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """The database connection was lost (SQLAlchemy has invalidated it); a new one may work."""
+    return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
+
+
+def _may_retry(view: Callable[..., Any]) -> bool:
+    if getattr(view, _RETRY_MARK, False):
+        return True
+    return has_request_context() and request.method in _SAFE_METHODS
+
+
 def run_in_unit_of_work(view: F) -> F:
-    """Wrap a view (or any callable) so it commits on return and rolls back on any exception."""
+    """Wrap a view (or any callable) so it commits on return and rolls back on any exception.
+
+    A lost connection in a view that may repeat (:func:`_may_retry`) is retried once.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            result = view(*args, **kwargs)
-        except BaseException:
-            rollback()
-            raise
-        if db.session().in_transaction():
-            commit()
-        return result
+            return _run_once(view, args, kwargs)
+        except DBAPIError as exc:
+            if not is_disconnect(exc) or not _may_retry(view):
+                raise
+            log.warning(
+                "database connection lost in %s; running it once more",
+                getattr(view, "__name__", "?"),
+            )
+        return _run_once(view, args, kwargs)
 
     wrapper.__wrapped_unit_of_work__ = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
+
+
+def _run_once(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    try:
+        result = view(*args, **kwargs)
+    except BaseException:
+        rollback()
+        raise
+    if db.session().in_transaction():
+        commit()
+    return result
 
 
 def init_app(app: Flask) -> None:

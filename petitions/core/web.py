@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         return f"{int(value):,}"
 
     app.before_request(reject_nul_bytes)
+    app.before_request(forms_take_form_data)
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, str], int]:
@@ -73,6 +74,25 @@ def reject_nul_bytes() -> None:
         "\x00" in v for v in request.form.values()
     ):
         abort(400)
+
+
+def forms_take_form_data() -> None:
+    """Outside ``/api/``, a POST is a submitted form: a JSON body is refused with a 415.
+
+    Flask-WTF reads a JSON body as form data when there is no form, and a JSON list, string or
+    nested object there made every form view answer 500. No page of ours sends JSON; the API
+    (``/api/…``) reads its own bodies (``api.http.json_body``).
+    """
+    from werkzeug.exceptions import UnsupportedMediaType
+
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
+        return
+    if request.is_json:
+        error = UnsupportedMediaType()
+        error.public_message = (  # type: ignore[attr-defined]
+            "This address takes a submitted form, not JSON."
+        )
+        raise error
 
 
 def no_store(response: Response, *, pragma: bool = False) -> Response:

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from petitions.api.blueprint import count_path
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.core.web import no_store
 from petitions.embeds import services as embeds
 from petitions.extensions import csrf
@@ -68,6 +69,7 @@ def action(slug: str, action_slug: str) -> Response:
 
 @bp.post("/<slug>/<action_slug>")
 @csrf.exempt  # cross-site iframes get no session cookie; the signed embed token stands in
+@retry_on_disconnect  # the UNIQUE index makes a second run the same signature
 def sign(slug: str, action_slug: str) -> Response:
     campaign, found = _load(slug, action_slug)
     token = embeds.check_form_token(request.form.get("embed_token"), found.id)

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.donations.queries import ask_for
 from petitions.donations.services import record_hit
 from petitions.screening.checks import facts_from_form
@@ -67,6 +68,7 @@ def action_page(slug: str, action_slug: str):
 
 
 @bp.post("/c/<slug>/<action_slug>")
+@retry_on_disconnect  # the UNIQUE index makes a second run the same signature
 def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
     action = queries.public_action(slug, action_slug)
     if action is None:

@@ -121,8 +121,10 @@ def _address_key() -> str:
 
 
 @bp.post("/signin")
-@limiter.limit("10 per hour", key_func=remote_address_key)  # no IP in a Redis key
-@limiter.limit("5 per hour", key_func=_address_key)
+@limiter.limit(
+    lambda: current_app.config["SIGNIN_LINK_LIMIT_PER_IP"], key_func=remote_address_key
+)  # no IP in a Redis key
+@limiter.limit(lambda: current_app.config["SIGNIN_LINK_LIMIT_PER_ADDRESS"], key_func=_address_key)
 def request_link() -> tuple[str, int]:
     form = SigninRequestForm()
     if not form.validate_on_submit():

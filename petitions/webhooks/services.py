@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
+import http.client
 import json
 import logging
 import random
 import secrets
-import socket
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -34,6 +33,7 @@ from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.organisers.models import Organiser
 from petitions.signing.models import Signature
+from petitions.webhooks import addresses
 from petitions.webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
@@ -61,10 +61,17 @@ def check_url(url: str) -> str:
         raise WebhookError("Enter a full web address starting with https://.")
     if parts.username or parts.password:
         raise WebhookError("Leave passwords out of the address.")
-    if parts.scheme == "http" and not _private_allowed():
-        raise WebhookError("Webhook addresses must use https://.")
     if len(url) > 500:
         raise WebhookError("Web addresses can be up to 500 characters.")
+    if not _private_allowed():
+        if parts.scheme == "http":
+            raise WebhookError("Webhook addresses must use https://.")
+        reason = addresses.check_host(parts.hostname)
+        if reason:
+            raise WebhookError(
+                f"Webhooks can only go to public internet addresses: {reason}. "
+                "Use the receiver's public https:// address."
+            )
     return url
 
 
@@ -175,28 +182,39 @@ def _private_allowed() -> bool:
     return bool(allowed)
 
 
-def _refuse_private(url: str, allow_private: bool) -> str | None:
-    """Why this URL must not be called (it resolves to a private address), else None."""
-    if allow_private:
-        return None
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
-        return "could not resolve the host"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return "the host resolves to a private address"
-    return None
-
-
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # a 3xx is reported as such, never followed
 
 
+class _PublicHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = addresses.public_connection
+
+
+class _PublicHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = addresses.public_connection
+
+
+class _PublicHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPConnection, req)
+
+
+class _PublicHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_PublicHTTPSConnection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+# Outside production (private targets allowed): any address. In production: only addresses
+# ``addresses.refusal`` allows, checked on the socket itself, and no proxy from the environment.
 _opener = urllib.request.build_opener(_NoRedirects)
+_public_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _PublicHTTPHandler, _PublicHTTPSHandler, _NoRedirects
+)
 
 
 @dataclass
@@ -218,15 +236,12 @@ class Attempt:
 
 def _post(attempt: Attempt, timeout: float, allow_private: bool) -> Attempt:
     """One POST. Runs in a pool thread: no app context, no database."""
-    refused = _refuse_private(attempt.url, allow_private)
-    if refused:
-        attempt.error = refused
-        return attempt
+    opener = _opener if allow_private else _public_opener
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked at registration
         attempt.url, data=attempt.body, headers=attempt.headers, method="POST"
     )
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             attempt.status = response.status
             response.read(1024)
     except urllib.error.HTTPError as exc:
@@ -234,6 +249,9 @@ def _post(attempt: Attempt, timeout: float, allow_private: bool) -> Attempt:
         attempt.error = f"HTTP {exc.code}"
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, addresses.RefusedAddress):
+            attempt.error = str(reason)[:200]
+            return attempt
         attempt.error = f"{type(exc).__name__}: {reason}"[:200]
     return attempt
 

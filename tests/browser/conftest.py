@@ -11,6 +11,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.conftest import free_port
+from tests.support.timing import patient
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,6 +37,8 @@ def live_server(live_app: Flask) -> Iterator[str]:
 @pytest.fixture
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's assertions give up after 5 s by default: too tight on a busy machine.
+    sync_api.expect.set_options(timeout=patient(10) * 1000)
     with sync_api.sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS

@@ -101,7 +101,13 @@ def fault_worker(
 ) -> Iterator[WorkerProcess]:
     tmp = tmp_path_factory.mktemp("fault-worker")
     env = worker_env(database_url, fault_redis.url, smtp_sink, tmp)
-    env.update({"RECONCILE_INTERVAL_SECONDS": "3600", "TRENDING_INTERVAL_SECONDS": "3600"})
+    env.update(
+        {
+            "RECONCILE_INTERVAL_SECONDS": "3600",
+            "TRENDING_INTERVAL_SECONDS": "3600",
+            "MAIL_TIMEOUT": "2",  # scenario 6 hangs the SMTP server for longer than this
+        }
+    )
     process = WorkerProcess(env, tmp / "worker.log")
     process.start()
     yield process

@@ -8,7 +8,6 @@ confirmed, valid signatures once the fold has caught up. Each prints one line of
 from __future__ import annotations
 
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -143,8 +142,8 @@ def test_3_worker_killed_mid_send(
     smtp_sink.hang_seconds = 1.5  # the worker is inside DATA while we kill it
     address = "s3@example.org"
     assert sign_via_form(client, url, email=address).status_code == 303
-    wait_for(lambda: smtp_sink.rcpt_attempts >= 1, timeout=15, interval=0.02)
-    time.sleep(0.3)
+    # The message has been handed over and the worker waits for the reply: kill it now.
+    wait_for(lambda: smtp_sink.data_started >= 1, timeout=15, interval=0.02)
     fault_worker.kill()
     in_flight = len(smtp_sink.to(address))
     smtp_sink.hang_seconds = 0

@@ -13,6 +13,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tests.support.timing import patient
+
 
 @dataclass
 class Caught:
@@ -57,6 +59,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.sink.lock:
+            self.sink.data_started += 1
         if self.sink.hang_seconds:
             await asyncio.sleep(self.sink.hang_seconds)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -72,6 +76,7 @@ class SmtpSink:
         self.messages: list[Caught] = []
         self.rcpt_replies: list[str] = []
         self.rcpt_attempts = 0
+        self.data_started = 0  # DATA commands received (a message is being handed over)
         self.hang_seconds = 0.0
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)
 
@@ -86,6 +91,7 @@ class SmtpSink:
             self.messages.clear()
             self.rcpt_replies.clear()
             self.rcpt_attempts = 0
+            self.data_started = 0
             self.hang_seconds = 0.0
 
     def to(self, address: str) -> list[Caught]:
@@ -95,7 +101,7 @@ class SmtpSink:
     def wait_for(
         self, count: int, timeout: float = 15.0, address: str | None = None
     ) -> list[Caught]:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patient(timeout)
         while True:
             found = self.to(address) if address else list(self.messages)
             if len(found) >= count:
