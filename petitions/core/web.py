@@ -77,18 +77,18 @@ def reject_nul_bytes() -> None:
 
 
 def forms_take_form_data() -> None:
-    """Outside ``/api/``, a POST is a submitted form: a JSON body is refused with a 415.
+    """Outside ``/api/``, a POST is a submitted form: a JSON body is refused (400, a message).
 
     Flask-WTF reads a JSON body as form data when there is no form, and a JSON list, string or
     nested object there made every form view answer 500. No page of ours sends JSON; the API
     (``/api/…``) reads its own bodies (``api.http.json_body``).
     """
-    from werkzeug.exceptions import UnsupportedMediaType
+    from werkzeug.exceptions import BadRequest
 
     if request.method in ("GET", "HEAD", "OPTIONS") or request.path.startswith("/api/"):
         return
     if request.is_json:
-        error = UnsupportedMediaType()
+        error = BadRequest()
         error.public_message = (  # type: ignore[attr-defined]
             "This address takes a submitted form, not JSON."
         )
