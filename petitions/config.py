@@ -106,6 +106,14 @@ def base_settings() -> dict[str, Any]:
         "OUTBOX_LEASE_SECONDS": env_int("OUTBOX_LEASE_SECONDS", 120),
         "OUTBOX_MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_RETRY_BASE_SECONDS": env_float("OUTBOX_RETRY_BASE_SECONDS", 30.0),
+        # Per-message backoff (a 4xx for one recipient) doubles up to this.
+        "OUTBOX_RETRY_MAX_SECONDS": env_float("OUTBOX_RETRY_MAX_SECONDS", 1800.0),
+        # The SMTP server itself away: every row is tried again within this, uncharged, so
+        # mail resumes within it (plus one sweep) of the server returning (docs/operations.md).
+        "OUTBOX_OUTAGE_RETRY_SECONDS": env_float("OUTBOX_OUTAGE_RETRY_SECONDS", 10.0),
+        # Off: addresses whose part before the @ is not ASCII are refused at intake (few
+        # servers take them). On only if the MAIL_SERVER advertises SMTPUTF8.
+        "MAIL_SMTPUTF8": env_bool("MAIL_SMTPUTF8", False),
         "COUNT_INTERVAL_SECONDS": env_float("COUNT_INTERVAL_SECONDS", 2.0),
         "COUNT_BATCH_SIZE": env_int("COUNT_BATCH_SIZE", 5000),
         "RECONCILE_INTERVAL_SECONDS": env_float("RECONCILE_INTERVAL_SECONDS", 600.0),

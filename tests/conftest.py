@@ -172,6 +172,7 @@ def worker_env(database_url: str, redis_url: str, sink: SmtpSink, tmp: Path) -> 
             "OUTBOX_SWEEP_SECONDS": "1",
             "OUTBOX_RETRY_BASE_SECONDS": "0.3",
             "OUTBOX_LEASE_SECONDS": "5",
+            "OUTBOX_OUTAGE_RETRY_SECONDS": "1",
             "COUNT_INTERVAL_SECONDS": "0.5",
             "RECONCILE_INTERVAL_SECONDS": "3600",
             "PYTHONUNBUFFERED": "1",

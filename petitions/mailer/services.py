@@ -4,6 +4,20 @@ Draining claims rows atomically (``FOR UPDATE SKIP LOCKED`` plus a lease), build
 sends the batch over one SMTP connection and marks every row as it goes. A worker killed
 mid-batch leaves its rows leased; when the lease runs out the sweeper claims them again, so
 a message is delivered at least once and at most one extra time.
+
+Every message is on its own (docs/operations.md, "Outbox bounds"):
+
+* whatever one message raises (an address Flask-Mail cannot encode, a builder's bug, a 4xx,
+  a 5xx) is caught for that message alone and recorded on its row; the rest of the batch is
+  sent over the same connection;
+* a message that cannot ever be sent (an unencodable address) fails at once; other errors
+  retry with backoff, and every claim counts an attempt, so after ``OUTBOX_MAX_ATTEMPTS`` the
+  row is failed for good with its reason (``last_error``), shown to organisers — even a row
+  whose worker died on it each time (``fail_exhausted``);
+* when the server itself is away (no connection, or the connection dropped) no message is to
+  blame: the rows go back uncharged and are tried again within ``OUTBOX_OUTAGE_RETRY_SECONDS``,
+  so mail resumes within that (plus one sweep) of the server coming back, however long it was
+  away. Only the message that was in flight when a connection dropped is charged an attempt.
 """
 
 from __future__ import annotations
@@ -18,7 +32,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, or_, select, update
+from flask_mail import BadHeaderError
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy import insert as sa_insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -81,9 +96,43 @@ def suppress(email_normalised: str, reason: str) -> None:
         )
 
 
+def fail_exhausted() -> int:
+    """Fail, with their reason, rows that used every attempt without an outcome.
+
+    A message whose sending killed the worker (or one left by a version that retried it
+    forever) comes back each time its lease runs out; each claim counted an attempt, so here
+    it stops, instead of being claimed again ahead of everyone else's mail.
+    """
+    now = utcnow()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            OutboxMessage.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"],
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(
+            failed_at=now,
+            claimed_until=None,
+            last_error=func.substr(
+                func.coalesce(
+                    "gave up after every attempt: " + OutboxMessage.last_error,
+                    "gave up: the worker never finished sending it",
+                ),
+                1,
+                200,
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def claim_batch(limit: int | None = None) -> list[int]:
     """Lease up to ``limit`` due rows to this worker and commit the lease."""
     config = current_app.config
+    fail_exhausted()
     now = utcnow()
     limit = limit or config["OUTBOX_BATCH_SIZE"]
     ids = list(
@@ -143,24 +192,46 @@ class _Claimed:
 
 
 def _retry_later(row: _Claimed, error: str) -> bool:
-    """Schedule another attempt with exponential backoff and jitter; False if out of tries."""
+    """Schedule another attempt with exponential backoff and jitter; False if out of tries.
+
+    For what is wrong with this one message (a 4xx for its recipient, an unexpected error);
+    the delay doubles from ``OUTBOX_RETRY_BASE_SECONDS`` up to ``OUTBOX_RETRY_MAX_SECONDS``.
+    """
     config = current_app.config
     if row.attempts >= config["OUTBOX_MAX_ATTEMPTS"]:
         _close(row.id, failed_at=utcnow(), last_error=f"gave up: {error}"[:200])
         return False
     delay = config["OUTBOX_RETRY_BASE_SECONDS"] * (2 ** (row.attempts - 1))
-    delay = min(delay, 6 * 3600) * random.uniform(0.5, 1.5)
+    delay = min(delay, config["OUTBOX_RETRY_MAX_SECONDS"]) * random.uniform(0.5, 1.5)
     _close(row.id, available_at=utcnow() + timedelta(seconds=delay), last_error=error[:200])
     return True
 
 
+def _fail(row: _Claimed, error: str, report: DrainReport) -> None:
+    """This message can never be sent: record why, for the organiser, and stop trying."""
+    _close(row.id, failed_at=utcnow(), last_error=error[:200])
+    report.failed += 1
+
+
 def _give_back(rows: list[tuple[_Claimed, BuiltEmail]], reason: str, report: DrainReport) -> None:
-    for row, _ in rows:
-        if _retry_later(row, reason):
+    """The server is away, not these messages' fault: back soon, without using an attempt.
+
+    Each is due again within ``OUTBOX_OUTAGE_RETRY_SECONDS`` (jittered down, never up), so
+    mail resumes within that bound of the server returning, however long it was away.
+    """
+    if rows:
+        ceiling = float(current_app.config["OUTBOX_OUTAGE_RETRY_SECONDS"])
+        now = utcnow()
+        for row, _ in rows:
+            delay = ceiling * random.uniform(0.5, 1.0)
+            _close(
+                row.id,
+                available_at=now + timedelta(seconds=delay),
+                attempts=OutboxMessage.attempts - 1,  # the claim counted one: undo it
+                last_error=reason[:200],
+            )
             report.retried += 1
-        else:
-            report.failed += 1
-    db.session.commit()
+        db.session.commit()
     report.errors.append(reason)
 
 
@@ -173,6 +244,34 @@ def _abandon(connection: object) -> None:
     connection.host = None  # type: ignore[attr-defined]
 
 
+def _describe(exc: BaseException) -> str:
+    """A reason for ``last_error`` that names the failure, never the address it was about."""
+    return type(exc).__name__
+
+
+# What no retry can fix: the address (or a header) cannot be put on the wire as it is.
+_UNSENDABLE: tuple[type[BaseException], ...] = (
+    UnicodeError,
+    BadHeaderError,
+    smtplib.SMTPNotSupportedError,
+)
+
+
+def _build(row: OutboxMessage) -> BuiltEmail | None | Exception:
+    """Run the row's builder in a savepoint: its error is the row's, not the batch's."""
+    builder = BUILDERS.get(row.kind)
+    if builder is None:
+        return None
+    try:
+        if db.session.get_bind().dialect.name != "postgresql":
+            return builder(row.ref_id)  # pysqlite's savepoints are unreliable; development only
+        with db.session.begin_nested():
+            return builder(row.ref_id)
+    except Exception as exc:  # noqa: BLE001 - isolated per message, recorded on the row
+        log.warning("outbox %s: building %s failed: %s", row.id, row.kind, _describe(exc))
+        return exc
+
+
 def send_batch(ids: list[int]) -> DrainReport:
     """Build and send the claimed rows over one SMTP connection."""
     report = DrainReport()
@@ -182,13 +281,20 @@ def send_batch(ids: list[int]) -> DrainReport:
     for row in rows:
         if row.sent_at is not None or row.failed_at is not None:
             continue  # a redelivered task: already done
-        builder = BUILDERS.get(row.kind)
-        email = builder(row.ref_id) if builder else None
-        if email is None:
+        claimed = _Claimed(row.id, row.attempts)
+        email = _build(row)
+        if isinstance(email, Exception):
+            if isinstance(email, _UNSENDABLE):
+                _fail(claimed, f"cannot be built: {_describe(email)}", report)
+            elif not _retry_later(claimed, f"build: {_describe(email)}"):
+                report.failed += 1
+            else:
+                report.retried += 1
+        elif email is None:
             _close(row.id, sent_at=utcnow(), last_error="nothing to send")
             report.skipped += 1
         else:
-            candidates.append((_Claimed(row.id, row.attempts), email))
+            candidates.append((claimed, email))
     # One query for the whole batch, not one per message (bench/README.md).
     suppressed = suppressed_among({email.recipient for _, email in candidates})
     built: list[tuple[_Claimed, BuiltEmail]] = []
@@ -211,6 +317,17 @@ def send_batch(ids: list[int]) -> DrainReport:
     finally:
         session.expire_on_commit = expire_on_commit
     return report
+
+
+def _reset(connection: Any) -> bool:
+    """After a refused or unsendable message the SMTP session needs a reset; False if lost."""
+    try:
+        if connection.host is not None:
+            connection.host.rset()
+    except OSError:
+        _abandon(connection)
+        return False
+    return True
 
 
 def _send_built(built: list[tuple[_Claimed, BuiltEmail]], report: DrainReport) -> None:
@@ -238,20 +355,42 @@ def _send_built(built: list[tuple[_Claimed, BuiltEmail]], report: DrainReport) -
                 else:
                     report.failed += 1
                 db.session.commit()
-                # After a refused message the session needs a reset before the next one.
-                try:
-                    if connection.host is not None:
-                        connection.host.rset()
-                except OSError:
-                    _abandon(connection)
+                if not _reset(connection):
+                    _give_back(built[index + 1 :], "connection lost after refusal", report)
+                    return
+                continue
+            except _UNSENDABLE as exc:
+                # Raised before or between SMTP commands (Flask-Mail's or smtplib's encoding):
+                # this message alone, and for good; the next one goes over the same connection.
+                log.warning("outbox %s: unsendable: %s", claimed.id, _describe(exc))
+                _fail(claimed, f"address cannot be sent: {_describe(exc)}", report)
+                db.session.commit()
+                if not _reset(connection):
                     _give_back(built[index + 1 :], "connection lost after refusal", report)
                     return
                 continue
             except OSError as exc:
-                # Disconnected or timed out: this and every later row are tried again later.
+                # Disconnected or timed out: the message in flight is charged its attempt (it
+                # may be what the server chokes on), every later one goes back uncharged.
                 _abandon(connection)
-                _give_back(built[index:], f"connection: {type(exc).__name__}", report)
+                if _retry_later(claimed, f"connection: {type(exc).__name__}"):
+                    report.retried += 1
+                else:
+                    report.failed += 1
+                db.session.commit()
+                _give_back(built[index + 1 :], f"connection: {type(exc).__name__}", report)
                 return
+            except Exception as exc:  # noqa: BLE001 - one message's bug never stalls the rest
+                log.warning("outbox %s: sending failed: %s", claimed.id, _describe(exc))
+                if _retry_later(claimed, f"send: {_describe(exc)}"):
+                    report.retried += 1
+                else:
+                    report.failed += 1
+                db.session.commit()
+                if not _reset(connection):
+                    _give_back(built[index + 1 :], "connection lost after an error", report)
+                    return
+                continue
             else:
                 _close(claimed.id, sent_at=utcnow(), last_error=None)
                 report.sent += 1

@@ -6,6 +6,7 @@ import contextlib
 import smtplib
 import time
 from email import policy
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_mail import (
@@ -16,6 +17,8 @@ from flask_mail import (
     sanitize_address,
     sanitize_addresses,
 )
+
+from petitions.core.emails import wire_address
 
 _SMTP_COMPAT32 = policy.compat32.clone(linesep="\r\n")
 
@@ -48,22 +51,59 @@ class TimeoutConnection(Connection):
         """
         if message.has_bad_headers():
             raise BadHeaderError
+        # Unicode domains go out IDNA-encoded (Flask-Mail's own codec is IDNA 2003 and raises
+        # on some valid domains); an address that still cannot be encoded raises UnicodeError,
+        # which the outbox records against this message alone.
+        message.recipients = [_wire(r) for r in message.recipients]
+        message.cc = [_wire(r) for r in message.cc or []]
+        message.bcc = [_wire(r) for r in message.bcc or []]
         if message.date is None:
             message.date = time.time()
         sender = envelope_from or message.sender
         if not message.send_to or not sender:
             raise ValueError("a message needs recipients and a sender")
         if self.host is not None:
-            mime = message._message()  # noqa: SLF001 - Flask-Mail's own MIME builder
-            mime.policy = _SMTP_COMPAT32
-            self.host.sendmail(
-                sanitize_address(sender),
-                list(sanitize_addresses(message.send_to)),
-                mime.as_bytes(),
-                message.mail_options,
-                message.rcpt_options,
-            )
+            if current_app.config.get("MAIL_SMTPUTF8") and _needs_smtputf8(message):
+                self._send_smtputf8(message, sender)
+            else:
+                mime = message._message()  # noqa: SLF001 - Flask-Mail's own MIME builder
+                mime.policy = _SMTP_COMPAT32
+                self.host.sendmail(
+                    sanitize_address(sender),
+                    list(sanitize_addresses(message.send_to)),
+                    mime.as_bytes(),
+                    message.mail_options,
+                    message.rcpt_options,
+                )
         email_dispatched.send(current_app._get_current_object(), message=message)  # type: ignore[attr-defined]
+
+    def _send_smtputf8(self, message: Message, sender: str | tuple[str, str]) -> None:
+        """A recipient whose local part is not ASCII (``MAIL_SMTPUTF8`` on): RFC 6531.
+
+        Flask-Mail cannot write such an address into a header, so the MIME is built with the
+        recipients left out, and To/Cc are written as UTF-8 by the SMTPUTF8 policy. A server
+        that does not advertise SMTPUTF8 makes smtplib raise ``SMTPNotSupportedError``, which
+        the outbox records against this message alone.
+        """
+        assert self.host is not None
+        recipients, cc = list(message.recipients), list(message.cc or [])
+        message.recipients, message.cc = ["undisclosed-recipients:;"], []
+        try:
+            mime = message._message()  # noqa: SLF001 - Flask-Mail's own MIME builder
+        finally:
+            message.recipients, message.cc = recipients, cc
+        del mime["To"]
+        mime["To"] = ", ".join(_utf8_address(r) for r in recipients)
+        if cc:
+            mime["Cc"] = ", ".join(_utf8_address(r) for r in cc)
+        envelope = [_bare(r) for r in message.send_to]
+        self.host.sendmail(
+            sanitize_address(sender),
+            envelope,
+            mime.as_bytes(policy=policy.SMTPUTF8),
+            [*message.mail_options, "SMTPUTF8"],
+            message.rcpt_options,
+        )
 
     def __exit__(self, *exc: object) -> None:
         if self.host is not None:
@@ -71,6 +111,28 @@ class TimeoutConnection(Connection):
                 self.host.quit()
             with contextlib.suppress(Exception):
                 self.host.close()
+
+
+def _bare(recipient: str | tuple[str, str]) -> str:
+    return recipient[1] if isinstance(recipient, tuple) else parseaddr(recipient)[1]
+
+
+def _needs_smtputf8(message: Message) -> bool:
+    return not all(_bare(r).isascii() for r in message.send_to)
+
+
+def _utf8_address(recipient: str | tuple[str, str]) -> str:
+    name, address = recipient if isinstance(recipient, tuple) else parseaddr(recipient)
+    if not name:
+        return address
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address}>'
+
+
+def _wire(recipient: str | tuple[str, str]) -> str | tuple[str, str]:
+    if isinstance(recipient, tuple):
+        return (recipient[0], wire_address(recipient[1]))
+    return wire_address(recipient)
 
 
 def open_connection() -> TimeoutConnection:

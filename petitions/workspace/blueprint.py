@@ -26,6 +26,7 @@ from petitions.organisers.access import (
 )
 from petitions.organisers.models import Organiser
 from petitions.signing.forms import SignForm
+from petitions.signing.queries import undelivered_confirmations
 from petitions.supporters import consent
 from petitions.tallies.queries import progress_for
 from petitions.workspace import signatures as sigs
@@ -339,6 +340,7 @@ def signatures(campaign_id: int, action_id: int) -> str:
         search=search,
         rows=rows,
         matches=sigs.count_matches(action, search),
+        undelivered=undelivered_confirmations(action.id),
         more=len(rows) == sigs.PAGE_SIZE,
         button=ButtonForm(),
         args={k: v for k, v in request.args.items() if k in SEARCH_KEYS},

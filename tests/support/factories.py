@@ -56,3 +56,20 @@ def make_signature(action: Action, email: str = "ann@example.org", **values: Any
     outcome = signing.sign(action, signature_input(email, **values))
     db.session.commit()
     return outcome.signature_id
+
+
+def make_legacy_signature(action: Action, email: str, *, commit: bool = True) -> int:
+    """A signature whose address skipped today's intake rules, as rows stored before them did
+    (e.g. ``zoë@…`` before non-ASCII local parts were refused): written through the service."""
+    data = signing.SignatureInput(
+        name="Someone",
+        email=email,
+        email_normalised=email.lower(),
+        postcode="SW1A 1AA",
+        postcode_area="SW",
+        country="GB",
+    )
+    outcome = signing.sign(action, data)
+    if commit:
+        db.session.commit()
+    return outcome.signature_id

@@ -70,7 +70,7 @@ class _Handler:
 
 
 class SmtpSink:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, smtputf8: bool = False) -> None:
         self.port = port
         self.lock = threading.Lock()
         self.messages: list[Caught] = []
@@ -78,13 +78,22 @@ class SmtpSink:
         self.rcpt_attempts = 0
         self.data_started = 0  # DATA commands received (a message is being handed over)
         self.hang_seconds = 0.0
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=port)
+        self.smtputf8 = smtputf8
+        self.controller = self._controller()
+
+    def _controller(self) -> Controller:
+        return Controller(
+            _Handler(self), hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8
+        )
 
     def start(self) -> None:
         self.controller.start()
 
     def stop(self) -> None:
+        """Stop listening (connections are refused, as from a server that is down); ``start``
+        listens again on the same port, keeping what was caught."""
         self.controller.stop()
+        self.controller = self._controller()
 
     def reset(self) -> None:
         with self.lock:
