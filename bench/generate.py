@@ -64,13 +64,13 @@ def _pick(values: list[str], random_column: str) -> str:
 
 _INSERT = f"""
 INSERT INTO signatures (
-    action_id, email, email_normalised, name, postcode, postcode_area, country, comment,
-    pledge_option, wants_updates, consent_version_id, source, referrer, ip_address,
+    action_id, email, email_normalised, email_canonical, name, postcode, postcode_area, country,
+    comment, pledge_option, wants_updates, consent_version_id, source, referrer, ip_address,
     created_at, confirmed_at, suspect, confirm_emails_sent, counted, needs_count
 )
 SELECT
     :action_id,
-    s.email, s.email, 'Supporter ' || s.g,
+    s.email, s.email, s.email, 'Supporter ' || s.g,
     CASE WHEN s.country = 'GB'
          THEN s.area || (1 + floor(s.r4 * 9))::int || ' ' || (1 + floor(s.r5 * 9))::int || 'AB'
          ELSE '' END,
@@ -98,11 +98,11 @@ FROM (
 _PENDING = """
 WITH made AS (
     INSERT INTO signatures (
-        action_id, email, email_normalised, name, postcode, postcode_area, country, comment,
-        wants_updates, consent_version_id, source, referrer, created_at, suspect,
-        confirm_emails_sent, counted, needs_count
+        action_id, email, email_normalised, email_canonical, name, postcode, postcode_area,
+        country, comment, wants_updates, consent_version_id, source, referrer, created_at,
+        suspect, confirm_emails_sent, counted, needs_count
     )
-    SELECT :action_id, s.email, s.email, 'Supporter ' || s.g, 'SW1A 1AA', 'SW', 'GB', '',
+    SELECT :action_id, s.email, s.email, s.email, 'Supporter ' || s.g, 'SW1A 1AA', 'SW', 'GB', '',
            false, :consent_version_id, 'bench', '', now(), false, 1, 0, true
     FROM (
         SELECT g, 'pending-' || :tag || '-' || g || '@gmail.com' AS email

@@ -105,10 +105,11 @@ def setup(recipients: int) -> None:
         )
         db.session.execute(
             text(
-                "INSERT INTO signatures (action_id, email, email_normalised, name, postcode,"
-                " postcode_area, country, comment, wants_updates, source, referrer, created_at,"
-                " confirmed_at, suspect, confirm_emails_sent, counted, needs_count)"
+                "INSERT INTO signatures (action_id, email, email_normalised, email_canonical, name,"
+                " postcode, postcode_area, country, comment, wants_updates, source, referrer,"
+                " created_at, confirmed_at, suspect, confirm_emails_sent, counted, needs_count)"
                 " SELECT 1, 'p' || g || '@example.org', 'p' || g || '@example.org',"
+                " 'p' || g || '@example.org',"
                 " 'Person ' || g, 'SW1A 1AA', 'SW', 'GB', '', true, '', '', now(), now(), false,"
                 " 1, 2, false FROM generate_series(1, :n) AS g"
             ),

@@ -194,6 +194,8 @@ def base_settings() -> dict[str, Any]:
             "protonmail.com,proton.me",
         ),
         "ABUSE_MIN_FILL_SECONDS": env_float("ABUSE_MIN_FILL_SECONDS", 3.0),
+        # A sign form's stamp older than this is flagged for review (still sent as usual).
+        "ABUSE_STAMP_MAX_AGE_SECONDS": env_float("ABUSE_STAMP_MAX_AGE_SECONDS", 86400.0),
         "CONFIRM_RESEND_SECONDS": env_int("CONFIRM_RESEND_SECONDS", 60),
         "TRENDING_INTERVAL_SECONDS": env_float("TRENDING_INTERVAL_SECONDS", 300.0),
         "TRENDING_WINDOW_MINUTES": env_int("TRENDING_WINDOW_MINUTES", 60),

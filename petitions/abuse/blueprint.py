@@ -10,14 +10,18 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from petitions.abuse import invalidation, trending
+from petitions.abuse import review as review_queue
 from petitions.abuse.forms import ButtonForm, InvalidateForm
 from petitions.abuse.models import InvalidationJob, TrendingAlert
 from petitions.audit.services import record
+from petitions.core.ids import id_list
 from petitions.core.unit_of_work import after_commit
 from petitions.extensions import db
 from petitions.organisers.access import action_for_organiser, current_organiser, organiser_required
 
 bp = Blueprint("abuse", __name__, url_prefix="/organise/actions/<int:action_id>")
+
+MAX_DECISION = 1000  # signatures per approve or reject
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -58,6 +62,7 @@ def overview(action_id: int) -> str:
         "abuse/overview.html",
         action=action,
         alerts=trending.open_alerts(action.id),
+        held=review_queue.count_held([action.id]).get(action.id, 0),
         jobs=jobs,
         button=ButtonForm(),
     )
@@ -174,3 +179,40 @@ def _alerts_helper() -> dict[str, Any]:
         ]
 
     return {"abuse_alerts": abuse_alerts}
+
+
+@bp.get("/review")
+@organiser_required
+def review(action_id: int) -> str:
+    action = action_for_organiser(action_id)
+    held = review_queue.held_signatures(action.id)
+    return render_template(
+        "abuse/review.html",
+        action=action,
+        held=held,
+        held_total=review_queue.count_held([action.id]).get(action.id, 0),
+        flagged=review_queue.flagged_signatures(action.id),
+        page_size=review_queue.PAGE_SIZE,
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/review/<any(approve, reject):decision>")
+@organiser_required
+def review_decide(action_id: int, decision: str) -> Response:
+    action = action_for_organiser(action_id)
+    if not ButtonForm().validate():
+        abort(400)
+    if request.form.get("scope") == "all":
+        ids = [s.id for s in review_queue.held_signatures(action.id, limit=MAX_DECISION)]
+    else:
+        ids = id_list(request.form, "ids")[:MAX_DECISION]
+    decide = review_queue.approve if decision == "approve" else review_queue.reject
+    changed = decide(action, ids, organiser_id=current_organiser().id)
+    verb = (
+        "approved: their confirmation emails are on the way"
+        if decision == "approve"
+        else "rejected"
+    )
+    flash(f"{len(changed)} signature{'s' if len(changed) != 1 else ''} {verb}.", "info")
+    return redirect(url_for("abuse.review", action_id=action.id), code=303)

@@ -1,12 +1,23 @@
 """The checks every submission passes through before it is stored (called by the intake).
 
-Three outcomes besides "fine", none of which tells an attacker what worked:
+Four outcomes besides "fine", none of which tells an attacker what worked:
 
 * **drop** — a bot filled the honeypot: nothing is stored, the user sees the normal page;
-* **suspect** — too many submissions from one IP or email domain in the window, or the form
-  was filled faster than a person can: the signature is stored with ``suspect=True``, never
-  counted and never emailed; the user sees the normal page;
+* **review** — a signal a real person may still be behind: the form was filled faster than
+  ``ABUSE_MIN_FILL_SECONDS`` (browsers autofill in well under 3 s), or its stamp is older than
+  ``ABUSE_STAMP_MAX_AGE_SECONDS``, missing, forged or from another session. The signature is
+  stored, emailed and counted like any other (the mailbox proves a person); the reason is kept
+  for organisers (``Signature.review_reason``, petitions.abuse.review);
+* **suspect** (held for review) — volume: too many submissions from one IP or email domain in
+  the window, or one form stamp replayed for another address. Stored with ``suspect=True``,
+  with the reason; not counted and not emailed until an organiser approves it;
 * **refuse** — a real flood past the hard limit: ``RateLimited`` (HTTP 429).
+
+The form stamp (the sign form's hidden ``started`` field) is a signed, timestamped nonce bound
+to the browser session (a digest of the session's CSRF secret; forms without a session, such
+as embeds, are bound to none), and single-use per address: the first address that uses a
+stamp claims it in Redis for the stamp's lifetime; the same address may send it again (a
+double click, a corrected typo elsewhere), another address may not.
 
 Counters live in the rate-limit storage Flask-Limiter is configured with
 (``RATELIMIT_STORAGE_URI``, Redis in production), one fixed window per key. If that storage
@@ -16,13 +27,15 @@ is down the checks fail open: a signature is never lost because Redis is.
 from __future__ import annotations
 
 import enum
+import hashlib
 import ipaddress
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from flask import current_app
+from flask import current_app, has_request_context, session
 from itsdangerous import BadSignature, TimestampSigner
 from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
@@ -31,12 +44,14 @@ from petitions.core.pseudonym import pseudonym
 
 log = logging.getLogger(__name__)
 
-_STAMP_SALT = "petitions.sign-form-started"
+_STAMP_SALT = "petitions.sign-form-started.v2"
+_CSRF_SESSION_KEY = "csrf_token"  # Flask-WTF's default WTF_CSRF_FIELD_NAME, its session key
 
 
 class Verdict(enum.Enum):
     OK = "ok"
-    SUSPECT = "suspect"
+    REVIEW = "review"  # stored, emailed and counted; the reason kept for organisers
+    SUSPECT = "suspect"  # held for review: not counted, not emailed until approved
     DROP = "drop"
 
 
@@ -52,12 +67,15 @@ class RequestFacts:
     """What the intake needs to know about the request, gathered by the view.
 
     ``fill_seconds`` is None when there was no form (the API); ``honeypot`` is whatever the
-    hidden trap field held.
+    hidden trap field held; ``stamp_nonce`` and ``stamp_problem`` come from the form stamp
+    (``read_form_stamp``).
     """
 
     ip: str | None = None
     fill_seconds: float | None = None
     honeypot: str = ""
+    stamp_nonce: str = ""
+    stamp_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,20 +101,75 @@ def _signer() -> TimestampSigner:
     return TimestampSigner(current_app.config["SECRET_KEY"], salt=_STAMP_SALT)
 
 
+def _session_binding() -> str:
+    """A digest of this browser session's CSRF secret, or "" when there is no session."""
+    if not has_request_context():
+        return ""
+    raw = session.get(_CSRF_SESSION_KEY)
+    if not raw:
+        return ""
+    return hashlib.sha256(f"stamp:{raw}".encode()).hexdigest()[:16]
+
+
 def issue_form_stamp() -> str:
-    """A signed timestamp for the sign form's hidden ``started`` field."""
-    return _signer().sign(b"f").decode("ascii")
+    """A signed, timestamped nonce for the sign form's hidden ``started`` field."""
+    payload = f"{secrets.token_urlsafe(9)}.{_session_binding()}"
+    return _signer().sign(payload.encode("ascii")).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    fill_seconds: float
+    nonce: str = ""
+    problem: str = ""  # "" when the stamp is good
+
+
+def read_form_stamp(stamp: str | None) -> Stamp:
+    """How long ago the form was shown, and what, if anything, is wrong with its stamp."""
+    if not stamp or len(stamp) > 120:
+        return Stamp(0.0, problem="form stamp missing or forged")
+    try:
+        payload, issued = _signer().unsign(stamp, return_timestamp=True)
+        nonce, _, binding = payload.decode("ascii").partition(".")
+    except (BadSignature, ValueError, TypeError, UnicodeDecodeError):
+        return Stamp(0.0, problem="form stamp missing or forged")
+    age = max(0.0, time.time() - issued.timestamp())
+    if age > float(current_app.config.get("ABUSE_STAMP_MAX_AGE_SECONDS", 86400)):
+        return Stamp(age, nonce, "form stamp expired")
+    if binding != _session_binding():
+        return Stamp(age, nonce, "form stamp from another session")
+    return Stamp(age, nonce)
 
 
 def fill_seconds_from_stamp(stamp: str | None) -> float:
     """How long ago the form was rendered; 0.0 when the stamp is missing or forged."""
-    if not stamp or len(stamp) > 100:
-        return 0.0
+    return read_form_stamp(stamp).fill_seconds
+
+
+def _claim_stamp(nonce: str, email_normalised: str) -> bool:
+    """Claim a stamp for this address; False if another address claimed it first.
+
+    Fails open (True) when the storage is down or is not Redis.
+    """
+    if not nonce:
+        return True
+    storage = _storage()
+    client = getattr(storage, "storage", None)
+    if client is None or not hasattr(client, "set"):
+        return True
+    ttl = int(float(current_app.config.get("ABUSE_STAMP_MAX_AGE_SECONDS", 86400))) + 60
+    key = storage.prefixed_key(f"petitions:abuse:stamp:{nonce}")  # type: ignore[union-attr]
+    owner = hashlib.sha256(email_normalised.encode()).hexdigest()[:16]
     try:
-        _, issued = _signer().unsign(stamp, return_timestamp=True)
-    except (BadSignature, ValueError, TypeError):
-        return 0.0
-    return max(0.0, time.time() - issued.timestamp())
+        if client.set(key, owner, nx=True, ex=ttl):
+            return True
+        current = client.get(key)
+    except Exception as exc:
+        log.warning("rate-limit storage unavailable (%s); stamp not checked", type(exc).__name__)
+        return True
+    if isinstance(current, bytes):
+        current = current.decode("ascii", "replace")
+    return current is None or current == owner
 
 
 # --- counters ---------------------------------------------------------------------------------
@@ -162,10 +235,16 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
     config = current_app.config
     if facts.honeypot.strip():
         return Assessment(Verdict.DROP, ("honeypot",))
-    reasons: list[str] = []
+    reasons: list[str] = []  # hold for review
+    signals: list[str] = []  # keep for review, send as usual
     min_fill = float(config.get("ABUSE_MIN_FILL_SECONDS", 0) or 0)
-    if facts.fill_seconds is not None and facts.fill_seconds < min_fill:
-        reasons.append("too fast")
+    if facts.fill_seconds is not None:
+        if facts.fill_seconds < min_fill:
+            signals.append(f"filled in {facts.fill_seconds:.1f} s")
+        if facts.stamp_problem:
+            signals.append(facts.stamp_problem)
+        if not _claim_stamp(facts.stamp_nonce, email_normalised):
+            reasons.append("form stamp reused for another address")
     if limits_enabled():
         window = int(config["ABUSE_WINDOW_SECONDS"])
         domain = email_domain(email_normalised)
@@ -203,16 +282,28 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
                 retry = window - int(time.time()) % window
                 raise RateLimited(retry_after=retry)
             if soft and count > soft:
-                reasons.append(name)
+                reasons.append(_VOLUME_REASONS[name])
     if reasons:
-        return Assessment(Verdict.SUSPECT, tuple(reasons))
+        return Assessment(Verdict.SUSPECT, tuple(reasons + signals))
+    if signals:
+        return Assessment(Verdict.REVIEW, tuple(signals))
     return Assessment(Verdict.OK)
+
+
+_VOLUME_REASONS = {
+    "ip-action": "many signatures from this IP address on this action",
+    "ip": "many signatures from this IP address",
+    "domain-action": "many signatures from this email domain on this action",
+}
 
 
 def facts_from_form(form: Any, ip: str | None) -> RequestFacts:
     """The request facts of a submitted sign form (its ``started`` and ``website`` fields)."""
+    stamp = read_form_stamp(form.started.data)
     return RequestFacts(
         ip=ip,
-        fill_seconds=fill_seconds_from_stamp(form.started.data),
+        fill_seconds=stamp.fill_seconds,
         honeypot=str(form.website.data or ""),
+        stamp_nonce=stamp.nonce,
+        stamp_problem=stamp.problem,
     )

@@ -28,8 +28,9 @@ def submit_signature(
 
     ``facts`` carries what the view knows about the request (form fill time, honeypot); the
     client IP defaults to ``data.ip_address``. Past a hard rate limit this raises
-    ``petitions.screening.checks.RateLimited`` (an HTTP 429); a dropped or suspect submission
-    returns an outcome shaped like any other, so the caller shows the normal response.
+    ``petitions.screening.checks.RateLimited`` (an HTTP 429); a dropped, held or flagged
+    submission returns an outcome shaped like any other, so the caller shows the normal
+    response.
     """
     facts = facts or RequestFacts()
     ip = clean_ip(facts.ip or data.ip_address)
@@ -39,9 +40,13 @@ def submit_signature(
     if assessment.verdict is Verdict.DROP:
         log.info("signature dropped on action %s: %s", action.id, ", ".join(assessment.reasons))
         return services.SignOutcome(0, created=False, email_queued=False)
+    reasons = "; ".join(assessment.reasons)
     if assessment.verdict is Verdict.SUSPECT:
-        log.info("signature suspect on action %s: %s", action.id, ", ".join(assessment.reasons))
-        data = dataclasses.replace(data, suspect=True)
+        log.info("signature held for review on action %s: %s", action.id, reasons)
+        data = dataclasses.replace(data, suspect=True, review_reason=reasons)
+    elif assessment.verdict is Verdict.REVIEW:
+        # Sent and counted as usual (the mailbox proves a person); the signal is kept.
+        data = dataclasses.replace(data, review_reason=reasons)
     outcome = services.sign(action, data)  # on error the unit of work rolls back: no nudge
     if outcome.email_queued:
         after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)

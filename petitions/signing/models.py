@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from petitions.campaigns.models import Action
+from petitions.core.emails import canonical_email
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
 from petitions.extensions import Base
@@ -34,12 +36,21 @@ class Counted(enum.IntEnum):
     CONFIRMED = 2
 
 
+def _canonical_default(context: Any) -> str:
+    return canonical_email(context.get_current_parameters()["email_normalised"])
+
+
 class Signature(Base):
-    """One person's signature of a petition, or their pledge. One per (action, email)."""
+    """One person's signature of a petition, or their pledge. One per (action, inbox).
+
+    ``email`` is what the person typed (and where their email goes); ``email_normalised`` is
+    it validated and lower-cased; ``email_canonical`` is the inbox it reaches, the duplicate
+    check's key (``petitions.core.emails.canonical_email``).
+    """
 
     __tablename__ = "signatures"
     __table_args__ = (
-        UniqueConstraint("action_id", "email_normalised"),
+        UniqueConstraint("action_id", "email_canonical"),
         # The count worker's queue: only rows whose tally contribution must change.
         Index(
             "ix_signatures_needs_count",
@@ -55,6 +66,7 @@ class Signature(Base):
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(254))
     email_normalised: Mapped[str] = mapped_column(String(254))
+    email_canonical: Mapped[str] = mapped_column(String(254), default=_canonical_default)
     name: Mapped[str] = mapped_column(String(100))
     postcode: Mapped[str] = mapped_column(String(16))
     postcode_area: Mapped[str] = mapped_column(String(4), default="")
@@ -70,7 +82,11 @@ class Signature(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     invalidated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Held for review (petitions.abuse.review): not counted, not emailed until approved.
     suspect: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why it was held, or the signal kept beside a signature sent as usual (None: nothing).
+    review_reason: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirm_emails_sent: Mapped[int] = mapped_column(SmallInteger, default=0)
     counted: Mapped[int] = mapped_column(SmallInteger, default=Counted.NONE.value)
     needs_count: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action
 from petitions.core import events
+from petitions.core.emails import canonical_email
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
 from petitions.extensions import db
@@ -47,8 +48,10 @@ class SignatureInput:
     source: str = ""
     referrer: str = ""
     ip_address: str | None = None
-    # Set by the abuse checks: stored, never counted, never emailed.
+    # Set by the abuse checks: held for review (stored, not counted, not emailed until an
+    # organiser approves it), and why; or only the reason, for a signature sent as usual.
     suspect: bool = False
+    review_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ def _insert_statement(dialect: str) -> Any:
         statement = (
             insert(table)
             .values({name: bindparam(f"p_{name}") for name in _SIGNATURE_COLUMNS})
-            .on_conflict_do_nothing(index_elements=["action_id", "email_normalised"])
+            .on_conflict_do_nothing(index_elements=["action_id", "email_canonical"])
             .returning(table.c.id)
         )
         _INSERTS[dialect] = statement
@@ -85,6 +88,7 @@ _SIGNATURE_COLUMNS = (
     "action_id",
     "email",
     "email_normalised",
+    "email_canonical",
     "name",
     "postcode",
     "postcode_area",
@@ -101,6 +105,7 @@ _SIGNATURE_COLUMNS = (
     "counted",
     "needs_count",
     "suspect",
+    "review_reason",
 )
 
 
@@ -112,10 +117,14 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
     """
     if not action.is_open():
         raise ActionClosed
+    # One inbox, one signature: the duplicate check uses the canonical key; the address as
+    # typed is what is stored and mailed.
+    canonical = canonical_email(data.email_normalised)
     values = {
         "action_id": action.id,
         "email": data.email,
         "email_normalised": data.email_normalised,
+        "email_canonical": canonical,
         "name": data.name,
         "postcode": data.postcode,
         "postcode_area": data.postcode_area,
@@ -132,6 +141,7 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
         "counted": 0,
         "needs_count": True,
         "suspect": data.suspect,
+        "review_reason": data.review_reason[:200] if data.review_reason else None,
     }
     statement = _insert_statement(db.session.get_bind().dialect.name)
     new_id = db.session.execute(statement, {f"p_{k}": v for k, v in values.items()}).scalar()
@@ -155,7 +165,7 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
         update(Signature)
         .where(
             Signature.action_id == action.id,
-            Signature.email_normalised == data.email_normalised,
+            Signature.email_canonical == canonical,
             Signature.confirmed_at.is_(None),
             Signature.confirm_emails_sent < cap,
             Signature.suspect.is_(False),
@@ -172,7 +182,7 @@ def sign(action: Action, data: SignatureInput) -> SignOutcome:
     found = db.session.scalar(
         select(Signature.id).where(
             Signature.action_id == action.id,
-            Signature.email_normalised == data.email_normalised,
+            Signature.email_canonical == canonical,
         )
     )
     return SignOutcome(found or 0, created=False, email_queued=False)

@@ -236,6 +236,7 @@ def set_preferences(
 _ANONYMOUS = {
     "email": "",
     "email_normalised": literal(ERASED_PREFIX) + cast(Signature.id, String),
+    "email_canonical": literal(ERASED_PREFIX) + cast(Signature.id, String),
     "name": "",
     "postcode": "",
     "comment": "",

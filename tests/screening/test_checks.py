@@ -75,13 +75,15 @@ def test_honeypot_drops_silently(client, action):
     assert _outbox() == 1
 
 
-def test_too_fast_is_stored_suspect_without_email(client, action, config):
+def test_too_fast_is_flagged_and_still_emailed(client, action, config):
+    """Issue 11, finding 8: it used to be stored suspect and never emailed."""
     config(ABUSE_MIN_FILL_SECONDS=30.0)
     response = client.post(URL, data=_form(client, URL))
     assert response.status_code == 303
     (row,) = _rows()
-    assert row.suspect is True
-    assert _outbox() == 0
+    assert row.suspect is False
+    assert row.review_reason.startswith("filled in ")
+    assert _outbox() == 1
 
 
 def test_missing_or_forged_stamp_counts_as_too_fast(client, action, config):
@@ -92,7 +94,9 @@ def test_missing_or_forged_stamp_counts_as_too_fast(client, action, config):
     assert fill_seconds_from_stamp("x" * 500) == 0.0
     response = client.post(URL, data=_form(client, URL, started=forged))
     assert response.status_code == 303
-    assert _rows()[0].suspect is True
+    (row,) = _rows()
+    assert row.suspect is False
+    assert row.review_reason == "filled in 0.0 s; form stamp missing or forged"
 
 
 def test_slow_enough_is_fine(client, action, config, app):

@@ -99,7 +99,7 @@ def test_erase_me(client, factories, signed_in):
     db.session.expire_all()
 
     # Nothing points back to Ann any more.
-    for column in (Signature.email_normalised, Signature.email):
+    for column in (Signature.email_normalised, Signature.email, Signature.email_canonical):
         assert not db.session.scalar(select(func.count()).where(column.ilike("%ann@%")))
     row = db.session.get(Signature, confirmed)
     assert (row.name, row.postcode, row.comment, row.ip_address) == ("", "", "", None)
