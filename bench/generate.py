@@ -171,7 +171,7 @@ def generate(
     Call inside an app context on PostgreSQL. Commits after each batch.
     """
     from petitions.campaigns.models import Action
-    from petitions.counting.services import reconcile_counts
+    from petitions.counting.jobs import reconcile_counts
     from petitions.tallies.models import ActionTally
 
     if db.session.get_bind().dialect.name != "postgresql":

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from petitions import create_app
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from tests.support.web import sign_via_form

@@ -18,15 +18,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, cast, false, func, insert, or_, select, update
+from sqlalchemy import and_, case, cast, false, func, or_, select
 from sqlalchemy.dialects.postgresql import CIDR, INET
 
-from petitions.abuse.models import InvalidatedSignature, InvalidationJob, JobStatus
-from petitions.core import events, task_names
-from petitions.core.dispatch import nudge
+from petitions.abuse.models import InvalidationJob, JobStatus
+from petitions.core import task_names
 from petitions.core.text import escape_like
 from petitions.core.time import as_utc, utcnow
-from petitions.counting.services import FOLD_TASK
 from petitions.extensions import db
 from petitions.signing.models import Signature
 
@@ -204,7 +202,7 @@ def dispatch(task_name: str, job_id: int) -> bool:
     return True
 
 
-def _batches(
+def batches(
     action_id: int, criteria: Criteria, upto: datetime | None, size: int
 ) -> Iterator[tuple[list[int], int]]:
     """(ids to invalidate, rows looked at) per batch, until nothing matches."""
@@ -222,57 +220,6 @@ def _batches(
         yield [row.id for row in rows], len(rows)
 
 
-def run_job(job_id: int) -> InvalidationJob | None:
-    """Invalidate everything the job matches, batch by batch, committing progress."""
-    job = db.session.get(InvalidationJob, job_id, with_for_update=True)
-    if job is None or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
-        db.session.rollback()
-        return job
-    job.status = JobStatus.RUNNING.value
-    job.stamp = job.stamp or utcnow()
-    db.session.commit()
-    criteria = Criteria.from_json(job.criteria)
-    upto = as_utc(job.created_at)
-    stamp = job.stamp
-    batch = int(current_app.config["INVALIDATION_BATCH_SIZE"])
-    try:
-        for ids, seen in _batches(job.action_id, criteria, upto, batch):
-            changed: list[int] = []
-            if ids:
-                changed = list(
-                    db.session.scalars(
-                        update(Signature)
-                        .where(Signature.id.in_(ids), Signature.invalidated_at.is_(None))
-                        .values(invalidated_at=stamp, needs_count=True)
-                        .returning(Signature.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                )
-                if changed:
-                    db.session.execute(
-                        insert(InvalidatedSignature),
-                        [{"job_id": job.id, "signature_id": sid} for sid in changed],
-                    )
-                    events.signatures_invalidated.send("abuse", signature_ids=changed)
-            job.processed += seen
-            job.changed += len(changed)
-            db.session.commit()
-            nudge(FOLD_TASK)
-    except Exception as exc:
-        db.session.rollback()
-        job = db.session.get(InvalidationJob, job_id)
-        if job is not None:
-            job.error = f"{type(exc).__name__}"[:200]
-            db.session.commit()
-        raise
-    job.status = JobStatus.DONE.value
-    job.finished_at = utcnow()
-    db.session.commit()
-    nudge(FOLD_TASK)
-    log.info("invalidation job %s: %d signatures invalidated", job.id, job.changed)
-    return job
-
-
 def request_undo(job: InvalidationJob) -> bool:
     """Mark a finished job for undoing (flushed). False if it can't be undone now."""
     if job.status != JobStatus.DONE:
@@ -280,47 +227,6 @@ def request_undo(job: InvalidationJob) -> bool:
     job.status = JobStatus.UNDO_QUEUED.value
     db.session.flush()
     return True
-
-
-def undo_job(job_id: int) -> InvalidationJob | None:
-    """Restore the signatures this job invalidated (those still carrying its stamp)."""
-    job = db.session.get(InvalidationJob, job_id, with_for_update=True)
-    if job is None or job.status not in (JobStatus.UNDO_QUEUED, JobStatus.UNDOING):
-        db.session.rollback()
-        return job
-    job.status = JobStatus.UNDOING.value
-    db.session.commit()
-    batch = int(current_app.config["INVALIDATION_BATCH_SIZE"])
-    while True:
-        ids = list(
-            db.session.scalars(
-                select(Signature.id)
-                .join(InvalidatedSignature, InvalidatedSignature.signature_id == Signature.id)
-                .where(
-                    InvalidatedSignature.job_id == job.id,
-                    Signature.invalidated_at == job.stamp,
-                )
-                .order_by(Signature.id)
-                .limit(batch)
-            )
-        )
-        if not ids:
-            break
-        restored = db.session.execute(
-            update(Signature)
-            .where(Signature.id.in_(ids), Signature.invalidated_at == job.stamp)
-            .values(invalidated_at=None, needs_count=True)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
-        job.restored += int(restored or 0)
-        db.session.commit()
-        nudge(FOLD_TASK)
-    job.status = JobStatus.UNDONE.value
-    job.undone_at = utcnow()
-    db.session.commit()
-    nudge(FOLD_TASK)
-    log.info("invalidation job %s undone: %d signatures restored", job.id, job.restored)
-    return job
 
 
 def pending_jobs(queued_for: float = 30.0, running_for: float = 2000.0) -> list[tuple[int, str]]:

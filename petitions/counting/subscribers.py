@@ -11,7 +11,7 @@ from typing import Any
 from petitions.core import events
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
-from petitions.counting.services import FOLD_TASK
+from petitions.counting.jobs import FOLD_TASK
 
 
 def _nudge_fold(sender: Any, **_: Any) -> None:

@@ -28,7 +28,7 @@ from petitions.core.emails import limit_key
 from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.unit_of_work import after_commit
 from petitions.core.web import no_store
-from petitions.counting.services import FOLD_TASK
+from petitions.counting.jobs import FOLD_TASK
 from petitions.extensions import db, limiter
 from petitions.gatherings.queries import rsvp_pages_for
 from petitions.mailer.services import DRAIN_TASK

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from petitions.abuse import invalidation
+from petitions.abuse import invalidation, jobs
 from petitions.abuse.invalidation import Criteria, CriteriaError
 from petitions.abuse.models import InvalidatedSignature, JobStatus
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts, reconcile_counts
+from petitions.counting.jobs import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from petitions.tallies.models import ActionTally
@@ -42,7 +42,7 @@ def _confirmed(action_id):
 def _run(action, criteria, **kw):
     job = invalidation.create_job(action.id, criteria, None, **kw)
     db.session.commit()
-    return invalidation.run_job(job.id)
+    return jobs.run_job(job.id)
 
 
 def test_criteria_must_say_something(action):
@@ -90,7 +90,7 @@ def test_run_then_undo_counts_follow_exactly(action, app, config):
 
     assert invalidation.request_undo(job)
     db.session.commit()
-    job = invalidation.undo_job(job.id)
+    job = jobs.undo_job(job.id)
     assert (job.status, job.restored) == (JobStatus.UNDONE, 7)
     assert _confirmed(action.id) == 10
     assert reconcile_counts() == []
@@ -109,7 +109,7 @@ def test_undo_leaves_other_invalidations_alone(action):
     assert second.changed == 1
     invalidation.request_undo(first)
     db.session.commit()
-    invalidation.undo_job(first.id)
+    jobs.undo_job(first.id)
     db.session.expire_all()
     assert db.session.get(Signature, a).invalidated_at is None
     assert db.session.get(Signature, b).invalidated_at is not None  # the second job's
@@ -127,7 +127,7 @@ def test_job_ignores_signatures_made_after_it_was_created(action):
         .values(created_at=utcnow() + timedelta(seconds=5))
     )
     db.session.commit()
-    job = invalidation.run_job(job.id)
+    job = jobs.run_job(job.id)
     assert job.changed == 1
     assert db.session.get(Signature, later).invalidated_at is None
 
@@ -138,7 +138,7 @@ def test_rerunning_a_job_is_harmless(action):
     job = _run(action, Criteria(email_domain="bots.example"))
     job.status = JobStatus.RUNNING.value  # as if the worker died before marking it done
     db.session.commit()
-    job = invalidation.run_job(job.id)
+    job = jobs.run_job(job.id)
     assert job.changed == 3
     items = db.session.scalars(select(InvalidatedSignature.signature_id)).all()
     assert len(items) == 3

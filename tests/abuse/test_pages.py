@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from petitions.abuse.invalidation import run_job
+from petitions.abuse.jobs import run_job
 from petitions.abuse.models import InvalidationJob, TrendingAlert
 from petitions.campaigns.models import Action
 from petitions.extensions import db

@@ -6,7 +6,7 @@ from typing import Any
 
 from petitions.campaigns.models import CampaignStatus
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
 

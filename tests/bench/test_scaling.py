@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from petitions.counting.services import reconcile_counts
+from petitions.counting.jobs import reconcile_counts
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.signing import services as signing

@@ -6,7 +6,7 @@ from sqlalchemy import update
 
 from petitions import create_app
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts, reconcile_counts
+from petitions.counting.jobs import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from petitions.tallies.models import ActionTally

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.dashboards.queries import projection
 from petitions.extensions import db
 from tests.support.factories import make_action, make_campaign, make_signature

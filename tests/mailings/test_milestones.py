@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.mailer.services import drain

@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 
 from petitions.core.models import Token
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.mailer.services import claim_batch, send_batch

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts, reconcile_counts
+from petitions.counting.jobs import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing import services as signing
 from petitions.signing.models import Signature

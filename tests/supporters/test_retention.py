@@ -10,7 +10,7 @@ from petitions.campaigns.models import Action
 from petitions.core.models import Token
 from petitions.core.time import utcnow
 from petitions.core.tokens import issue_token
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from petitions.supporters.models import ERASED_PREFIX

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from petitions.audit.models import AuditEvent
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.extensions import db
 from petitions.tallies.models import ActionTally
 from tests.support.factories import make_action, make_campaign

@@ -10,9 +10,9 @@ import logging
 
 from celery import shared_task
 
-from petitions.abuse import invalidation, trending
+from petitions.abuse import invalidation, jobs, trending
 from petitions.core import task_names
-from petitions.extensions import db
+from petitions.core.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,8 @@ SCAN_TASK = task_names.SCAN_ABUSE
 )
 def scan() -> int:
     found = trending.detect_trending()
-    db.session.commit()
     for job_id, task_name in invalidation.pending_jobs():
-        invalidation.dispatch(task_name, job_id)
+        after_commit(invalidation.dispatch, task_name, job_id)
     return len(found)
 
 
@@ -39,7 +38,7 @@ def scan() -> int:
     acks_late=True,
 )
 def run_invalidation(job_id: int) -> int:
-    job = invalidation.run_job(job_id)
+    job = jobs.run_job(job_id)
     return job.changed if job is not None else 0
 
 
@@ -50,5 +49,5 @@ def run_invalidation(job_id: int) -> int:
     acks_late=True,
 )
 def undo_invalidation(job_id: int) -> int:
-    job = invalidation.undo_job(job_id)
+    job = jobs.undo_job(job_id)
     return job.restored if job is not None else 0

@@ -12,20 +12,20 @@ from celery import shared_task
 
 from petitions.core import task_names
 from petitions.core.dispatch import clear_nudge
-from petitions.counting import services
+from petitions.counting import jobs
 
 log = logging.getLogger(__name__)
 
 
 @shared_task(
-    name=services.FOLD_TASK,
+    name=jobs.FOLD_TASK,
     soft_time_limit=120,
     time_limit=150,
     acks_late=True,
 )
 def fold_counts() -> int:
-    clear_nudge(services.FOLD_TASK)
-    return services.fold_counts()
+    clear_nudge(jobs.FOLD_TASK)
+    return jobs.fold_counts()
 
 
 @shared_task(
@@ -35,7 +35,7 @@ def fold_counts() -> int:
     acks_late=True,
 )
 def reconcile_counts() -> int:
-    repairs = services.reconcile_counts()
+    repairs = jobs.reconcile_counts()
     if repairs:
         log.warning("reconcile: %d tallies repaired", len(repairs))
     return len(repairs)

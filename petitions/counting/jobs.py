@@ -11,6 +11,9 @@ Paper signatures and offline tallies (``petitions.paper``) carry the same ``coun
 
 ``reconcile_counts`` recomputes everything from the signature table, repairs differences
 and logs them. Both run under one PostgreSQL advisory lock so they never interleave.
+
+This module owns its transactions: each batch commits (``unit_of_work.commit()``), so a fold
+interrupted half-way keeps what it folded and the next run takes the rest.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from sqlalchemy import and_, case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from petitions.core import task_names
+from petitions.core import task_names, unit_of_work
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
 from petitions.paper.models import OfflineTally, PaperSignature
@@ -258,10 +261,10 @@ def fold_counts(max_batches: int = 40) -> int:
     folded = 0
     for _ in range(max_batches):
         if not _take_lock(wait=False):
-            db.session.rollback()
+            unit_of_work.rollback()
             return folded  # another worker is folding right now
         report = fold_batch(limit)
-        db.session.commit()
+        unit_of_work.commit()
         folded += report.signatures
         if report.signatures < limit:
             break
@@ -436,5 +439,5 @@ def reconcile_counts() -> list[Repair]:
             repair.stored,
             repair.expected,
         )
-    db.session.commit()
+    unit_of_work.commit()
     return repairs

@@ -3,7 +3,7 @@ import logging
 from sqlalchemy import select, update
 
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts, reconcile_counts
+from petitions.counting.jobs import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyHourly
@@ -64,7 +64,7 @@ def test_reconcile_repairs_a_corrupted_count_and_logs_it(factories, caplog):
     db.session.execute(update(ActionTally).values(confirmed=999))
     db.session.execute(update(TallyDaily).values(n=5))
     db.session.commit()
-    with caplog.at_level(logging.WARNING, logger="petitions.counting.services"):
+    with caplog.at_level(logging.WARNING, logger="petitions.counting.jobs"):
         repairs = reconcile_counts()
     assert {r.table for r in repairs} == {"action_tallies", "tally_daily"}
     assert "repaired action_tallies" in caplog.text
