@@ -270,9 +270,9 @@ def fold_counts(max_batches: int = 40) -> int:
             break
     if _take_lock(wait=False):
         folded += fold_paper(limit)
-        db.session.commit()
+        unit_of_work.commit()
     else:
-        db.session.rollback()
+        unit_of_work.rollback()
     return folded
 
 

@@ -1,7 +1,7 @@
 """Offline tallies and paper signatures, folded into the action's tally by the count worker.
 
 Like a signature, each row carries what it was last counted as (``counted``) and whether that
-must change (``needs_count``); ``petitions.counting.services`` folds them into
+must change (``needs_count``); ``petitions.counting.jobs`` folds them into
 ``action_tallies.confirmed`` and ``action_tallies.paper``. No request touches a tally row.
 """
 

@@ -11,7 +11,7 @@ from flask import Flask
 from pypdf import PdfReader
 
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts
+from petitions.counting.jobs import fold_counts
 from petitions.exports import services
 from petitions.exports.models import ExportJob
 from petitions.extensions import db

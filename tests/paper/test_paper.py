@@ -10,7 +10,7 @@ from flask import Flask
 
 from petitions.audit.models import AuditEvent
 from petitions.core.time import utcnow
-from petitions.counting.services import fold_counts, reconcile_counts
+from petitions.counting.jobs import fold_counts, reconcile_counts
 from petitions.extensions import db
 from petitions.paper.models import OfflineTally, PaperSignature
 from petitions.tallies.models import ActionTally
