@@ -122,10 +122,12 @@ def _tune_sqlite(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     """Each area registers its own ``flask`` commands; ``core`` imports no area."""
     from petitions.dev import cli as dev_cli
+    from petitions.geo import cli as geo_cli
     from petitions.organisers import cli as organisers_cli
 
     organisers_cli.init_app(app)
     dev_cli.init_app(app)
+    geo_cli.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -142,6 +144,7 @@ def _register_blueprints(app: Flask) -> None:
     _register_supporter_blueprints(app)
     _register_abuse_blueprints(app)
     _register_event_blueprints(app)
+    _register_letter_blueprints(app)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
         app.register_blueprint(dev_bp)
 
@@ -201,6 +204,13 @@ def _register_event_blueprints(app: Flask) -> None:
     app.cli.add_command(events_cli)
 
 
+def _register_letter_blueprints(app: Flask) -> None:
+    """Letters to targets and their organiser pages (issue 12)."""
+    from petitions.letters.blueprint import bp as letters_bp
+
+    app.register_blueprint(letters_bp)
+
+
 def _register_models_and_builders() -> None:
     """Import every area's models (one metadata) and email builders (one registry)."""
     import petitions.abuse.models
@@ -212,6 +222,8 @@ def _register_models_and_builders() -> None:
     import petitions.exports.models
     import petitions.gatherings.models
     import petitions.gatherings.notifications
+    import petitions.geo.models
+    import petitions.letters.models
     import petitions.mailer.models
     import petitions.mailings.models
     import petitions.mailings.notifications
@@ -232,6 +244,7 @@ def _connect_subscribers() -> None:
     import petitions.webhooks.subscribers  # noqa: F401
     from petitions.exports import subscribers as exports_subscribers
     from petitions.gatherings import subscribers as gatherings_subscribers
+    from petitions.letters import subscribers as letters_subscribers
     from petitions.mailings import subscribers as mailings_subscribers
     from petitions.supporters import subscribers as supporters_subscribers
 
@@ -239,3 +252,4 @@ def _connect_subscribers() -> None:
     gatherings_subscribers.connect()
     mailings_subscribers.connect()
     supporters_subscribers.connect()
+    letters_subscribers.connect()

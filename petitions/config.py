@@ -207,6 +207,7 @@ def base_settings() -> dict[str, Any]:
         # beat looks for due reminders.
         "EVENT_REMINDER_HOURS": env_str("EVENT_REMINDER_HOURS", "24,2") or "",
         "EVENT_REMINDER_SWEEP_SECONDS": env_float("EVENT_REMINDER_SWEEP_SECONDS", 60.0),
+        "LETTER_SWEEP_SECONDS": env_float("LETTER_SWEEP_SECONDS", 15.0),
     }
 
 

@@ -14,6 +14,7 @@ import workers.tasks.abuse  # noqa: E402,F401
 import workers.tasks.counting  # noqa: E402,F401  (registers the tasks)
 import workers.tasks.exports  # noqa: E402,F401
 import workers.tasks.gatherings  # noqa: E402,F401
+import workers.tasks.letters  # noqa: E402,F401
 import workers.tasks.mail  # noqa: E402,F401
 import workers.tasks.mailings  # noqa: E402,F401
 import workers.tasks.supporters  # noqa: E402,F401

@@ -30,6 +30,7 @@ class ActionKind(enum.StrEnum):
     PETITION = "petition"
     PLEDGE = "pledge"
     EVENT = "event"  # details in petitions.gatherings (issue 13); RSVPs are signatures
+    LETTER = "letter"  # details in petitions.letters (issue 12); each letter is a signature
 
 
 class Campaign(Base):
@@ -109,6 +110,10 @@ class Action(Base):
     @property
     def is_event(self) -> bool:
         return self.kind == ActionKind.EVENT
+
+    @property
+    def is_letter(self) -> bool:
+        return self.kind == ActionKind.LETTER
 
     def is_open(self, today: date | None = None) -> bool:
         """Open for new signatures and confirmations."""

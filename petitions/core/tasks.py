@@ -116,6 +116,11 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             c["EVENT_REMINDER_SWEEP_SECONDS"],
             c["EVENT_REMINDER_SWEEP_SECONDS"] * 2,
         ),
+        "deliver-letters": _every(
+            task_names.DELIVER_LETTERS,
+            c["LETTER_SWEEP_SECONDS"],
+            c["LETTER_SWEEP_SECONDS"] * 2,
+        ),
         "abuse-scan": _every(
             task_names.SCAN_ABUSE,
             c["TRENDING_INTERVAL_SECONDS"],

@@ -21,9 +21,11 @@ def init_app(app: Flask) -> None:
         """Create the demo campaign (safe to run again)."""
         from petitions.campaigns.demo import create_demo_campaign
         from petitions.gatherings.demo import create_demo_events
+        from petitions.letters.demo import create_demo_letters
 
         campaign = create_demo_campaign()
         create_demo_events(campaign)
+        create_demo_letters(campaign)
         unit_of_work.commit()
         click.echo(f"Demo campaign ready: {current_app.config['PUBLIC_URL']}/c/{campaign.slug}")
         _demo_admin(campaign)

@@ -58,6 +58,8 @@ def action_page(slug: str, action_slug: str):
     campaign, action = _load(slug, action_slug)
     if action.is_event:  # events have their own page and RSVP form (petitions.gatherings)
         return redirect(url_for("gatherings.event_page", slug=slug, action_slug=action_slug))
+    if action.is_letter:  # letters have their own page and form (petitions.letters)
+        return redirect(url_for("letters.letter_page", slug=slug, action_slug=action_slug))
     form = SignForm(pledge_options=action.pledge_options)
     form.source.data = clean_source(request.args.get("source"))
     if not form.source.data:

@@ -39,7 +39,13 @@ def build_confirmation(signature_id: int) -> BuiltEmail | None:
         "link": link,
         "days": lifetime.days,
     }
-    verb = "RSVP" if action.is_event else ("pledge" if action.is_pledge else "signature")
+    verb = (
+        "RSVP"
+        if action.is_event
+        else "letter"
+        if action.is_letter
+        else ("pledge" if action.is_pledge else "signature")
+    )
     message = Message(
         subject=f"Please confirm your {verb}: {action.title}",
         recipients=[(signature.name, signature.email)],

@@ -1,0 +1,1 @@
+"""UK postcodes, Westminster constituencies and their representatives, loaded from files."""

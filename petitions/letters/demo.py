@@ -1,0 +1,118 @@
+"""Demo letters for ``flask --app petitions demo``: a letter to a company (two fixed
+recipients, one of whom has responded) and an "ask your MP" letter with a thank-you variant
+(the demo MP for GU11 1AA already supports the amendment)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from petitions.campaigns.models import Action, Campaign
+from petitions.extensions import db
+from petitions.geo.demo import load_demo_geo
+from petitions.letters import services
+from petitions.letters.models import Stance
+
+COMPANY_SLUG = "write-to-threadline"
+MP_SLUG = "ask-your-mp-to-back-the-amendment"
+
+
+def _exists(campaign: Campaign, slug: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Action.id).where(Action.campaign_id == campaign.id, Action.slug == slug)
+        )
+        is not None
+    )
+
+
+def create_demo_letters(campaign: Campaign) -> list[Action]:
+    """Idempotent: adds the demo geo data and whichever demo letter is missing."""
+    load_demo_geo()
+    made: list[Action] = []
+    if not _exists(campaign, COMPANY_SLUG):
+        action = services.create_letter(
+            campaign,
+            services.LetterInput(
+                title="Write to Threadline",
+                intro=(
+                    "Threadline, a (fictitious) clothing brand, still will not say where its "
+                    "cotton comes from. Write to its chief executive and its head of "
+                    "sustainability: ask them to publish their full supplier map."
+                ),
+                subject="Publish your supplier map",
+                template=(
+                    "Dear {target_name},\n\n"
+                    "As a customer, I want to know that the clothes I buy from Threadline "
+                    "were not made with forced labour. Please publish your full supplier map, "
+                    "down to the cotton fields, and commit to independent audits.\n\n"
+                    "Yours sincerely,\n{supporter_name}"
+                ),
+                personal_prompt="Tell them why this matters to you",
+                rate_per_minute=6,
+                goal=500,
+            ),
+        )
+        action.slug = COMPANY_SLUG
+        services.add_target(
+            action,
+            services.TargetInput(
+                name="Jordan Vale",
+                title="Chief Executive",
+                organisation="Threadline Ltd",
+                email="ceo@threadline.example.org",
+            ),
+        )
+        head = services.add_target(
+            action,
+            services.TargetInput(
+                name="Morgan Ellis",
+                title="Head of Sustainability",
+                organisation="Threadline Ltd",
+                email="sustainability@threadline.example.org",
+            ),
+        )
+        services.set_stance(
+            head,
+            Stance.RESPONDED.value,
+            "Replied that a supplier list is 'under review'",
+            response="We are reviewing our supplier disclosures and will update customers.",
+        )
+        made.append(action)
+    if not _exists(campaign, MP_SLUG):
+        action = services.create_letter(
+            campaign,
+            services.LetterInput(
+                title="Ask your MP to back the amendment",
+                intro=(
+                    "On Thursday MPs vote on an amendment that would make companies prove "
+                    "their supply chains are free of forced labour. Enter your postcode to "
+                    "write to your MP. (Demo postcodes: GU11 1AA, WS9 8AA, WA15 0ZZ.)"
+                ),
+                subject="Please back the supply-chain amendment on Thursday",
+                template=(
+                    "Dear {target_name},\n\n"
+                    "I live in {constituency} ({postcode}). On Thursday, please vote for the "
+                    "amendment requiring companies to prove their supply chains are free of "
+                    "forced labour.\n\nYours sincerely,\n{supporter_name}"
+                ),
+                thank_you_template=(
+                    "Dear {target_name},\n\n"
+                    "Thank you for supporting the supply-chain amendment. As your constituent "
+                    "in {constituency}, I'm glad you will vote for it on Thursday.\n\n"
+                    "Yours sincerely,\n{supporter_name}"
+                ),
+                to_representative=True,
+                rate_per_minute=4,
+                goal=1000,
+            ),
+        )
+        action.slug = MP_SLUG
+        supporter = services.representative_target(action.id, "E14001063")
+        if supporter is not None:
+            services.set_stance(supporter, Stance.SUPPORTS.value, "Signed the amendment")
+        opposer = services.representative_target(action.id, "E14001064")
+        if opposer is not None:
+            services.set_stance(opposer, Stance.OPPOSES.value, "Spoke against it at second reading")
+        made.append(action)
+    db.session.flush()
+    return made

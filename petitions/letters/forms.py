@@ -1,0 +1,152 @@
+"""Forms for letters. The supporter's form is the sign form (same fields, checks and bot
+traps) plus the message, their own line and the chosen constituency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from petitions.letters.models import DeliveryMode, Stance
+from petitions.letters.services import MESSAGE_LIMIT, LetterInput, TargetInput
+from petitions.signing.forms import SignForm
+
+
+class LetterSignForm(SignForm):
+    message = TextAreaField(
+        "Your message",
+        validators=[
+            DataRequired("Write your message (the suggested text is a start)."),
+            Length(
+                max=MESSAGE_LIMIT,
+                message=f"Your message can be up to {MESSAGE_LIMIT:,} characters.",
+            ),
+        ],
+    )
+    personal = TextAreaField(
+        "In your own words",
+        validators=[
+            Optional(),
+            Length(max=1000, message="Your own words can be up to 1,000 characters."),
+        ],
+    )
+    constituency = HiddenField()
+
+
+class LetterForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    intro = TextAreaField("Introduction (Markdown)", validators=[Optional(), Length(max=20_000)])
+    subject = StringField(
+        "Email subject", validators=[DataRequired("Enter a subject."), Length(max=200)]
+    )
+    template = TextAreaField(
+        "Message template",
+        validators=[DataRequired("Write the suggested message."), Length(max=MESSAGE_LIMIT)],
+        description="Placeholders: {supporter_name} {postcode} {constituency} {target_name} "
+        "{target_title}. Supporters can edit it before sending.",
+    )
+    thank_you_template = TextAreaField(
+        "Thank-you variant",
+        validators=[Optional(), Length(max=MESSAGE_LIMIT)],
+        description="Used instead when the supporter's target already supports the ask.",
+    )
+    personal_prompt = StringField(
+        "Prompt for the supporter's own words", validators=[Optional(), Length(max=300)]
+    )
+    personal_required = BooleanField("Require a line in their own words")
+    delivery_mode = RadioField(
+        "Delivery",
+        choices=[
+            SelectChoice(
+                DeliveryMode.SENT_FOR_YOU.value,
+                "Sent for them, from our address, Reply-To the supporter",
+            ),
+            SelectChoice(
+                DeliveryMode.SEND_YOURSELF.value,
+                "They send it themselves (mailto link); they tell us",
+            ),
+        ],
+        default=DeliveryMode.SENT_FOR_YOU.value,
+        validate_choice=False,  # checked by services.create_letter
+    )
+    to_representative = BooleanField("Send to the supporter's MP (found by postcode)")
+    rate_per_minute = IntegerField(
+        "Letters per target per minute",
+        default=4,
+        validators=[NumberRange(min=1, max=600, message="Between 1 and 600 a minute.")],
+    )
+    goal = IntegerField("Goal", default=1000, validators=[NumberRange(min=1, max=100_000_000)])
+    deadline = DateField("Deadline", validators=[Optional()])
+
+    def letter_input(self) -> LetterInput:
+        return LetterInput(
+            title=self.title.data or "",
+            intro=self.intro.data or "",
+            subject=self.subject.data or "",
+            template=self.template.data or "",
+            thank_you_template=self.thank_you_template.data or "",
+            personal_prompt=self.personal_prompt.data or "",
+            personal_required=bool(self.personal_required.data),
+            delivery_mode=self.delivery_mode.data or "",
+            to_representative=bool(self.to_representative.data),
+            rate_per_minute=int(self.rate_per_minute.data or 4),
+            goal=int(self.goal.data or 1000),
+            deadline=self.deadline.data,
+        )
+
+
+class TargetForm(FlaskForm):
+    name = StringField(
+        "Name", validators=[DataRequired("Enter the target's name."), Length(max=120)]
+    )
+    title = StringField("Title", validators=[Optional(), Length(max=120)])
+    organisation = StringField("Organisation", validators=[Optional(), Length(max=120)])
+    email = StringField(
+        "Email", validators=[DataRequired("Enter the target's email."), Length(max=254)]
+    )
+
+    def target_input(self) -> TargetInput:
+        return TargetInput(
+            name=self.name.data or "",
+            title=self.title.data or "",
+            organisation=self.organisation.data or "",
+            email=(self.email.data or "").strip(),
+        )
+
+
+class StanceForm(FlaskForm):
+    stance = SelectField(
+        "Stance",
+        choices=[
+            SelectChoice(Stance.NONE.value, "Not known"),
+            SelectChoice(Stance.SUPPORTS.value, "Supports"),
+            SelectChoice(Stance.OPPOSES.value, "Opposes"),
+            SelectChoice(Stance.RESPONDED.value, "Has responded"),
+        ],
+        validate_choice=False,  # checked by services.set_stance
+    )
+    note = StringField("Public note", validators=[Optional(), Length(max=300)])
+    on = DateField("Date", validators=[Optional()])
+    response = TextAreaField("Response text", validators=[Optional(), Length(max=20_000)])
+
+
+def stance_form(target: Any) -> StanceForm:
+    form = StanceForm(prefix=f"t{target.id}")
+    if not form.is_submitted():
+        form.stance.data = target.stance
+        form.note.data = target.stance_note
+        form.on.data = target.stance_on
+        form.response.data = target.response
+    return form

@@ -1,0 +1,397 @@
+"""Letters: what changes state. Services flush; the unit of work commits.
+
+A supporter's letter is a :class:`~petitions.signing.models.Signature` (stored through the
+signing intake, so the same checks, double opt-in and rate limits apply) plus a
+:class:`Letter` with their words. Nothing is sent before the signature is confirmed: then
+:func:`plan_deliveries` writes one :class:`LetterDelivery` row per target in the confirming
+transaction (the outbox), and ``petitions.letters.jobs`` sends them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from petitions.campaigns.models import Action, ActionKind, Campaign
+from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
+from petitions.core.emails import EmailError, normalise_email
+from petitions.core.text import has_control_chars, has_invisible_chars, slugify
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.geo import queries as geo
+from petitions.letters.models import (
+    DeliveryMode,
+    DeliveryStatus,
+    Letter,
+    LetterDelivery,
+    LetterDetails,
+    LetterTarget,
+    Stance,
+    TargetKind,
+)
+from petitions.signing.models import Signature
+
+MESSAGE_LIMIT = 5000
+PLACEHOLDERS = ("supporter_name", "postcode", "constituency", "target_name", "target_title")
+_PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
+_HTML = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+class LetterError(ValueError):
+    """Input that cannot be accepted; the message says why."""
+
+
+@dataclass(frozen=True)
+class LetterInput:
+    title: str
+    intro: str
+    subject: str
+    template: str
+    thank_you_template: str = ""
+    personal_prompt: str = ""
+    personal_required: bool = False
+    delivery_mode: str = DeliveryMode.SENT_FOR_YOU.value
+    to_representative: bool = False
+    rate_per_minute: int = 4
+    goal: int = 1000
+    deadline: date | None = None
+
+
+@dataclass(frozen=True)
+class TargetInput:
+    name: str
+    title: str = ""
+    organisation: str = ""
+    email: str = ""
+
+
+def one_line(label: str, value: str, limit: int, *, required: bool = False) -> str:
+    value = value or ""
+    if has_control_chars(value) or has_invisible_chars(value):
+        raise LetterError(f"{label}: use one line of text (no line breaks or control characters).")
+    value = value.strip()
+    if len(value) > limit:
+        raise LetterError(f"{label} can be up to {limit} characters.")
+    if required and not value:
+        raise LetterError(f"Enter {label.lower()}.")
+    return value
+
+
+def clean_text(label: str, value: str, limit: int, *, required: bool = False) -> str:
+    """Several lines of plain text: no HTML, no control or invisible characters."""
+    value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
+        raise LetterError(f"{label}: remove the control or invisible characters.")
+    if _HTML.search(value):
+        raise LetterError(f"{label}: write plain text; HTML tags like <b> are not allowed.")
+    if len(value) > limit:
+        raise LetterError(f"{label} can be up to {limit:,} characters (it has {len(value):,}).")
+    if required and not value:
+        raise LetterError(f"Enter {label.lower()}.")
+    return value
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Replace the known ``{placeholders}``; anything else in braces is left as written."""
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), text)
+
+
+def _free_slug(campaign_id: int, title: str) -> str:
+    base = slugify(title, max_length=70, fallback="letter")
+    slug, n = base, 1
+    while db.session.scalar(
+        select(Action.id).where(Action.campaign_id == campaign_id, Action.slug == slug)
+    ):
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def _clean_input(data: LetterInput) -> LetterInput:
+    if data.delivery_mode not in {m.value for m in DeliveryMode}:
+        raise LetterError("Choose how letters are delivered.")
+    if not 1 <= int(data.rate_per_minute) <= 600:
+        raise LetterError("The send rate per target must be between 1 and 600 a minute.")
+    if not 1 <= int(data.goal) <= 100_000_000:
+        raise LetterError("The goal must be a whole number above 0.")
+    return LetterInput(
+        title=one_line("Title", data.title, 200, required=True),
+        intro=clean_text("Introduction", data.intro, 20_000),
+        subject=one_line("Subject", data.subject, 200, required=True),
+        template=clean_text("Message template", data.template, MESSAGE_LIMIT, required=True),
+        thank_you_template=clean_text("Thank-you template", data.thank_you_template, MESSAGE_LIMIT),
+        personal_prompt=one_line("Personal line prompt", data.personal_prompt, 300),
+        personal_required=bool(data.personal_required),
+        delivery_mode=data.delivery_mode,
+        to_representative=bool(data.to_representative),
+        rate_per_minute=int(data.rate_per_minute),
+        goal=int(data.goal),
+        deadline=data.deadline,
+    )
+
+
+def create_letter(campaign: Campaign, data: LetterInput) -> Action:
+    """A new letter action on ``campaign``. Flushes."""
+    clean = _clean_input(data)
+    last = db.session.scalar(
+        select(func.max(Action.position)).where(Action.campaign_id == campaign.id)
+    )
+    action = Action(
+        campaign_id=campaign.id,
+        kind=ActionKind.LETTER.value,
+        slug=_free_slug(campaign.id, clean.title),
+        title=clean.title,
+        text=clean.intro,
+        goal=clean.goal,
+        deadline=clean.deadline,
+        consent_version_id=consent_version(DEFAULT_CONSENT).id,
+        thank_you="",
+        position=(last or 0) + 1,
+    )
+    db.session.add(action)
+    db.session.flush()
+    details = LetterDetails(action_id=action.id)
+    _apply(details, clean)
+    db.session.add(details)
+    db.session.flush()
+    return action
+
+
+def _apply(details: LetterDetails, clean: LetterInput) -> None:
+    details.subject = clean.subject
+    details.template = clean.template
+    details.thank_you_template = clean.thank_you_template
+    details.personal_prompt = clean.personal_prompt
+    details.personal_required = clean.personal_required
+    details.delivery_mode = clean.delivery_mode
+    details.to_representative = clean.to_representative
+    details.rate_per_minute = clean.rate_per_minute
+
+
+def update_letter(action: Action, details: LetterDetails, data: LetterInput) -> None:
+    clean = _clean_input(data)
+    action.title = clean.title
+    action.text = clean.intro
+    action.goal = clean.goal
+    action.deadline = clean.deadline
+    _apply(details, clean)
+    db.session.flush()
+
+
+def add_target(action: Action, data: TargetInput) -> LetterTarget:
+    """A fixed recipient. The email must be a valid address (letters are sent to it)."""
+    name = one_line("Name", data.name, 120, required=True)
+    email = one_line("Email", data.email, 254, required=True)
+    try:
+        normalise_email(email)
+    except EmailError as exc:
+        raise LetterError(f"Target email: {exc}") from exc
+    last = db.session.scalar(
+        select(func.max(LetterTarget.position)).where(LetterTarget.action_id == action.id)
+    )
+    target = LetterTarget(
+        action_id=action.id,
+        kind=TargetKind.FIXED.value,
+        name=name,
+        title=one_line("Title", data.title, 120),
+        organisation=one_line("Organisation", data.organisation, 120),
+        email=email,
+        position=(last or 0) + 1,
+    )
+    db.session.add(target)
+    db.session.flush()
+    return target
+
+
+def set_stance(
+    target: LetterTarget, stance: str, note: str = "", on: date | None = None, response: str = ""
+) -> None:
+    if stance not in {s.value for s in Stance}:
+        raise LetterError("Choose a stance: supports, opposes, has responded, or none.")
+    target.stance = stance
+    target.stance_note = one_line("Public note", note, 300)
+    target.stance_on = on or (utcnow().date() if stance else None)
+    target.response = clean_text("Response", response, 20_000)
+    db.session.flush()
+
+
+def representative_target(action_id: int, code: str) -> LetterTarget | None:
+    """The target row for the MP of ``code`` on this action (made on first use)."""
+    found = db.session.scalar(
+        select(LetterTarget).where(
+            LetterTarget.action_id == action_id, LetterTarget.constituency_code == code
+        )
+    )
+    if found is not None:
+        return found
+    place = geo.place(code)
+    if place is None:
+        return None
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(LetterTarget)
+        .values(
+            action_id=action_id,
+            kind=TargetKind.REPRESENTATIVE.value,
+            name=place.mp_name or "",
+            title="MP for " + place.name,
+            organisation="House of Commons",
+            email="",
+            constituency_code=code,
+            stance="",
+            stance_note="",
+            response="",
+            position=0,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["action_id", "constituency_code"])
+    )
+    return db.session.scalar(
+        select(LetterTarget).where(
+            LetterTarget.action_id == action_id, LetterTarget.constituency_code == code
+        )
+    )
+
+
+def fixed_targets(action_id: int) -> list[LetterTarget]:
+    return list(
+        db.session.scalars(
+            select(LetterTarget)
+            .where(LetterTarget.action_id == action_id, LetterTarget.kind == TargetKind.FIXED.value)
+            .order_by(LetterTarget.position, LetterTarget.id)
+        )
+    )
+
+
+def body_hash(text: str) -> str:
+    words = " ".join(text.lower().split())
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+
+
+def clean_message(details: LetterDetails, message: str, personal: str) -> str:
+    """The supporter's finished text (the edited message, then their own line)."""
+    body = clean_text("Your message", message, MESSAGE_LIMIT, required=True)
+    own = clean_text("Your own words", personal, 1000)
+    if details.personal_required and not own:
+        raise LetterError(
+            (details.personal_prompt or "Add a line in your own words") + ": this is required."
+        )
+    full = body + ("\n\n" + own if own else "")
+    if len(full) > MESSAGE_LIMIT:
+        raise LetterError(f"Your message can be up to {MESSAGE_LIMIT:,} characters in all.")
+    return full
+
+
+def record_letter(
+    action: Action,
+    signature_id: int,
+    *,
+    body: str,
+    thank_you: bool,
+    constituency_code: str,
+    constituency_name: str,
+    target_ids: list[int],
+) -> Letter | None:
+    """The letter row for a stored signature. While unconfirmed, a new submission by the same
+    person replaces the words and targets; once confirmed, it is fixed. Id 0 records nothing."""
+    if not signature_id:
+        return None
+    letter = db.session.scalar(select(Letter).where(Letter.signature_id == signature_id))
+    signature = db.session.get(Signature, signature_id)
+    if letter is not None and signature is not None and signature.confirmed_at is not None:
+        return letter
+    if letter is None:
+        letter = Letter(signature_id=signature_id, action_id=action.id)
+        db.session.add(letter)
+    letter.body = body
+    letter.body_hash = body_hash(body)
+    letter.thank_you = thank_you
+    letter.constituency_code = constituency_code
+    letter.constituency_name = constituency_name
+    letter.target_ids = list(target_ids)
+    db.session.flush()
+    return letter
+
+
+def plan_deliveries(signature_id: int) -> int:
+    """On confirmation: one delivery row per target (``UNIQUE``: planning twice adds none)."""
+    letter = db.session.scalar(select(Letter).where(Letter.signature_id == signature_id))
+    if letter is None or not letter.target_ids:
+        return 0
+    details = db.session.get(LetterDetails, letter.action_id)
+    if details is None:
+        return 0
+    status = (DeliveryStatus.PENDING if details.sends_for_you else DeliveryStatus.AWAITING).value
+    valid = set(
+        db.session.scalars(
+            select(LetterTarget.id).where(
+                LetterTarget.action_id == letter.action_id,
+                LetterTarget.id.in_([int(t) for t in letter.target_ids]),
+            )
+        )
+    )
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    rows = [
+        {
+            "letter_id": letter.id,
+            "target_id": target_id,
+            "status": status,
+            "attempts": 0,
+            "created_at": now,
+            "recipient": "",
+        }
+        for target_id in letter.target_ids
+        if target_id in valid
+    ]
+    if not rows:
+        return 0
+    added = db.session.scalars(
+        insert(LetterDelivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["letter_id", "target_id"])
+        .returning(LetterDelivery.id)
+    ).all()
+    return len(added)
+
+
+def mark_self_sent(letter: Letter) -> int:
+    """ "I sent it" (send-it-yourself letters): counted for each target. Idempotent."""
+    if letter.self_sent_at is None:
+        letter.self_sent_at = utcnow()
+    changed = db.session.execute(
+        update(LetterDelivery)
+        .where(
+            LetterDelivery.letter_id == letter.id,
+            LetterDelivery.status == DeliveryStatus.AWAITING.value,
+        )
+        .values(status=DeliveryStatus.SELF_SENT.value, sent_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    db.session.flush()
+    return int(changed or 0)
+
+
+def stop_undelivered(signature_ids: list[int]) -> int:
+    """Withdrawn letters: what has not gone yet never goes. Delivered ones cannot be unsent."""
+    if not signature_ids:
+        return 0
+    letter_ids = select(Letter.id).where(Letter.signature_id.in_(signature_ids))
+    changed = db.session.execute(
+        update(LetterDelivery)
+        .where(
+            LetterDelivery.letter_id.in_(letter_ids),
+            LetterDelivery.status.in_(
+                [DeliveryStatus.PENDING.value, DeliveryStatus.AWAITING.value]
+            ),
+        )
+        .values(status=DeliveryStatus.SKIPPED.value, error="withdrawn")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(changed or 0)

@@ -1,0 +1,50 @@
+"""How letters react to other areas: a confirmed letter gets its delivery rows (and the
+workers a nudge); a withdrawn one stops whatever has not gone yet.
+
+Connected once by the app factory. Receivers run inside the sender's unit of work.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from petitions.campaigns.models import Action, ActionKind
+from petitions.core import events
+from petitions.core.dispatch import nudge
+from petitions.core.unit_of_work import after_commit
+from petitions.extensions import db
+from petitions.letters import services
+from petitions.letters.jobs import DELIVER_TASK
+
+
+def _is_letter(action_id: int | None) -> bool:
+    if action_id is None:
+        return False
+    kind = db.session.scalar(select(Action.kind).where(Action.id == action_id))
+    return kind == ActionKind.LETTER.value
+
+
+def on_signature_confirmed(_sender: Any, *, signature_id: int, action_id: int, **_: Any) -> None:
+    if not _is_letter(action_id):
+        return
+    if services.plan_deliveries(signature_id):
+        after_commit(nudge, DELIVER_TASK, key=("nudge", DELIVER_TASK))
+
+
+def on_signatures_withdrawn(_sender: Any, *, signature_ids: list[int], **_: Any) -> None:
+    services.stop_undelivered(list(signature_ids))
+
+
+_connected = False
+
+
+def connect() -> None:
+    global _connected
+    if _connected:
+        return
+    events.signature_confirmed.connect(on_signature_confirmed, weak=False)
+    events.signatures_withdrawn.connect(on_signatures_withdrawn, weak=False)
+    events.signatures_invalidated.connect(on_signatures_withdrawn, weak=False)
+    _connected = True
