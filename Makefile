@@ -79,6 +79,7 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.bench_postcodes
 
 bench-smoke: install-dev
 	$(BIN)/python -m bench.run --smoke

@@ -20,6 +20,7 @@ from petitions.api.representations import (
     percent_of,
 )
 from petitions.extensions import limiter
+from petitions.letters.queries import counts_per_target
 
 bp = Blueprint("api", __name__, url_prefix=V1_ROOT)
 
@@ -153,6 +154,42 @@ def action(slug: str, action_slug: str) -> Response:
     counts = queries.confirmed_counts([found.id])
     return _public(
         action_detail(found.campaign, found, counts.get(found.id, 0), queries.breakdowns(found.id))
+    )
+
+
+@bp.get("/campaigns/<slug>/actions/<action_slug>/targets")
+@operation(
+    operation_id="getLetterTargets",
+    summary="A letter action's recipients, their stances and the letters delivered to each",
+    replies=[
+        ok(schemas.LetterTargets),
+        NOT_MODIFIED,
+        error(404, "No public letter action here."),
+    ],
+)
+def letter_targets(slug: str, action_slug: str) -> Response:
+    found = queries.public_action(slug, action_slug)
+    if found is None or not found.is_letter:
+        raise not_found("That letter action")
+    return json_response(
+        schemas.LetterTargets(
+            action=found.id,
+            targets=[
+                schemas.TargetCount(
+                    target=c.target.id,
+                    name=c.target.name,
+                    title=c.target.title,
+                    organisation=c.target.organisation,
+                    constituency_code=c.target.constituency_code,
+                    stance=c.target.stance or None,  # type: ignore[arg-type]
+                    letters=c.delivered,
+                )
+                for c in counts_per_target(found.id)
+            ],
+        ),
+        public=True,
+        max_age=COUNT_MAX_AGE,
+        stale=COUNT_STALE,
     )
 
 

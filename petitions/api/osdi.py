@@ -368,6 +368,8 @@ def record_signature(petition_id: int) -> Response:
     if action is None:
         raise not_found("That petition")
     body = json_body(schemas.OsdiRecordSignature, HELPER_MAX_BYTES, HELPER_INVALID)
+    if action.is_letter:
+        raise ApiError(409, "This is a letter action: letters are written on its page.")
     form = SignForm(
         formdata=helper_formdata(body), meta={"csrf": False}, pledge_options=action.pledge_options
     )

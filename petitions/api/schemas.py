@@ -235,6 +235,25 @@ class ActionCount(Out):
     updated_at: datetime | None
 
 
+class TargetCount(Out):
+    """One recipient of a letter action and the letters delivered to it (no supporters)."""
+
+    target: int
+    name: str
+    title: str
+    organisation: str
+    constituency_code: str | None
+    stance: Literal["supports", "opposes", "responded"] | None
+    letters: Count
+
+
+class LetterTargets(Out):
+    """Letters per recipient of a letter action."""
+
+    action: int
+    targets: list[TargetCount]
+
+
 # --- OSDI (/api/osdi/v1), HAL+JSON -----------------------------------------------------------
 
 
@@ -404,6 +423,68 @@ class OsdiSignatures(OsdiCollection):
     embedded: OsdiSignaturesEmbedded = Field(serialization_alias="_embedded")
 
 
+class OsdiAdvocacyTarget(Out):
+    title: str
+    organization: str
+    given_name: str
+    family_name: str
+
+
+class OsdiAdvocacyCampaignLinks(Out):
+    self_: Link = Field(serialization_alias="self")
+    record_outreach_helper: Link = Field(serialization_alias="osdi:record_outreach_helper")
+
+
+class OsdiAdvocacyCampaign(Out):
+    """A letter action as an OSDI advocacy campaign (email outreach to its targets)."""
+
+    identifiers: list[str]
+    origin_system: str
+    created_date: datetime
+    modified_date: datetime
+    name: str
+    title: str
+    description: str
+    template: str
+    browser_url: str
+    type: Literal["email"]
+    targets: list[OsdiAdvocacyTarget]
+    total_outreaches: Count
+    state: State = Field(serialization_alias="petitions:state")
+    campaign: str = Field(serialization_alias="petitions:campaign")
+    to_representative: bool = Field(serialization_alias="petitions:to_representative")
+    links: OsdiAdvocacyCampaignLinks = Field(serialization_alias="_links")
+
+
+class OsdiAdvocacyCampaignsLinks(OsdiCollectionLinks):
+    advocacy_campaigns: list[Link] = Field(serialization_alias="osdi:advocacy_campaigns")
+
+
+class OsdiAdvocacyCampaignsEmbedded(Out):
+    advocacy_campaigns: list[OsdiAdvocacyCampaign] = Field(
+        serialization_alias="osdi:advocacy_campaigns"
+    )
+
+
+class OsdiAdvocacyCampaigns(OsdiCollection):
+    links: OsdiAdvocacyCampaignsLinks = Field(serialization_alias="_links")
+    embedded: OsdiAdvocacyCampaignsEmbedded = Field(serialization_alias="_embedded")
+
+
+class OsdiOutreachAcceptedLinks(Out):
+    curies: list[Curie]
+    advocacy_campaign: Link = Field(serialization_alias="osdi:advocacy_campaign")
+
+
+class OsdiOutreachAccepted(Out):
+    """What the record outreach helper answers: the same whoever the person is."""
+
+    status: Literal["pending_confirmation"] = Field(serialization_alias="petitions:status")
+    message: str
+    targets: list[OsdiAdvocacyTarget]
+    links: OsdiOutreachAcceptedLinks = Field(serialization_alias="_links")
+
+
 # --- OSDI record signature helper: the request body ------------------------------------------
 
 
@@ -447,3 +528,14 @@ class OsdiRecordSignature(Input):
     referrer_data: OsdiReferrerDataInput | None = None
     triggers: OsdiTriggersInput | None = None
     pledge_option: StrictStr | None = Field(None, alias="petitions:pledge_option")
+
+
+class OsdiRecordOutreach(Input):
+    """The record outreach helper's body. ``message`` is the supporter's letter (the action's
+    template when absent); ``petitions:constituency`` picks the constituency of a postcode
+    that straddles two. Everything else is checked by the web form's own validators."""
+
+    person: OsdiPersonInput
+    message: StrictStr | None = None
+    referrer_data: OsdiReferrerDataInput | None = None
+    constituency: StrictStr | None = Field(None, alias="petitions:constituency")

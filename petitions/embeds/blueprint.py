@@ -72,6 +72,9 @@ def action(slug: str, action_slug: str) -> Response:
 @retry_on_disconnect  # the UNIQUE index makes a second run the same signature
 def sign(slug: str, action_slug: str) -> Response:
     campaign, found = _load(slug, action_slug)
+    if found.is_letter:  # written on the letter's own page (the embed links to it)
+        form = SignForm(meta={"csrf": False})
+        return _render(campaign, found, form, "", 409)
     token = embeds.check_form_token(request.form.get("embed_token"), found.id)
     if token is None:
         # An old or forged form: show a fresh one rather than an error page.

@@ -20,7 +20,7 @@ from petitions.core.forms import ButtonForm
 from petitions.exports.csvsafe import safe_cell
 from petitions.geo import postcodes
 from petitions.geo import queries as geo
-from petitions.letters import queries, services
+from petitions.letters import intake, queries, services
 from petitions.letters.forms import LetterForm, LetterSignForm, TargetForm, stance_form
 from petitions.letters.links import letter_id_from, letter_token
 from petitions.letters.models import LetterDetails, LetterTarget
@@ -31,7 +31,6 @@ from petitions.organisers.access import (
     organiser_required,
 )
 from petitions.signing.forms import clean_source
-from petitions.signing.intake import submit_signature
 from petitions.signing.services import ActionClosed
 from petitions.tallies.queries import progress_for
 
@@ -119,23 +118,9 @@ def _lookup(details: LetterDetails) -> Lookup:
 
 def _recipients(
     action: Action, details: LetterDetails, place: geo.Place | None
-) -> list[tuple[LetterTarget | None, Recipient | None, str]]:
+) -> list[tuple[LetterTarget, Recipient | None, str]]:
     """(target row, where it goes, label) for each recipient the supporter will write to."""
-    result: list[tuple[LetterTarget | None, Recipient | None, str]] = []
-    if details.to_representative and place is not None:
-        target = services.representative_target(action.id, place.code)
-        if target is not None:
-            recipient = recipient_of(target)
-            label = (place.mp_name or "Your MP") + f", MP for {place.name}"
-            if place.mp_party:
-                label += f" ({place.mp_party})"
-            result.append((target, recipient, label))
-    for target in services.fixed_targets(action.id):
-        label = target.name + (f", {target.title}" if target.title else "")
-        if target.organisation:
-            label += f", {target.organisation}"
-        result.append((target, recipient_of(target), label))
-    return result
+    return [(a.target, a.recipient, a.label) for a in intake.addressees(action, details, place)]
 
 
 def _ready(details: LetterDetails, lookup: Lookup, recipients: list[Any]) -> bool:
@@ -145,19 +130,11 @@ def _ready(details: LetterDetails, lookup: Lookup, recipients: list[Any]) -> boo
     return any(r for _, r, _ in recipients)
 
 
-def _prefill(details: LetterDetails, lookup: Lookup, recipients: list[Any]) -> tuple[str, bool]:
-    """The suggested text, and whether it is the thank-you variant (the MP, or every target,
-    already supports the ask)."""
-    targets = [t for t, r, _ in recipients if t is not None and r is not None]
-    mp = next((t for t in targets if t.is_representative), None)
-    thanks = bool(details.thank_you_template) and (
-        (mp is not None and mp.supports) or (bool(targets) and all(t.supports for t in targets))
-    )
+def _prefill(details: LetterDetails, lookup: Lookup, place: geo.Place | None) -> tuple[str, bool]:
+    """The suggested text, and whether it is the thank-you variant."""
+    thanks = intake.uses_thank_you(details, intake.addressees(details.action, details, place))
     text = details.thank_you_template if thanks else details.template
-    values = {
-        "postcode": lookup.postcode,
-        "constituency": lookup.place.name if lookup.place else "",
-    }
+    values = {"postcode": lookup.postcode, "constituency": place.name if place else ""}
     for key, value in values.items():
         if value:
             text = text.replace("{" + key + "}", value)
@@ -173,9 +150,11 @@ def _render(
     error: str | None = None,
 ) -> tuple[str, int]:
     lookup = _lookup(details)
+    if lookup.place is None and form is not None and form.constituency.data:
+        lookup.place = geo.place(form.constituency.data[:16])  # a POST shown again
     recipients = _recipients(action, details, lookup.place)
     ready = _ready(details, lookup, recipients)
-    text, thanks = _prefill(details, lookup, recipients)
+    text, thanks = _prefill(details, lookup, lookup.place)
     if form is None:
         form = LetterSignForm()
         form.source.data = clean_source(request.args.get("source"))
@@ -228,37 +207,24 @@ def send(slug: str, action_slug: str) -> Response | tuple[str, int]:
         return _render(campaign, action, details, form, 400, "Choose your constituency again.")
     if not form.validate():
         return _render(campaign, action, details, form, 400)
-    recipients = _recipients(action, details, place if details.to_representative else None)
-    target_ids = [t.id for t, r, _ in recipients if t is not None and r is not None]
-    if not target_ids:
-        message = (
-            "Enter your postcode first so we can find your MP."
-            if details.to_representative
-            else "This letter has no recipients yet."
-        )
-        return _render(campaign, action, details, form, 400, message)
-    try:
-        body = services.clean_message(details, form.message.data or "", form.personal.data or "")
-    except services.LetterError as exc:
-        return _render(campaign, action, details, form, 400, str(exc))
     data = form.signature_input(
         source=form.source.data or "", referrer="", ip_address=request.remote_addr
     )
-    targets = [t for t, r, _ in recipients if t is not None and r is not None]
     try:
-        outcome = submit_signature(action, data, facts_from_form(form, request.remote_addr))
+        outcome = intake.submit_letter(
+            action,
+            details,
+            data,
+            message=form.message.data or "",
+            personal=form.personal.data or "",
+            place=place if details.to_representative else None,
+            facts=facts_from_form(form, request.remote_addr),
+        )
+    except services.LetterError as exc:
+        return _render(campaign, action, details, form, 400, str(exc))
     except ActionClosed:
         return render_template("signing/closed.html", campaign=campaign, action=action), 409
-    letter = services.record_letter(
-        action,
-        outcome.signature_id,
-        body=body,
-        thank_you=_prefill(details, Lookup(), recipients)[1],
-        constituency_code=place.code if place else "",
-        constituency_name=place.name if place else "",
-        target_ids=target_ids,
-    )
-    session[THANKS_KEY] = [t.id for t in targets] if letter is not None else []
+    session[THANKS_KEY] = [t.id for t in outcome.targets] if outcome.letter is not None else []
     return redirect(url_for("letters.thanks", slug=slug, action_slug=action_slug), code=303)
 
 

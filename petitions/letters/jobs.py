@@ -212,8 +212,13 @@ def _send(built: list[tuple[int, Any]], report: Report) -> bool:
 
 
 def run(now: datetime | None = None) -> Report:
-    """Recover interrupted rows, then send what is due. The task and the CLI."""
+    """Recover interrupted rows, forget letters whose signatures retention anonymised, then
+    send what is due. The task and the CLI."""
+    from petitions.letters.services import forget
+
     recovered = recover(now)
+    forget()
+    unit_of_work.commit()
     report = send_pending(now=now)
     report.unknown += recovered
     return report

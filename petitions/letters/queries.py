@@ -129,22 +129,6 @@ def identical_letters(action_id: int) -> int:
     )
 
 
-def public_counts(action_id: int) -> list[dict[str, object]]:
-    """Counts per target for the public API and pages: names, titles, stances; no people."""
-    return [
-        {
-            "target_id": c.target.id,
-            "name": c.target.name,
-            "title": c.target.title,
-            "organisation": c.target.organisation,
-            "constituency_code": c.target.constituency_code,
-            "stance": c.target.stance or None,
-            "letters": c.delivered,
-        }
-        for c in counts_per_target(action_id)
-    ]
-
-
 def export_rows(action_id: int) -> Iterator[tuple[Letter, Signature, LetterDelivery, LetterTarget]]:
     """One row per letter per target (for the CSV)."""
     yield from db.session.execute(

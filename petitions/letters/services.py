@@ -395,3 +395,28 @@ def stop_undelivered(signature_ids: list[int]) -> int:
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     return int(changed or 0)
+
+
+def forget(signature_ids: list[int] | None = None) -> int:
+    """Erasure and retention: an anonymised signature's letter loses its words and whatever was
+    not yet delivered is stopped. Delivered letters stay counted (per target, anonymously).
+
+    With ids (a person erased), those letters; without (the retention sweep), every letter
+    whose signature has been anonymised since."""
+    from petitions.supporters.models import ERASED_PREFIX
+
+    if signature_ids is not None and not signature_ids:
+        return 0
+    anonymised = select(Signature.id).where(Signature.email_normalised.like(ERASED_PREFIX + "%"))
+    which = Letter.signature_id.in_(signature_ids if signature_ids is not None else anonymised)
+    ids = list(db.session.scalars(select(Letter.signature_id).where(which, Letter.body != "")))
+    if not ids:
+        return 0
+    stop_undelivered(ids)
+    db.session.execute(
+        update(Letter)
+        .where(Letter.signature_id.in_(ids))
+        .values(body="", body_hash="", constituency_code="", constituency_name="")
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)

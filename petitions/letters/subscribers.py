@@ -1,5 +1,6 @@
 """How letters react to other areas: a confirmed letter gets its delivery rows (and the
-workers a nudge); a withdrawn one stops whatever has not gone yet.
+workers a nudge); a withdrawn one stops whatever has not gone yet; an erased one also loses
+its words.
 
 Connected once by the app factory. Receivers run inside the sender's unit of work.
 """
@@ -37,6 +38,10 @@ def on_signatures_withdrawn(_sender: Any, *, signature_ids: list[int], **_: Any)
     services.stop_undelivered(list(signature_ids))
 
 
+def on_person_erased(_sender: Any, *, signature_ids: list[int], **_: Any) -> None:
+    services.forget(list(signature_ids))
+
+
 _connected = False
 
 
@@ -47,4 +52,5 @@ def connect() -> None:
     events.signature_confirmed.connect(on_signature_confirmed, weak=False)
     events.signatures_withdrawn.connect(on_signatures_withdrawn, weak=False)
     events.signatures_invalidated.connect(on_signatures_withdrawn, weak=False)
+    events.person_erased.connect(on_person_erased, weak=False)
     _connected = True

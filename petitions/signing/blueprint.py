@@ -76,6 +76,8 @@ def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
     if action is None:
         abort(404)
     campaign = action.campaign
+    if action.is_letter:  # a letter is written on its own page: nothing is stored here
+        return redirect(url_for("letters.letter_page", slug=slug, action_slug=action_slug), 303)
     if not action.is_open():
         return render_template("signing/closed.html", campaign=campaign, action=action), 409
     form = SignForm(pledge_options=action.pledge_options)

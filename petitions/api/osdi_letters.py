@@ -1,0 +1,238 @@
+"""Letter actions in OSDI, mapped the way Action Network maps letter campaigns: each letter
+action is an ``advocacy_campaign`` (type ``email``) with its fixed targets, and the **record
+outreach helper** writes a letter for a person.
+
+The helper goes through exactly what the web form goes through: the letter form's validators
+fed from the JSON, then ``letters.intake.submit_letter`` (recipients resolved from the
+postcode, the words checked, the signing intake's abuse checks, rate limits and double opt-in
+email). Nothing is sent to any target until the person confirms their email. Anyone gets the
+same answer whether or not this person had written before.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, Response, request
+from sqlalchemy import Select, func, select
+from werkzeug.datastructures import MultiDict
+
+from petitions.abuse.checks import RequestFacts
+from petitions.api import links, schemas
+from petitions.api.http import HAL_JSON, ApiError, json_body, not_found, paging
+from petitions.api.openapi import BAD_PAGING, NOT_MODIFIED, Reply, error, ok, operation
+from petitions.api.osdi import HELPER_MAX_BYTES, _collection_links, _id, hal, helper_formdata
+from petitions.api.representations import CURIES, ORIGIN_SYSTEM, _utc, action_state, href
+from petitions.campaigns.models import Action, ActionKind, Campaign, CampaignStatus
+from petitions.extensions import csrf, db
+from petitions.geo import queries as geo
+from petitions.letters import intake, queries, services
+from petitions.letters.forms import LetterSignForm
+from petitions.letters.models import LetterDetails, LetterTarget
+from petitions.letters.services import LetterError
+from petitions.signing.services import ActionClosed
+
+bp = Blueprint("osdi_letters", __name__, url_prefix="/api/osdi/v1")
+
+OUTREACH_INVALID = "The outreach could not be recorded."
+CAMPAIGN_ID = {"campaign_id": schemas.MAX_INT}
+_PUBLIC = [CampaignStatus.LIVE.value, CampaignStatus.CLOSED.value]
+
+
+def _letters() -> Select[Action]:
+    return (
+        select(Action)
+        .join(Campaign, Campaign.id == Action.campaign_id)
+        .where(Action.kind == ActionKind.LETTER.value, Campaign.status.in_(_PUBLIC))
+    )
+
+
+def _target(target: LetterTarget) -> schemas.OsdiAdvocacyTarget:
+    given, _, family = (target.name or "").partition(" ")
+    return schemas.OsdiAdvocacyTarget(
+        title=target.title, organization=target.organisation, given_name=given, family_name=family
+    )
+
+
+def _doc(action: Action) -> schemas.OsdiAdvocacyCampaign:
+    details = queries.details_of(action.id)
+    assert details is not None
+    counts = queries.counts_per_target(action.id)
+    created = _utc(action.created_at)
+    return schemas.OsdiAdvocacyCampaign(
+        identifiers=[f"{ORIGIN_SYSTEM}:{action.id}"],
+        origin_system=ORIGIN_SYSTEM,
+        created_date=created,
+        modified_date=_utc(action.closed_at) if action.closed_at else created,
+        name=action.slug,
+        title=action.title,
+        description=action.text or "",
+        template=details.template,
+        browser_url=links.absolute(f"/l/{quote(action.campaign.slug)}/{quote(action.slug)}"),
+        type="email",
+        targets=[_target(t) for t in services.fixed_targets(action.id)],
+        total_outreaches=sum(c.delivered for c in counts),
+        state=action_state(action),
+        campaign=action.campaign.slug,
+        to_representative=details.to_representative,
+        links=schemas.OsdiAdvocacyCampaignLinks(
+            self_=href(f"/advocacy_campaigns/{action.id}"),
+            record_outreach_helper=href(f"/advocacy_campaigns/{action.id}/outreaches"),
+        ),
+    )
+
+
+def _public_letter(campaign_id: int) -> tuple[Action, LetterDetails]:
+    action = db.session.scalar(_letters().where(Action.id == _id(campaign_id)))
+    details = queries.details_of(action.id) if action is not None else None
+    if action is None or details is None:
+        raise not_found("That advocacy campaign")
+    return action, details
+
+
+@bp.get("/advocacy_campaigns")
+@operation(
+    operation_id="osdiListAdvocacyCampaigns",
+    summary="Letter actions as OSDI advocacy campaigns",
+    query=schemas.PageQuery,
+    replies=[ok(schemas.OsdiAdvocacyCampaigns, HAL_JSON), NOT_MODIFIED, BAD_PAGING],
+)
+def advocacy_campaigns() -> Response:
+    number, per_page = paging()
+    query = _letters()
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    actions = list(
+        db.session.scalars(
+            query.order_by(Action.id.desc()).offset((number - 1) * per_page).limit(per_page)
+        )
+    )
+    items = [_doc(a) for a in actions]
+    pages, found = _collection_links("/advocacy_campaigns", number, per_page, total)
+    return hal(
+        schemas.OsdiAdvocacyCampaigns(
+            total_pages=pages,
+            per_page=per_page,
+            page=number,
+            total_records=total,
+            links=schemas.OsdiAdvocacyCampaignsLinks(
+                **found, advocacy_campaigns=[item.links.self_ for item in items]
+            ),
+            embedded=schemas.OsdiAdvocacyCampaignsEmbedded(advocacy_campaigns=items),
+        ),
+        public=True,
+    )
+
+
+@bp.get("/advocacy_campaigns/<int:campaign_id>")
+@operation(
+    operation_id="osdiGetAdvocacyCampaign",
+    summary="One letter action as an advocacy campaign",
+    id_limits=CAMPAIGN_ID,
+    replies=[
+        ok(schemas.OsdiAdvocacyCampaign, HAL_JSON),
+        NOT_MODIFIED,
+        error(404, "No public letter action with this id."),
+    ],
+)
+def advocacy_campaign(campaign_id: int) -> Response:
+    action, _details = _public_letter(campaign_id)
+    return hal(_doc(action), public=True)
+
+
+@bp.post("/advocacy_campaigns/<int:campaign_id>/outreaches")
+@operation(
+    operation_id="osdiRecordOutreach",
+    summary="Record outreach helper",
+    description=(
+        "Writes a letter for a person exactly as the web form does: same validation, the "
+        "recipients found from the postcode (the MP) plus the fixed targets, deduplication per "
+        "email address, double opt-in (nothing is sent to any target until the person confirms) "
+        "and rate limits. The answer is the same whether or not the person had written before."
+    ),
+    id_limits=CAMPAIGN_ID,
+    body=schemas.OsdiRecordOutreach,
+    replies=[
+        Reply(
+            200,
+            "Recorded (pending email confirmation)",
+            media=HAL_JSON,
+            model=schemas.OsdiOutreachAccepted,
+        ),
+        error(400, "The body is not JSON (or nested too deep) or not a JSON object."),
+        error(404, "No public letter action with this id."),
+        error(409, "The letter action is closed."),
+        error(413, "The body is too large."),
+        error(415, "The body is not application/json."),
+        error(422, "The fields did not validate; errors names them by path."),
+        error(429, "Too many submissions from this address; try later."),
+    ],
+)
+@csrf.exempt  # a JSON API for other systems: no browser session, nothing to forge
+def record_outreach(campaign_id: int) -> Response:
+    action, details = _public_letter(campaign_id)
+    body = json_body(schemas.OsdiRecordOutreach, HELPER_MAX_BYTES, OUTREACH_INVALID)
+    fields = helper_formdata(
+        schemas.OsdiRecordSignature.model_validate(
+            {"person": body.person, "referrer_data": body.referrer_data}
+        )
+    ).to_dict()
+    fields["message"] = body.message if body.message is not None else details.template
+    form = LetterSignForm(formdata=MultiDict(fields), meta={"csrf": False})
+    if not form.validate():
+        names = {
+            "name": "person.given_name",
+            "email": "person.email_addresses",
+            "postcode": "person.postal_addresses.postal_code",
+            "message": "message",
+        }
+        errors = {names.get(k, k): list(v) for k, v in form.errors.items()}
+        raise ApiError(422, OUTREACH_INVALID, errors)
+    if not action.is_open():
+        raise ApiError(409, "This letter action is closed.")
+    place = None
+    if details.to_representative and form.country.data == "GB":
+        places = geo.lookup(form.postcode.data or "")
+        if body.constituency:
+            place = next((p for p in places if p.code == body.constituency), None)
+        elif len(places) == 1:
+            place = places[0]
+        if place is None:
+            why = (
+                "This postcode is in more than one constituency: send petitions:constituency."
+                if len(places) > 1
+                else "We couldn't find that postcode."
+            )
+            raise ApiError(422, OUTREACH_INVALID, {"person.postal_addresses.postal_code": [why]})
+    data = form.signature_input(
+        source=form.source.data or "",
+        referrer="",
+        ip_address=request.remote_addr,
+        wants_updates=False,
+    )
+    try:
+        outcome = intake.submit_letter(
+            action,
+            details,
+            data,
+            message=form.message.data or "",
+            personal="",
+            place=place,
+            facts=RequestFacts(ip=request.remote_addr),
+        )
+    except LetterError as exc:
+        raise ApiError(422, OUTREACH_INVALID, {"message": [str(exc)]}) from None
+    except ActionClosed:
+        raise ApiError(409, "This letter action is closed.") from None
+    return hal(
+        schemas.OsdiOutreachAccepted(
+            status="pending_confirmation",
+            message=(
+                "Thank you. We have emailed a link to confirm; the letter goes to its targets "
+                "once it is confirmed."
+            ),
+            targets=[_target(t) for t in outcome.targets],
+            links=schemas.OsdiOutreachAcceptedLinks(
+                curies=CURIES, advocacy_campaign=href(f"/advocacy_campaigns/{action.id}")
+            ),
+        )
+    )
