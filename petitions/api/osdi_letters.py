@@ -17,7 +17,6 @@ from flask import Blueprint, Response, request
 from sqlalchemy import Select, func, select
 from werkzeug.datastructures import MultiDict
 
-from petitions.abuse.checks import RequestFacts
 from petitions.api import links, schemas
 from petitions.api.http import HAL_JSON, ApiError, json_body, not_found, paging
 from petitions.api.openapi import BAD_PAGING, NOT_MODIFIED, Reply, error, ok, operation
@@ -30,6 +29,7 @@ from petitions.letters import intake, queries, services
 from petitions.letters.forms import LetterSignForm
 from petitions.letters.models import LetterDetails, LetterTarget
 from petitions.letters.services import LetterError
+from petitions.screening.checks import RequestFacts
 from petitions.signing.services import ActionClosed
 
 bp = Blueprint("osdi_letters", __name__, url_prefix="/api/osdi/v1")

@@ -13,7 +13,6 @@ from urllib.parse import quote
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from petitions.screening.checks import facts_from_form
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.forms import ButtonForm
@@ -30,6 +29,7 @@ from petitions.organisers.access import (
     campaign_for_organiser,
     organiser_required,
 )
+from petitions.screening.checks import facts_from_form
 from petitions.signing.forms import clean_source
 from petitions.signing.services import ActionClosed
 from petitions.tallies.queries import progress_for

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from petitions.abuse.checks import RequestFacts
 from petitions.campaigns.models import Action
 from petitions.geo import queries as geo
 from petitions.letters import services
 from petitions.letters.models import Letter, LetterDetails, LetterTarget
 from petitions.letters.notifications import Recipient, recipient_of
+from petitions.screening.checks import RequestFacts
 from petitions.signing.intake import submit_signature
 from petitions.signing.services import SignatureInput, SignOutcome
 
