@@ -15,8 +15,8 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.csvsafe import safe_cell
 from petitions.core.forms import ButtonForm
-from petitions.exports.csvsafe import safe_cell
 from petitions.geo import postcodes
 from petitions.geo import queries as geo
 from petitions.letters import intake, queries, services
