@@ -97,6 +97,7 @@ def test_my_actions_links_the_letter_and_withdrawing_stops_undelivered(app, clie
     with client.session_transaction() as sess:
         sess["supporter_id"] = supporter_id
         sess["supporter_until"] = int(time.time()) + 600
+        sess["supporter_version"] = 1
     page = client.get("/my").get_data(as_text=True)
     assert "Your letter and where it went" in page and "t be unsent" in page
     own = client.get(page.split('class="letter-note">Letter · <a href="')[1].split('"')[0])
