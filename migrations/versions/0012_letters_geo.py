@@ -1,7 +1,7 @@
 """letters, geo
 
-Revision ID: 0010_letters_geo
-Revises: 0009_donations
+Revision ID: 0012_letters_geo
+Revises: 0011_signature_review
 Create Date: 2026-12-03 07:00:52.414955
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_letters_geo'
-down_revision = '0009_donations'
+revision = '0012_letters_geo'
+down_revision = '0011_signature_review'
 branch_labels = None
 depends_on = None
 
