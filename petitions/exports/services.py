@@ -19,7 +19,7 @@ import csv
 import logging
 import os
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
@@ -233,42 +233,9 @@ def run_export(job_id: int) -> str | None:
                     _set(job_id, done=done)
         os.replace(partial, folder / name)
     except Exception as exc:
-        partial.unlink(missing_ok=True)
-        # A database hiccup is retried by the task (it claims QUEUED jobs); anything else fails.
-        retry = isinstance(exc, OperationalError)
-        _set(
-            job_id,
-            status=(ExportStatus.QUEUED if retry else ExportStatus.FAILED).value,
-            error=type(exc).__name__[:200],
-            finished_at=utcnow(),
-        )
+        _record_failure(job_id, partial, exc)
         raise
-    size = (folder / name).stat().st_size
-    now = utcnow()
-    with db.engine.begin() as conn:
-        # Only if nobody took the job back meanwhile (an erasure re-queues a running export).
-        finished = conn.execute(
-            update(ExportJob)
-            .where(
-                ExportJob.id == job_id,
-                ExportJob.status == ExportStatus.RUNNING.value,
-                ExportJob.started_at == started_at,
-            )
-            .values(
-                status=ExportStatus.DONE.value,
-                done=done,
-                total=max(done, int(total or 0)),
-                file_name=name,
-                size_bytes=min(size, 2**31 - 1),
-                finished_at=now,
-                expires_at=now + ttl(),
-            )
-        ).rowcount
-    db.session.expire_all()
-    if not finished:
-        (folder / name).unlink(missing_ok=True)
-        return None
-    return name
+    return _record_done(job_id, started_at, folder / name, done, int(total or 0))
 
 
 def _run_handin(job: ExportJob) -> str | None:
@@ -306,16 +273,29 @@ def _run_handin(job: ExportJob) -> str | None:
             )
         os.replace(partial, folder / name)
     except Exception as exc:
-        partial.unlink(missing_ok=True)
-        retry = isinstance(exc, OperationalError)
-        _set(
-            job_id,
-            status=(ExportStatus.QUEUED if retry else ExportStatus.FAILED).value,
-            error=type(exc).__name__[:200],
-            finished_at=utcnow(),
-        )
+        _record_failure(job_id, partial, exc)
         raise
-    size = (folder / name).stat().st_size
+    return _record_done(job_id, started_at, folder / name, done, total)
+
+
+def _record_failure(job_id: int, partial: Path, exc: BaseException) -> None:
+    """A writer failed: drop its partial file. A database hiccup is retried by the task (it
+    claims QUEUED jobs); anything else fails the job."""
+    partial.unlink(missing_ok=True)
+    retry = isinstance(exc, OperationalError)
+    _set(
+        job_id,
+        status=(ExportStatus.QUEUED if retry else ExportStatus.FAILED).value,
+        error=type(exc).__name__[:200],
+        finished_at=utcnow(),
+    )
+
+
+def _record_done(
+    job_id: int, started_at: datetime | None, path: Path, done: int, total: int
+) -> str | None:
+    """Mark the job done with its file, or delete the file if the job was taken back."""
+    size = path.stat().st_size
     now = utcnow()
     with db.engine.begin() as conn:
         # Only if nobody took the job back meanwhile (an erasure re-queues a running export).
@@ -330,7 +310,7 @@ def _run_handin(job: ExportJob) -> str | None:
                 status=ExportStatus.DONE.value,
                 done=done,
                 total=max(done, total),
-                file_name=name,
+                file_name=path.name,
                 size_bytes=min(size, 2**31 - 1),
                 finished_at=now,
                 expires_at=now + ttl(),
@@ -338,9 +318,9 @@ def _run_handin(job: ExportJob) -> str | None:
         ).rowcount
     db.session.expire_all()
     if not finished:
-        (folder / name).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
         return None
-    return name
+    return path.name
 
 
 def file_of(job: ExportJob) -> Path | None:
