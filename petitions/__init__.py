@@ -243,12 +243,16 @@ def _connect_subscribers() -> None:
     """Each area's receivers of the domain events (``petitions.core.events``)."""
     import petitions.counting.subscribers
     import petitions.webhooks.subscribers  # noqa: F401
+    from petitions.abuse import subscribers as abuse_subscribers
+    from petitions.audit import subscribers as audit_subscribers
     from petitions.exports import subscribers as exports_subscribers
     from petitions.gatherings import subscribers as gatherings_subscribers
     from petitions.letters import subscribers as letters_subscribers
     from petitions.mailings import subscribers as mailings_subscribers
     from petitions.supporters import subscribers as supporters_subscribers
 
+    abuse_subscribers.connect()
+    audit_subscribers.connect()
     exports_subscribers.connect()
     gatherings_subscribers.connect()
     mailings_subscribers.connect()

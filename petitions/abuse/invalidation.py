@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import CIDR, INET
 
 from petitions.abuse.models import InvalidationJob, JobStatus
 from petitions.core import task_names
+from petitions.core.erasure import ERASED_MARK
 from petitions.core.text import escape_like
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
@@ -58,7 +59,7 @@ class Criteria:
         )
 
     def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-        if not self.ip:
+        if not self.ip or self.ip == ERASED_MARK:
             return None
         try:
             return ipaddress.ip_network(self.ip.strip(), strict=False)
@@ -111,6 +112,9 @@ def _matching(action_id: int, criteria: Criteria, upto: datetime | None) -> Any:
         Signature.action_id == action_id,
         Signature.invalidated_at.is_(None),
     ]
+    if ERASED_MARK in (criteria.ip, criteria.name_pattern):
+        # Erasure blotted the person out of the criteria: that criterion matches nobody now.
+        conditions.append(false())
     network = criteria.network()
     if network is not None:
         if network.num_addresses == 1:

@@ -42,7 +42,8 @@ signatures_restored = _events.signal(
 person_erased = _events.signal(
     "person-erased",
     doc="Everything about one email address was erased. kwargs: email_normalised, "
-    "signature_ids (list[int]: the rows that were removed).",
+    "signature_ids (list[int]: the rows that were removed), traces (core.erasure."
+    "PersonTraces: the addresses, names and IPs those rows held, to blot from other text).",
 )
 signatures_anonymised = _events.signal(
     "signatures-anonymised",

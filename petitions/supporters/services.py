@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action
 from petitions.core import events as domain_events
+from petitions.core.erasure import PersonTraces
 from petitions.core.models import Token
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
@@ -319,8 +320,20 @@ def erase(email_normalised: str) -> ErasureReport:
     ids = [row.id for row in rows]
     report.signatures = len(ids)
     report.campaigns = {row.campaign_id for row in rows}
+    # What other areas may hold about the person in text of their own (an audit reason, a
+    # bulk invalidation's criteria, a trending alert): read before the rows are blanked.
+    held = db.session.execute(
+        select(Signature.email, Signature.name, Signature.ip_address).where(Signature.id.in_(ids))
+    ).all()
+    traces = PersonTraces.of(
+        emails=[email_normalised, *(row.email for row in held)],
+        names=[row.name for row in held],
+        ip_addresses=[row.ip_address for row in held],
+    )
     _anonymise(ids, now)
-    domain_events.person_erased.send(None, email_normalised=email_normalised, signature_ids=ids)
+    domain_events.person_erased.send(
+        None, email_normalised=email_normalised, signature_ids=ids, traces=traces
+    )
 
     supporter = db.session.scalar(
         select(Supporter).where(Supporter.email_normalised == email_normalised)

@@ -26,6 +26,7 @@ from sqlalchemy import JSON, String, Text, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.serving import make_server
 
+from petitions.audit.models import AuditEvent
 from petitions.campaigns.models import CampaignUpdate
 from petitions.exports import services as exports
 from petitions.exports.models import ExportJob
@@ -342,3 +343,48 @@ def test_full_flow_logs_hold_no_personal_data_or_tokens(app, client, factories, 
         assert token.lower() not in lowered, name
     assert IPV4.findall(text) == [], "no IP address in any log line"
     assert "[token]" in text and "[ip]" in text
+
+
+def test_erasure_blots_the_person_out_of_what_organisers_typed(app, factories):
+    """Audit reasons, bulk invalidation criteria and trending alerts name the person only in
+    organisers' text; erasure reaches those too, and a job whose criterion it blotted matches
+    nobody instead of failing."""
+    from petitions.abuse import invalidation
+    from petitions.abuse.models import InvalidationJob, TrendingAlert
+    from petitions.audit.services import record
+    from petitions.supporters.services import erase
+
+    world = _setup()
+    factories.make_signature(world["action"], EMAIL, name=NAME, ip_address=IP)
+    factories.make_signature(world["action"], "keep@example.org", name="Kept Person")
+    criteria = {"ip": IP, "name_pattern": NAME.lower(), "source": ""}
+    job = InvalidationJob(
+        action_id=world["action"].id, criteria=criteria, reason=f"duplicate of {EMAIL}"
+    )
+    db.session.add(job)
+    db.session.add(
+        TrendingAlert(
+            action_id=world["action"].id, kind="ip", value=IP, recent=20, window_total=21, share=0.9
+        )
+    )
+    record(
+        "signature.invalidate",
+        organiser_id=world["organiser"].id,
+        detail={"count": 1, "reason": f"Same person as {NAME}", "ips": [IP, "203.0.113.7"]},
+    )
+    kept = record("export.create", organiser_id=world["organiser"].id, detail={"rows": 2})
+    db.session.commit()
+    assert _rows_holding(IP)  # the sweep below can find them
+
+    erase(EMAIL.lower())
+    db.session.commit()
+    db.session.expire_all()
+
+    for value in PERSONAL:
+        assert _rows_holding(value) == [], value
+    audit = db.session.scalars(select(AuditEvent.detail).order_by(AuditEvent.id)).all()
+    assert audit[0] == {"count": 1, "reason": "[erased]", "ips": ["[erased]", "203.0.113.7"]}
+    assert db.session.get(AuditEvent, kept.id).detail == {"rows": 2}
+    blotted = invalidation.Criteria.from_json(db.session.get(InvalidationJob, job.id).criteria)
+    assert blotted.ip == "[erased]"
+    assert db.session.execute(invalidation._matching(world["action"].id, blotted, None)).all() == []
