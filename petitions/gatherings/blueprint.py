@@ -450,7 +450,7 @@ def proposed(slug: str) -> str:
 def _hosted_from_token(token: str) -> tuple[Action, EventDetails]:
     action_id = action_id_from_host_token(token)
     details = queries.details_of(action_id) if action_id else None
-    if details is None or not details.is_hosted:
+    if details is None or not details.is_hosted or details.host_erased:
         abort(404)
     return details.action, details
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -106,6 +107,9 @@ class EventDetails(Base):
     review_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     host_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     host_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # A supporter proposed it. Kept when the host erases themselves (name and email blanked),
+    # so the organiser still sees and decides the proposal.
+    hosted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     action: Mapped[Action] = relationship()
 
@@ -115,7 +119,12 @@ class EventDetails(Base):
 
     @property
     def is_hosted(self) -> bool:
-        return bool(self.host_email)
+        return self.hosted
+
+    @property
+    def host_erased(self) -> bool:
+        """The host erased themselves: nobody to email, and their host link stops working."""
+        return self.hosted and not self.host_email
 
     @property
     def zone(self) -> ZoneInfo:

@@ -185,7 +185,7 @@ def proposals(campaign_id: int) -> list[tuple[Action, EventDetails]]:
     rows = db.session.execute(
         select(Action, EventDetails)
         .join(EventDetails, EventDetails.action_id == Action.id)
-        .where(Action.campaign_id == campaign_id, EventDetails.host_email != "")
+        .where(Action.campaign_id == campaign_id, EventDetails.hosted.is_(True))
         .order_by(EventDetails.starts_at)
     ).all()
     order = {ReviewState.PENDING.value: 0, ReviewState.APPROVED.value: 1}

@@ -508,6 +508,24 @@ def erase_answers(signature_ids: list[int]) -> None:
         )
 
 
+def erase_host(email_normalised: str) -> int:
+    """The person was erased: events they proposed keep going, without their name or email.
+
+    Returns how many events lost their host. The host link stops working (nobody to hold it).
+    """
+    if not email_normalised:
+        return 0
+    return int(
+        db.session.execute(
+            update(EventDetails)
+            .where(EventDetails.host_email == email_normalised)
+            .values(host_name="", host_email="")
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        or 0
+    )
+
+
 FOLLOWUP_AUDIENCES = {
     "attended": "Everyone who was checked in",
     "no_show": "Everyone with a place who was not checked in",
@@ -581,6 +599,7 @@ def propose_event(campaign: Campaign, data: EventInput, host_name: str, host_ema
     details.review = ReviewState.PENDING.value
     details.host_name = host_name
     details.host_email = host_email
+    details.hosted = True
     action.closed_at = utcnow()  # not public, takes no RSVPs, until approved
     db.session.flush()
     enqueue(HOST_EMAIL, action.id)

@@ -1,5 +1,6 @@
 """How events react to other areas: a confirmed RSVP takes its place; a signature withdrawn
-or erased elsewhere cancels its RSVP (freeing the place for the waitlist).
+or erased elsewhere cancels its RSVP (freeing the place for the waitlist); an erased person
+loses their answers and their name and email on events they hosted.
 
 Connected once by the app factory. Receivers run inside the sender's unit of work.
 """
@@ -38,8 +39,11 @@ def on_signatures_withdrawn(_sender: Any, *, signature_ids: list[int], **_: Any)
         after_commit(nudge, DRAIN_TASK, key=("nudge", DRAIN_TASK))
 
 
-def on_person_erased(_sender: Any, *, signature_ids: list[int], **_: Any) -> None:
+def on_person_erased(
+    _sender: Any, *, email_normalised: str, signature_ids: list[int], **_: Any
+) -> None:
     services.erase_answers(list(signature_ids))
+    services.erase_host(email_normalised)
 
 
 _connected = False

@@ -122,3 +122,56 @@ def test_rejected_stays_private_and_cannot_be_decided_twice(factories):
         pass
     else:
         raise AssertionError("decided twice")
+
+
+def test_erasing_the_host_blanks_their_name_and_email_on_their_events(app, client, smtp_sink):
+    """'Erase me' reaches supporter-hosted events: the event stays (the organiser still sees
+    and decides it), the host's name and email go, and the host link stops working."""
+    import time
+
+    from petitions.gatherings.links import host_token
+    from petitions.supporters.services import supporter_for
+    from tests.gatherings.conftest import event_input
+
+    with app.app_context():
+        campaign = make_campaign(slug="week")
+        make_organiser("org@example.org", admin=True)
+        services.set_hosting(campaign, True)
+        mine = services.propose_event(
+            campaign, event_input(title="Mine"), "Hana", "hana@example.org"
+        )
+        other = services.propose_event(
+            campaign, event_input(title="Other"), "Olu", "olu@example.org"
+        )
+        services.review_event(mine, True)
+        ids, campaign_id = (mine.id, other.id), campaign.id
+        host_link = f"/host/{host_token(mine.id)}"
+        supporter_id = supporter_for("hana@example.org").id
+        db.session.commit()
+    assert client.get(host_link).status_code == 200
+    with client.session_transaction() as sess:
+        sess["supporter_id"] = supporter_id
+        sess["supporter_until"] = int(time.time()) + 600
+        sess["supporter_version"] = 1
+    page = client.get("/my/erase")
+    erased = client.post(
+        "/my/erase", data={"csrf_token": csrf_from(page.get_data(as_text=True)), "confirm": "y"}
+    )
+    assert erased.status_code == 200
+
+    with app.app_context():
+        first, second = (db.session.get(EventDetails, i) for i in ids)
+        assert (first.host_name, first.host_email) == ("", "")
+        assert first.hosted and first.host_erased and first.review == "approved"
+        assert (second.host_name, second.host_email) == ("Olu", "olu@example.org")
+        assert not db.session.scalar(
+            select(EventDetails.action_id).where(EventDetails.host_name == "Hana")
+        )
+    assert client.get(host_link).status_code == 404
+    assert client.get("/e/week/mine").status_code == 200, "the event itself stays public"
+    login(client, "org@example.org")
+    listing = client.get(f"/organise/campaigns/{campaign_id}/hosting").get_data(as_text=True)
+    assert "hana@example.org" not in listing and "Hana" not in listing
+    assert "erased at their request" in listing and "Mine" in listing
+    drain(app)  # the pending "we've received" notice to Hana is dropped, not sent or crashed
+    assert not smtp_sink.to("hana@example.org")
