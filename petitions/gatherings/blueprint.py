@@ -115,7 +115,9 @@ def rsvp(slug: str, action_slug: str) -> Response | tuple[str, int]:
         return render_template(
             "gatherings/closed.html", campaign=campaign, action=action, details=details
         ), 409
-    services.record_rsvp(action, outcome.signature_id, answers, sensitive)
+    found = services.record_rsvp(action, outcome.signature_id, answers, sensitive)
+    if found is not None and found.status == RsvpStatus.PENDING.value:
+        _nudge_mail()  # a cancelled RSVP opened again has a new confirmation to send
     return redirect(url_for("gatherings.thanks", slug=slug, action_slug=action_slug), code=303)
 
 

@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
@@ -37,6 +39,7 @@ from petitions.gatherings.models import (
 )
 from petitions.mailer.services import enqueue
 from petitions.signing.models import Signature
+from petitions.signing.services import CONFIRM_EMAIL_KIND
 
 PLACED_EMAIL = "rsvp_placed"  # going, waitlisted or full: with the .ics when going
 PROMOTED_EMAIL = "rsvp_promoted"
@@ -356,30 +359,90 @@ def clean_answers(
     return answers, sensitive
 
 
+def _insert() -> Any:
+    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def record_rsvp(
     action: Action, signature_id: int, answers: dict[str, str], sensitive: dict[str, str]
 ) -> Rsvp | None:
-    """The RSVP row for a stored signature (made once; a pending one takes the latest answers).
+    """The RSVP row for a stored signature (made once; a pending one takes the latest answers;
+    a cancelled one is opened again, see :func:`reopen_rsvp`).
 
-    A signature id of 0 (a dropped or suspect submission) records nothing.
+    Two submissions racing for one signature make one row (``ON CONFLICT DO NOTHING`` on the
+    UNIQUE signature id). A signature id of 0 (a dropped or suspect submission) records nothing.
     """
     if not signature_id:
         return None
-    rsvp = db.session.scalar(select(Rsvp).where(Rsvp.signature_id == signature_id))
-    if rsvp is None:
-        rsvp = Rsvp(
+    db.session.execute(
+        _insert()(Rsvp.__table__)
+        .values(
             signature_id=signature_id,
             action_id=action.id,
             status=RsvpStatus.PENDING.value,
             answers=answers,
             sensitive_answers=sensitive,
+            created_at=utcnow(),
         )
-        db.session.add(rsvp)
-    elif rsvp.status == RsvpStatus.PENDING.value:
+        .on_conflict_do_nothing(index_elements=["signature_id"])
+    )
+    rsvp = db.session.scalar(
+        select(Rsvp)
+        .where(Rsvp.signature_id == signature_id)
+        .execution_options(populate_existing=True)
+    )
+    assert rsvp is not None
+    if rsvp.status == RsvpStatus.PENDING.value:
         rsvp.answers = answers
         rsvp.sensitive_answers = sensitive
+    elif rsvp.status == RsvpStatus.CANCELLED.value:
+        reopen_rsvp(rsvp, answers, sensitive)
     db.session.flush()
     return rsvp
+
+
+def reopen_rsvp(rsvp: Rsvp, answers: dict[str, str], sensitive: dict[str, str]) -> bool:
+    """Someone who cancelled RSVPs again: the same RSVP (and signature) starts over as pending
+    and a new confirmation email is queued, so the mailbox is proved again before it takes a
+    place (at the back of the queue). Reminders not yet sent to it are planned afresh; one it
+    already received is not sent twice. Returns True if a confirmation was queued.
+
+    Nothing is reopened for a cancelled event or an invalidated or held signature.
+    """
+    details = details_for_update(rsvp.action_id)
+    db.session.refresh(rsvp)
+    if rsvp.status != RsvpStatus.CANCELLED.value or details.is_cancelled:
+        return False
+    reopened = db.session.execute(
+        update(Signature)
+        .where(
+            Signature.id == rsvp.signature_id,
+            Signature.withdrawn_at.is_not(None),
+            Signature.invalidated_at.is_(None),
+            Signature.suspect.is_(False),
+        )
+        .values(withdrawn_at=None, confirmed_at=None, needs_count=True, confirm_emails_sent=1)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    if not reopened:
+        return False
+    rsvp.status = RsvpStatus.PENDING.value
+    rsvp.placed_at = None
+    rsvp.cancelled_at = None
+    rsvp.checked_in_at = None
+    rsvp.answers = answers
+    rsvp.sensitive_answers = sensitive
+    db.session.execute(
+        delete(EventDelivery)
+        .where(
+            EventDelivery.rsvp_id == rsvp.id,
+            EventDelivery.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.SKIPPED.value]),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    enqueue(CONFIRM_EMAIL_KIND, rsvp.signature_id)
+    return True
 
 
 def place_confirmed(signature_id: int) -> Rsvp | None:

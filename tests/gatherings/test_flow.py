@@ -202,3 +202,40 @@ def test_public_list_filters_by_date_and_area(client, event):
     assert b"Day of action" not in client.get("/events?area=M").data
     assert client.get("/events?from=garbage&to=2026-13-45&area=%0d").status_code == 200
     assert client.get("/events?area=%00").status_code == 400
+
+
+def test_rsvp_again_after_cancelling(app, client, smtp_sink, event):
+    """Cancelling and then RSVPing again works: a new confirmation, then a place again."""
+    rsvp_and_confirm(app, client, smtp_sink, event["url"], "ann@example.org")
+    token = re.search(MANAGE_LINK, smtp_sink.to("ann@example.org")[-1].text()).group(1)
+    manage = client.get(f"/rsvp/{token}")
+    cancelled = client.post(
+        f"/rsvp/{token}", data={"csrf_token": csrf_from(manage.get_data(as_text=True))}
+    )
+    assert cancelled.status_code == 303
+    drain(app)
+    assert "0 going" in client.get(event["url"]).get_data(as_text=True)
+    before = len(smtp_sink.wait_for(3, address="ann@example.org"))
+
+    again = rsvp(client, event["url"], "ann@example.org", **{"name": "Ann Again"})
+    assert again.status_code == 303, again.status_code
+    drain(app)
+    mails = smtp_sink.wait_for(before + 1, address="ann@example.org")
+    assert "/confirm/" in mails[-1].text(), "a new confirmation: the mailbox is proved again"
+    confirm(app, client, smtp_sink, "ann@example.org")
+    going = smtp_sink.wait_for(before + 2, address="ann@example.org")[-1]
+    assert going.subject.startswith("You're going") and calendar_part(going) is not None
+    with app.app_context():
+        rows = db.session.scalars(select(Rsvp)).all()
+        assert [r.status for r in rows] == ["going"] and rows[0].cancelled_at is None
+    from petitions.counting.jobs import fold_counts
+
+    with app.app_context():
+        fold_counts()
+        db.session.remove()
+    assert "1 going" in client.get(event["url"]).get_data(as_text=True)
+    # RSVPing once more while holding a place changes nothing and sends nothing new.
+    assert rsvp(client, event["url"], "ann@example.org").status_code == 303
+    drain(app)
+    with app.app_context():
+        assert [r.status for r in db.session.scalars(select(Rsvp))] == ["going"]
