@@ -93,6 +93,9 @@ def field_errors(error: ValidationError) -> dict[str, list[str]]:
     return errors
 
 
+_RAW_BODY = "petitions.api.raw_body"
+
+
 def json_body(
     model: type[M], max_bytes: int, invalid: str = "The request body did not validate."
 ) -> M:
@@ -107,7 +110,11 @@ def json_body(
     length = request.content_length
     if length is not None and length > max_bytes:
         raise ApiError(413, f"The body must be at most {max_bytes} bytes.")
-    raw = request.stream.read(max_bytes + 1)
+    # Kept with the request: a unit of work run again after a lost database connection
+    # (``retry_on_disconnect``) reads the same body, not an exhausted stream.
+    raw = request.environ.get(_RAW_BODY)
+    if raw is None:
+        raw = request.environ[_RAW_BODY] = request.stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise ApiError(413, f"The body must be at most {max_bytes} bytes.")
     try:

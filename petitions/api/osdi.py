@@ -39,6 +39,7 @@ from petitions.api.representations import (
     osdi_signature_doc,
 )
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.extensions import csrf, db
 from petitions.organisers.access import visible_campaigns_clause
 from petitions.screening.checks import RequestFacts
@@ -362,6 +363,7 @@ def _referrer_site(body: schemas.OsdiRecordSignature) -> str:
     ],
 )
 @csrf.exempt  # a JSON API for other systems: no browser session, nothing to forge
+@retry_on_disconnect  # the UNIQUE index makes a second run the same signature
 def record_signature(petition_id: int) -> Response:
     token = current_token(required=False)
     action = queries.public_action_by_id(_id(petition_id))

@@ -23,6 +23,7 @@ from petitions.api.openapi import BAD_PAGING, NOT_MODIFIED, Reply, error, ok, op
 from petitions.api.osdi import HELPER_MAX_BYTES, _collection_links, _id, hal, helper_formdata
 from petitions.api.representations import CURIES, ORIGIN_SYSTEM, _utc, action_state, href
 from petitions.campaigns.models import Action, ActionKind, Campaign, CampaignStatus
+from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.extensions import csrf, db
 from petitions.geo import queries as geo
 from petitions.letters import intake, queries, services
@@ -168,6 +169,7 @@ def advocacy_campaign(campaign_id: int) -> Response:
     ],
 )
 @csrf.exempt  # a JSON API for other systems: no browser session, nothing to forge
+@retry_on_disconnect  # a second run finds the same signature and replaces the words
 def record_outreach(campaign_id: int) -> Response:
     action, details = _public_letter(campaign_id)
     body = json_body(schemas.OsdiRecordOutreach, HELPER_MAX_BYTES, OUTREACH_INVALID)

@@ -15,7 +15,7 @@ from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.csvsafe import safe_cell
 from petitions.core.dispatch import nudge
-from petitions.core.unit_of_work import after_commit
+from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.gatherings import jobs, queries, services
 from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, HostEventForm
 from petitions.gatherings.ics import build_calendar, google_link, outlook_link
@@ -92,6 +92,7 @@ def event_page(slug: str, action_slug: str) -> tuple[str, int]:
 
 
 @bp.post("/e/<slug>/<action_slug>")
+@retry_on_disconnect  # a second run finds the same signature and the same RSVP
 def rsvp(slug: str, action_slug: str) -> Response | tuple[str, int]:
     campaign, action, details = _public_event(slug, action_slug)
     if not _accepting(action, details):

@@ -17,6 +17,7 @@ from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.csvsafe import safe_cell
 from petitions.core.forms import ButtonForm
+from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.geo import postcodes
 from petitions.geo import queries as geo
 from petitions.letters import intake, queries, services
@@ -196,6 +197,7 @@ def letter_page(slug: str, action_slug: str) -> tuple[str, int]:
 
 
 @bp.post("/l/<slug>/<action_slug>")
+@retry_on_disconnect  # a second run finds the same signature and replaces the words
 def send(slug: str, action_slug: str) -> Response | tuple[str, int]:
     campaign, action, details = _public_letter(slug, action_slug)
     if not action.is_open():

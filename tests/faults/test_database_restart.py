@@ -196,12 +196,36 @@ def test_11_postgres_restarted_under_load(restart_app: Flask, own_postgres: OwnP
     assert lost == []
 
 
+def _sign_by_api(web: Flask, action_id: int, email: str) -> list[int]:
+    """Another system recording a signature through the OSDI helper: the status."""
+    body = {
+        "person": {
+            "given_name": "Ann",
+            "family_name": "Example",
+            "email_addresses": [{"address": email, "primary": True}],
+            "postal_addresses": [{"postal_code": "SW1A 1AA", "country": "GB"}],
+        }
+    }
+    url = f"/api/osdi/v1/petitions/{action_id}/signatures"
+    return [web.test_client().post(url, json=body).status_code]
+
+
+@pytest.mark.parametrize(
+    ("entry", "succeeded"), [("form", [200, 303]), ("osdi", [200])], ids=["form", "osdi"]
+)
 def test_12_connection_killed_inside_a_signing_post_is_retried_once(
-    restart_app: Flask, own_postgres: OwnPostgres
+    restart_app: Flask, own_postgres: OwnPostgres, entry: str, succeeded: list[int]
 ) -> None:
     """The server kills the backend just as the signature is inserted: the POST still succeeds,
-    with exactly one signature and one email queued (the retry is idempotent)."""
+    with exactly one signature and one email queued (the retry is idempotent), whether the
+    person signed on the page or another system recorded it through the API."""
     url, action_id = _new_action(restart_app)
+
+    def sign(email: str) -> list[int]:
+        if entry == "form":
+            return _sign(restart_app, url, email)
+        return _sign_by_api(restart_app, action_id, email)
+
     with restart_app.app_context():
         engine = db.engine
     killed: list[int] = []
@@ -217,14 +241,14 @@ def test_12_connection_killed_inside_a_signing_post_is_retried_once(
 
     event.listen(engine, "before_cursor_execute", kill_own_backend)
     try:
-        statuses = _sign(restart_app, url, "killed-mid-post@example.org")
+        statuses = sign("killed-mid-post@example.org")
     finally:
         event.remove(engine, "before_cursor_execute", kill_own_backend)
     assert killed, "the backend was never killed"
-    assert statuses == [200, 303], statuses
+    assert statuses == succeeded, statuses
     assert _stored(restart_app, action_id) == (1, 1)  # one signature, one email queued
     # Signing the same address again (the retry's own situation) is still one row.
-    assert _sign(restart_app, url, "Killed-Mid-Post@example.org") == [200, 303]
+    assert sign("Killed-Mid-Post@example.org") == succeeded
     assert _stored(restart_app, action_id)[0] == 1
 
 
