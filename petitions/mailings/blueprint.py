@@ -74,7 +74,7 @@ def index(campaign_id: int) -> str:
         "mailings/index.html",
         campaign=campaign,
         mailings=mailings,
-        progress={m.id: services.progress(m) for m in mailings},
+        progress={m.id: queries.progress(m) for m in mailings},
         sent_updates=sent_updates,
         audience=queries.audience_size(campaign),
         form=SendUpdateForm(),
@@ -110,7 +110,7 @@ def show(campaign_id: int, mailing_id: int) -> str:
         "mailings/show.html",
         campaign=campaign,
         mailing=mailing,
-        progress=services.progress(mailing),
+        progress=queries.progress(mailing),
         control=ControlForm(),
     )
 
@@ -120,7 +120,7 @@ def show(campaign_id: int, mailing_id: int) -> str:
 def progress_json(campaign_id: int, mailing_id: int) -> Response:
     campaign = campaign_for_organiser(campaign_id)
     mailing = _mailing(campaign, mailing_id)
-    p = services.progress(mailing)
+    p = queries.progress(mailing)
     return jsonify(status=mailing.status, total=p.total, sent=p.sent, done=p.done, counts=p.counts)
 
 

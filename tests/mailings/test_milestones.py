@@ -8,7 +8,7 @@ from petitions.counting.jobs import fold_counts
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.mailer.services import drain
-from petitions.mailings import services
+from petitions.mailings import jobs, milestones
 from petitions.mailings.models import Mailing, MailingKind, MilestoneNotice
 from petitions.mailings.throttle import Throttle
 from tests.support.workspace import make_organiser
@@ -17,7 +17,7 @@ from tests.supporters.conftest import sign_confirmed
 
 def _check() -> list[int]:
     fold_counts()
-    created = services.check_milestones()
+    created = milestones.check_milestones()
     db.session.commit()
     return created
 
@@ -52,7 +52,7 @@ def test_each_milestone_is_mailed_once(factories, smtp_sink):
 
     # Reaching the goal also tells the action's opted-in supporters, once.
     goal = db.session.scalar(select(Mailing).where(Mailing.kind == MailingKind.GOAL_REACHED.value))
-    services.run(goal.id, throttle=Throttle(0))
+    jobs.run(goal.id, throttle=Throttle(0))
     told = sorted(m.envelope_to[0] for m in smtp_sink.messages if "reached the goal" in m.subject)
     assert told == ["a@example.org", "c@example.org"]
     assert smtp_sink.messages[-1].message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from petitions.campaigns.models import CampaignUpdate
 from petitions.extensions import db
 from petitions.mailer.services import suppress
-from petitions.mailings import services
+from petitions.mailings import jobs, queries, recipients, services
 from petitions.mailings.models import DeliveryStatus, MailingDelivery, MailingStatus
 from petitions.mailings.throttle import Throttle
 from petitions.supporters.services import unsubscribe
@@ -33,7 +33,7 @@ def _login(client, email):
 
 
 def _send(mailing_id):
-    return services.run(mailing_id, throttle=Throttle(0))
+    return jobs.run(mailing_id, throttle=Throttle(0))
 
 
 def test_only_opted_in_confirmed_supporters_get_it_once(factories, audience, smtp_sink):
@@ -57,7 +57,7 @@ def test_only_opted_in_confirmed_supporters_get_it_once(factories, audience, smt
     assert got == ["ann@example.org", "bob@example.org"]
     db.session.expire_all()
     assert db.session.get(type(mailing), mailing.id).status == MailingStatus.DONE
-    progress = services.progress(mailing)
+    progress = queries.progress(mailing)
     assert (progress.total, progress.sent, progress.percent) == (2, 2, 100)
     message = smtp_sink.messages[0]
     assert "<strong>won</strong>" in message.html()
@@ -83,7 +83,7 @@ def test_unsubscribed_and_suppressed_get_nothing(factories, audience, smtp_sink)
     suppress("gone@example.org", "smtp 550")
     mailing, _ = services.request_update_mailing(_update(campaign))
     db.session.commit()
-    services.prepare(mailing.id)
+    recipients.prepare(mailing.id)
     db.session.commit()
     unsubscribe("late@example.org", campaign.id)  # after the list was made: still skipped
     db.session.commit()
@@ -116,7 +116,7 @@ def test_bounce_fails_that_address_and_suppresses_it(factories, audience, smtp_s
     db.session.commit()
     _send(second.id)
     assert [m.envelope_to[0] for m in smtp_sink.messages] == ["ok@example.org"]
-    assert services.progress(second).total == 1
+    assert queries.progress(second).total == 1
 
 
 def test_pause_resume_cancel(factories, audience, smtp_sink):
@@ -131,16 +131,16 @@ def test_pause_resume_cancel(factories, audience, smtp_sink):
     assert services.set_status(mailing, MailingStatus.SENDING)
     db.session.commit()
     assert mailing.status == MailingStatus.QUEUED  # resumed before it had started
-    services.prepare(mailing.id)
+    recipients.prepare(mailing.id)
     db.session.commit()
-    ids = services.claim(mailing.id, 2)
-    services.send_batch(mailing.id, ids, Throttle(0))
+    ids = jobs.claim(mailing.id, 2)
+    jobs.send_batch(mailing.id, ids, Throttle(0))
     assert len(smtp_sink.messages) == 2
     assert services.set_status(mailing, MailingStatus.CANCELLED)
     db.session.commit()
     _send(mailing.id)
     assert len(smtp_sink.messages) == 2
-    counts = services.progress(mailing).counts
+    counts = queries.progress(mailing).counts
     assert counts == {"sent": 2, "skipped": 3}
     assert not services.set_status(mailing, MailingStatus.SENDING)
 
@@ -188,7 +188,7 @@ def test_a_mailing_stranded_by_a_dead_worker_is_finished_and_not_resent(
     audience(campaign, ["last@example.org"])
     mailing, _ = services.request_update_mailing(_update(campaign))
     db.session.commit()
-    services.prepare(mailing.id)
+    recipients.prepare(mailing.id)
     db.session.commit()
     # As a worker killed while handing the last message to SMTP leaves it:
     db.session.execute(
@@ -197,9 +197,9 @@ def test_a_mailing_stranded_by_a_dead_worker_is_finished_and_not_resent(
         )
     )
     db.session.commit()
-    assert services.due_mailings() == []
+    assert jobs.due_mailings() == []
     db.session.expire_all()
     assert db.session.get(type(mailing), mailing.id).status == MailingStatus.DONE
-    assert services.progress(mailing).counts == {"unknown": 1}
+    assert queries.progress(mailing).counts == {"unknown": 1}
     _send(mailing.id)
     assert smtp_sink.messages == []

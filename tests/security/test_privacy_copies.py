@@ -32,6 +32,7 @@ from petitions.exports import services as exports
 from petitions.exports.models import ExportJob
 from petitions.extensions import db
 from petitions.mailer.services import drain
+from petitions.mailings import jobs as mailing_jobs
 from petitions.mailings import services as mailings
 from petitions.mailings.throttle import Throttle
 from petitions.signing.models import Signature
@@ -117,7 +118,7 @@ def _live_flow(app: Any, client: Any, smtp_sink: Any, world: dict[str, Any]) -> 
     db.session.commit()
     mailing, _ = mailings.request_update_mailing(update)
     db.session.commit()
-    mailings.run(mailing.id, throttle=Throttle(0))
+    mailing_jobs.run(mailing.id, throttle=Throttle(0))
     update_mail = next(
         m for m in smtp_sink.messages if m.subject == "News" and _to(m) == [EMAIL.lower()]
     )

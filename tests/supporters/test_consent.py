@@ -22,7 +22,7 @@ from petitions.extensions import db
 from petitions.mailer.services import suppress
 from petitions.mailings.models import Mailing, MailingKind
 from petitions.mailings.notifications import unsubscribe_token
-from petitions.mailings.services import recipients_query
+from petitions.mailings.recipients import recipients_query
 from petitions.signing import services as signing
 from petitions.supporters import consent
 from petitions.supporters.models import ConsentEvent

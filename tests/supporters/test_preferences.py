@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from petitions.extensions import db
+from petitions.mailings import recipients
 from petitions.mailings import services as mailings
 from petitions.mailings.models import Mailing, MailingDelivery, MailingKind
 from petitions.mailings.notifications import unsubscribe_token
@@ -15,7 +16,7 @@ from tests.supporters.conftest import sign_confirmed
 
 def _audience(campaign_id: int) -> int:
     probe = Mailing(campaign_id=campaign_id, kind=MailingKind.UPDATE.value)
-    return len(db.session.execute(mailings.recipients_query(probe)).all())
+    return len(db.session.execute(recipients.recipients_query(probe)).all())
 
 
 def test_preferences_form(client, factories, signed_in):
@@ -59,7 +60,7 @@ def test_unsubscribe_page_buttons(client, factories):
     sign_confirmed(factories.make_action(campaign), "bob@example.org", wants_updates=True)
     sign_confirmed(factories.make_action(other), "bob@example.org", wants_updates=True)
     mailing, _ = mailings.request_mailing(campaign.id, "t:1", "News", MailingKind.UPDATE)
-    mailings.prepare(mailing.id)
+    recipients.prepare(mailing.id)
     db.session.commit()
     delivery_id = db.session.scalar(select(MailingDelivery.id))
     url = f"/u/{unsubscribe_token(delivery_id)}"

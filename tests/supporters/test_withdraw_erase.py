@@ -13,7 +13,8 @@ from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage, SuppressedAddress
 from petitions.mailer.services import suppress
 from petitions.mailings.models import MailingDelivery, MailingKind
-from petitions.mailings.services import prepare, request_mailing
+from petitions.mailings.recipients import prepare
+from petitions.mailings.services import request_mailing
 from petitions.signing.models import Signature
 from petitions.supporters.models import Supporter
 from petitions.supporters.services import SIGNIN_PURPOSE

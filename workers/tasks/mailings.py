@@ -16,10 +16,7 @@ import logging
 
 from celery import shared_task
 
-from petitions.core.dispatch import nudge
-from petitions.extensions import db
-from petitions.mailer.services import DRAIN_TASK
-from petitions.mailings import services
+from petitions.mailings import jobs, milestones, services
 from workers.tasks.locks import periodic_lock
 
 log = logging.getLogger(__name__)
@@ -32,7 +29,7 @@ log = logging.getLogger(__name__)
     acks_late=True,
 )
 def send_mailing(mailing_id: int) -> dict[str, int]:
-    result = services.run(int(mailing_id), budget_seconds=60.0)
+    result = jobs.run(int(mailing_id), budget_seconds=60.0)
     report = result.batches
     if report.sent or report.failed or report.unknown:
         log.info(
@@ -58,24 +55,20 @@ def resume_mailings() -> int:
     with periodic_lock(services.SWEEP_TASK, 60) as got:
         if not got:
             return 0
-        due = services.due_mailings()
+        due = jobs.due_mailings()
         for mailing_id in due:
             send_mailing.apply_async(args=[mailing_id])
         return len(due)
 
 
 @shared_task(
-    name=services.MILESTONE_TASK,
+    name=milestones.MILESTONE_TASK,
     soft_time_limit=60,
     time_limit=90,
 )
 def check_milestones() -> int:
-    with periodic_lock(services.MILESTONE_TASK, 60) as got:
+    with periodic_lock(milestones.MILESTONE_TASK, 60) as got:
         if not got:
             return 0
-        created = services.check_milestones()
-        db.session.commit()
-        if created:
-            nudge(DRAIN_TASK)
-            nudge(services.SWEEP_TASK)
-        return len(created)
+        # The unit of work commits; the outbox and the sweeper are nudged after that.
+        return len(milestones.check_milestones())
