@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from petitions.campaigns.models import Action
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
+from petitions.gatherings.queries import dashboard_figures
 from petitions.signing.models import Signature
 from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyHourly, TallyReferrer
 
@@ -65,6 +66,8 @@ class Dashboard:
     countries: list[dict[str, Any]]
     uk_areas: list[dict[str, Any]]
     latest: list[dict[str, Any]]
+    # Events among the actions: places, waitlist, cancellations, check-ins, attendance rate.
+    events: list[dict[str, Any]] = field(default_factory=list)
     updated_at: str = field(default_factory=lambda: utcnow().isoformat())
 
     def as_json(self) -> dict[str, Any]:
@@ -262,4 +265,5 @@ def dashboard_for(actions: Sequence[Action], now: datetime | None = None) -> Das
         referrers=parts["referrers"],
         countries=parts["countries"],
         uk_areas=parts["uk_areas"],
+        events=dashboard_figures(list(actions), now),
     )

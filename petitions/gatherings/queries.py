@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -21,6 +22,8 @@ class Places:
     waitlisted: int
     capacity: int | None
     checked_in: int = 0
+    cancelled: int = 0
+    turned_away: int = 0  # confirmed while full, with no waitlist
 
     @property
     def left(self) -> int | None:
@@ -68,9 +71,52 @@ def places_for(action_ids: list[int]) -> dict[int, Places]:
             waitlisted=counts[a].get(RsvpStatus.WAITLISTED.value, 0),
             capacity=details[a].capacity if a in details else None,
             checked_in=checked.get(a, 0),
+            cancelled=counts[a].get(RsvpStatus.CANCELLED.value, 0),
+            turned_away=counts[a].get(RsvpStatus.FULL.value, 0),
         )
         for a in action_ids
     }
+
+
+def dashboard_figures(actions: list[Action], now: datetime | None = None) -> list[dict[str, Any]]:
+    """Per event among ``actions``: places, waitlist, cancellations, check-ins and the
+    attendance rate (checked in / going, once the event has started or anyone was checked
+    in). One grouped count over the RSVPs' (action, status) index; no personal data."""
+    now = now or utcnow()
+    events = [a for a in actions if a.is_event]
+    details = details_for([a.id for a in events])
+    places = places_for(list(details))
+    figures = []
+    for action in events:
+        found = details.get(action.id)
+        if found is None:
+            continue
+        p = places[action.id]
+        started = found.has_started(now)
+        figures.append(
+            {
+                "action_id": action.id,
+                "title": action.title,
+                "starts_at": found.starts_utc.isoformat(),
+                "starts_local": f"{found.local_start:%a %d %b %Y %H:%M} ({found.timezone})",
+                "going": p.going,
+                "capacity": p.capacity,
+                "places_left": p.left,
+                "waitlisted": p.waitlisted,
+                "turned_away": p.turned_away,
+                "cancelled": p.cancelled,
+                "checked_in": p.checked_in,
+                "attendance_rate": (
+                    round(p.checked_in / p.going, 3)
+                    if p.going and (started or p.checked_in)
+                    else None
+                ),
+                "started": started,
+                "event_cancelled": found.is_cancelled,
+                "review": found.review,
+            }
+        )
+    return figures
 
 
 def rsvp_of(rsvp_id: int) -> Rsvp | None:

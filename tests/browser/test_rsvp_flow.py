@@ -1,5 +1,6 @@
 """RSVP in a real browser: two supporters go for the last place of an event at once; one gets
-it (and the calendar invite), the other lands on the waitlist and is told so."""
+it (and the calendar invite), the other lands on the waitlist and is told so; the organiser's
+open dashboard shows the place taken and the waitlist without a reload."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.conftest import WorkerProcess
 from tests.gatherings.conftest import calendar_part, make_event
 from tests.support.factories import TOKEN_IN_LINK, make_campaign
 from tests.support.smtp import SmtpSink
+from tests.support.workspace import PASSWORD, make_organiser
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -26,10 +28,22 @@ def test_two_browsers_last_place(
     smtp_sink: SmtpSink,
 ) -> None:
     base = live_server
+    live_app.config["DASHBOARD_POLL_MS"] = 1000
     with live_app.app_context():
-        action = make_event(make_campaign(slug="gather"), capacity=1)
+        owner = make_organiser("org@example.org")
+        action = make_event(make_campaign(slug="gather", owner_id=owner.id), capacity=1)
         url = f"{base}/e/gather/{action.slug}"
+        dashboard = f"{base}/organise/campaigns/{action.campaign_id}/actions/{action.id}/dashboard"
         db.session.remove()
+    organiser = browser.new_context().new_page()
+    organiser.goto(f"{base}/organise/login")
+    organiser.fill("#email", "org@example.org")
+    organiser.fill("#password", PASSWORD)
+    organiser.click("main button[type=submit]")
+    organiser.wait_for_url(f"{base}/organise/")
+    organiser.goto(dashboard)
+    going_cell = organiser.locator('#table-events [data-key="going"]')
+    assert going_cell.inner_text() == "0 / 1"
     pages = []
     errors: list[str] = []
     for name in ("ann", "bob"):
@@ -62,4 +76,8 @@ def test_two_browsers_last_place(
     pages[0].goto(url)
     places = pages[0].inner_text(".places")
     assert "1 going" in places and "1 on the waitlist" in places
+    expect = pytest.importorskip("playwright.sync_api").expect
+    expect(going_cell).to_have_text("1 / 1", timeout=20_000)  # polled, no reload
+    expect(organiser.locator('#table-events [data-key="waitlisted"]')).to_have_text("1")
+    assert organiser.url == dashboard
     assert not errors

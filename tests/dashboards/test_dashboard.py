@@ -127,3 +127,41 @@ def test_projection() -> None:
     window = [{"t": "", "n": 0}] * 120 + [{"t": "", "n": 1}] * 48
     assert projection(760, 1000, window, today) == (24.0, "2026-01-11")
     assert projection(1000, 1000, window, today)[1] is None
+
+
+def test_an_event_dashboard_shows_places_waitlist_cancellations_and_attendance(app: Flask) -> None:
+    from petitions.gatherings import services
+    from petitions.gatherings.models import Rsvp
+    from tests.gatherings.conftest import make_event
+
+    with app.app_context():
+        ann = make_organiser("ann@example.org")
+        campaign = make_campaign(owner_id=ann.id, slug="gather")
+        action = make_event(campaign, capacity=2)
+        rsvps = []
+        for name in ("a", "b", "c", "d"):
+            signature_id = confirmed_signature(action, f"{name}@example.org")
+            services.record_rsvp(action, signature_id, {}, {})
+            rsvps.append(services.place_confirmed(signature_id).id)
+        services.cancel_rsvp(db.session.get(Rsvp, rsvps[3]))  # d was waiting: leaves the queue
+        services.check_in(db.session.get(Rsvp, rsvps[0]))
+        db.session.commit()
+        fold_counts()
+        campaign_id, action_id = campaign.id, action.id
+    client = app.test_client()
+    login(client, "ann@example.org")
+    data = client.get(
+        f"/organise/campaigns/{campaign_id}/actions/{action_id}/dashboard.json"
+    ).get_json()
+    (figures,) = data["events"]
+    assert (figures["going"], figures["capacity"], figures["places_left"]) == (2, 2, 0)
+    assert (figures["waitlisted"], figures["cancelled"], figures["checked_in"]) == (1, 1, 1)
+    assert figures["attendance_rate"] == 0.5  # someone was checked in: half of those going
+    assert data["confirmed"] == 3 and sum(d["n"] for d in data["daily"]) == 3
+    assert "email" not in str(figures)
+    page = client.get(f"/organise/campaigns/{campaign_id}/actions/{action_id}/dashboard")
+    html = page.get_data(as_text=True)
+    assert 'id="table-events"' in html and "confirmed RSVPs per day" in html
+    assert 'data-key="attendance_rate">50%<' in html
+    whole = client.get(f"/organise/campaigns/{campaign_id}/dashboard.json").get_json()
+    assert [e["action_id"] for e in whole["events"]] == [action_id]

@@ -86,6 +86,26 @@
     list.parentNode.replaceChild(fresh, list);
   }
 
+  // Events: update the figures of each row in place (the rows are drawn by the server).
+  function eventRows(rows) {
+    (rows || []).forEach(function (e) {
+      var row = document.querySelector('#table-events tr[data-action="' + Number(e.action_id) + '"]');
+      if (!row) return;
+      var values = {
+        going: fmt(e.going) + (e.capacity ? " / " + fmt(e.capacity) : ""),
+        places_left: e.places_left === null ? "\u2014" : fmt(e.places_left),
+        waitlisted: fmt(e.waitlisted),
+        cancelled: fmt(e.cancelled),
+        checked_in: fmt(e.checked_in),
+        attendance_rate: e.attendance_rate === null ? "\u2014" : Math.round(e.attendance_rate * 100) + "%"
+      };
+      Object.keys(values).forEach(function (key) {
+        var cell = row.querySelector('[data-key="' + key + '"]');
+        if (cell) cell.textContent = values[key];
+      });
+    });
+  }
+
   function render(d) {
     var confirmed = setText("confirmed-count", fmt(d.confirmed));
     if (lastConfirmed !== null && d.confirmed !== lastConfirmed && confirmed) {
@@ -119,6 +139,7 @@
     table("table-countries", d.countries, "country");
     table("table-areas", d.uk_areas, "area");
     latest(d.latest);
+    eventRows(d.events);
   }
 
   function setLive(ok) {
