@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,6 +22,7 @@ from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, Host
 from petitions.gatherings.ics import build_calendar, google_link, outlook_link
 from petitions.gatherings.links import action_id_from_host_token, rsvp_id_from
 from petitions.gatherings.models import EventDetails, RsvpStatus
+from petitions.geo.postcodes import compact, is_full, is_partial, pretty
 from petitions.mailer.services import DRAIN_TASK
 from petitions.organisers.access import (
     action_for_organiser,
@@ -155,15 +157,22 @@ def public_list() -> str:
     day = _parse_day(request.args.get("from", ""))
     until = _parse_day(request.args.get("to", ""))
     area = "".join(ch for ch in request.args.get("area", "").upper() if ch.isalpha())[:2]
+    near = compact(request.args.get("postcode", ""))
+    bad_postcode = bool(near) and not (
+        is_full(near) or is_partial(near) or re.fullmatch(r"[A-Z]{1,2}", near)
+    )
     events = queries.upcoming_events(
         on_or_after=datetime.combine(day, time(), UTC) if day else None,
         before=datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
         postcode_area=area,
+        near="" if bad_postcode else near,
     )
     return render_template(
         "gatherings/list.html",
         events=events,
         area=area,
+        near=pretty(near) if near and not bad_postcode else "",
+        bad_postcode=bad_postcode,
         day=day,
         until=until,
         bad_date=bool(request.args.get("from") and not day)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.orm import aliased, joinedload
 
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.gatherings.models import EventDetails, EventHosting, ReviewState, Rsvp, RsvpStatus
+from petitions.geo import queries as geo_queries
+from petitions.geo.models import PostcodeArea
+from petitions.geo.postcodes import compact, is_full
 from petitions.signing.models import Signature
 
 
@@ -163,6 +167,47 @@ class ListedEvent:
     action: Action
     details: EventDetails
     places: Places
+    nearness: str = ""  # with a postcode search: how near it is, in words ("" = further)
+
+
+# Nearest first without coordinates: the postcode data (``petitions.geo``, loaded for letters)
+# says which constituency a postcode is in; the postcode itself gives district and area.
+NEARNESS = {
+    0: "At your postcode",
+    1: "In your constituency",
+    2: "In your postcode district",
+    3: "In your postcode area",
+    4: "",
+}
+
+
+def _compact_sql(column: Any) -> Any:
+    return func.upper(func.replace(column, " ", ""))
+
+
+def _nearness_rank(postcode: str) -> Any:
+    """A SQL rank of an event's postcode against the visitor's: 0 same postcode, 1 same
+    constituency, 2 same district (outward code), 3 same area, 4 anything else (online too)."""
+    target = compact(postcode)
+    full = is_full(target)
+    outward = target[:-3] if full else target
+    area = re.match(r"^[A-Z]{1,2}", target)
+    event_pc = _compact_sql(EventDetails.postcode)
+    event_outward = func.substr(event_pc, 1, func.length(event_pc) - 3)
+    codes = [place.code for place in geo_queries.lookup(target)] if full else []
+    mine = aliased(PostcodeArea)
+    same_constituency = (
+        exists().where(mine.postcode == event_pc, mine.constituency_code.in_(codes))
+        if codes
+        else literal(False)
+    )
+    return case(
+        (and_(literal(full), event_pc == target), 0),
+        (same_constituency, 1),
+        (and_(func.length(event_pc) >= 5, event_outward == outward), 2),
+        (EventDetails.postcode_area == (area.group(0) if area else "-"), 3),
+        else_=4,
+    )
 
 
 def upcoming_events(
@@ -171,12 +216,16 @@ def upcoming_events(
     on_or_after: datetime | None = None,
     before: datetime | None = None,
     postcode_area: str = "",
+    near: str = "",
     limit: int = 100,
 ) -> list[ListedEvent]:
-    """Public, not cancelled, not over, soonest first (no personal data)."""
+    """Public, not cancelled, not over, soonest first (no personal data). With ``near`` (a
+    full or partial UK postcode), nearest first: same postcode, same constituency, same
+    district, same area, then the rest; soonest first within each."""
     since = max(utcnow(), on_or_after) if on_or_after else utcnow()
+    rank = _nearness_rank(near) if near else literal(4)
     query = (
-        select(Action, EventDetails)
+        select(Action, EventDetails, rank)
         .join(EventDetails, EventDetails.action_id == Action.id)
         .join(Campaign, Campaign.id == Action.campaign_id)
         .where(
@@ -186,7 +235,7 @@ def upcoming_events(
             EventDetails.ends_at > since,
         )
         .options(joinedload(Action.campaign))
-        .order_by(EventDetails.starts_at, Action.id)
+        .order_by(rank, EventDetails.starts_at, Action.id)
         .limit(limit)
     )
     if campaign_id is not None:
@@ -196,8 +245,8 @@ def upcoming_events(
     if postcode_area:
         query = query.where(EventDetails.postcode_area == postcode_area.upper())
     rows = db.session.execute(query).all()
-    places = places_for([a.id for a, _ in rows])
-    return [ListedEvent(a, d, places[a.id]) for a, d in rows]
+    places = places_for([a.id for a, _d, _r in rows])
+    return [ListedEvent(a, d, places[a.id], NEARNESS.get(int(r), "")) for a, d, r in rows]
 
 
 def listed_events(actions: list[Action]) -> dict[int, ListedEvent]:

@@ -175,3 +175,59 @@ def test_erasing_the_host_blanks_their_name_and_email_on_their_events(app, clien
     assert "erased at their request" in listing and "Mine" in listing
     drain(app)  # the pending "we've received" notice to Hana is dropped, not sent or crashed
     assert not smtp_sink.to("hana@example.org")
+
+
+def test_public_list_by_postcode_is_nearest_first(app, client):
+    """Same postcode, then same constituency (the geo data the letters use), same district,
+    same area, then the rest; soonest first within each. Odd input gets a message, never a 500."""
+    from datetime import datetime, timedelta
+
+    from petitions.core.time import utcnow
+    from petitions.geo.demo import load_demo_geo
+    from tests.gatherings.conftest import make_event
+
+    day = (utcnow() + timedelta(days=10)).replace(tzinfo=None)
+    with app.app_context():
+        load_demo_geo()
+        campaign = make_campaign(slug="week")
+        # Created soonest-last, so only the nearness can put them in this order.
+        for n, (title, postcode) in enumerate(
+            [
+                ("Far away", "WS9 8AA"),
+                ("Same area", "GU12 4AA"),
+                ("Same district", "GU11 9ZZ"),
+                ("Same constituency", "GU11 1AB"),
+                ("Right here", "gu11 1aa"),
+                ("Online only", ""),
+            ]
+        ):
+            start = datetime(day.year, day.month, day.day, 9) + timedelta(days=n)
+            make_event(
+                campaign,
+                title=title,
+                postcode=postcode,
+                venue="Hall" if postcode else "",
+                starts_local=start,
+                ends_local=start + timedelta(hours=1),
+            )
+    html = client.get("/events?postcode=gu11+1aa").get_data(as_text=True)
+    order = [
+        "Right here",
+        "Same constituency",
+        "Same district",
+        "Same area",
+        "Far away",
+        "Online only",
+    ]
+    positions = [html.index(f">{title}</a>") for title in order]
+    assert positions == sorted(positions), positions
+    assert "Nearest to GU11 1AA first" in html and "In your constituency" in html
+    partial = client.get("/events?postcode=GU11").get_data(as_text=True)
+    assert partial.index(">Same district</a>") < partial.index(">Same area</a>")
+    assert partial.index(">Same area</a>") < partial.index(">Far away</a>")
+    soonest = client.get("/events").get_data(as_text=True)
+    assert soonest.index(">Far away</a>") < soonest.index(">Right here</a>")
+    for odd in ("%27%3B--", "x" * 5000, "12345", "SW1A%C2%A01AA", "%F0%9F%98%80"):
+        response = client.get(f"/events?postcode={odd}")
+        assert response.status_code in (200, 400), (odd, response.status_code)
+    assert "look like a UK postcode" in client.get("/events?postcode=12345").get_data(as_text=True)
