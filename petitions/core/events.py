@@ -65,6 +65,19 @@ consent_changed = _events.signal(
     "every campaign). Sent by the mailer when it suppresses an address; supporters keep the "
     "consent history.",
 )
+rsvp_confirmed = _events.signal(
+    "rsvp-confirmed",
+    doc="A confirmed RSVP was given its place, the waitlist, or told the event is full. "
+    "kwargs: rsvp_id, signature_id, action_id, status ('going' | 'waitlisted' | 'full').",
+)
+rsvp_cancelled = _events.signal(
+    "rsvp-cancelled",
+    doc="An RSVP was cancelled by its holder. kwargs: rsvp_id, signature_id, action_id.",
+)
+rsvp_promoted = _events.signal(
+    "rsvp-promoted",
+    doc="Someone on a waitlist was given a place. kwargs: rsvp_id, signature_id, action_id.",
+)
 outbox_queued = _events.signal(
     "outbox-queued", doc="Messages were put in the outbox. kwargs: count (int)."
 )

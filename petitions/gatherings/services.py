@@ -473,6 +473,13 @@ def place_confirmed(signature_id: int) -> Rsvp | None:
         rsvp.status = RsvpStatus.FULL.value
     db.session.flush()
     enqueue(PLACED_EMAIL, rsvp.id)
+    events.rsvp_confirmed.send(
+        "gatherings",
+        rsvp_id=rsvp.id,
+        signature_id=rsvp.signature_id,
+        action_id=rsvp.action_id,
+        status=rsvp.status,
+    )
     return rsvp
 
 
@@ -509,6 +516,9 @@ def cancel_rsvp(rsvp: Rsvp, *, tell: bool = True) -> list[int]:
     db.session.flush()
     if withdrawn:  # counting, webhooks and history hear of it like any withdrawal
         events.signatures_withdrawn.send(None, signature_ids=[rsvp.signature_id])
+    events.rsvp_cancelled.send(
+        "gatherings", rsvp_id=rsvp.id, signature_id=rsvp.signature_id, action_id=rsvp.action_id
+    )
     if tell and not details.is_cancelled:
         enqueue(RSVP_CANCELLED_EMAIL, rsvp.id)
     if had_place and not details.is_cancelled:
@@ -551,6 +561,12 @@ def promote_waitlist(action_id: int, details: EventDetails | None = None) -> lis
         first.status = RsvpStatus.GOING.value
         db.session.flush()
         enqueue(PROMOTED_EMAIL, first.id)
+        events.rsvp_promoted.send(
+            "gatherings",
+            rsvp_id=first.id,
+            signature_id=first.signature_id,
+            action_id=action_id,
+        )
         promoted.append(first.id)
     return promoted
 

@@ -62,7 +62,11 @@ def create(campaign_id: int):
         return _page(campaign, form, status=400)
     try:
         endpoint = services.register(
-            campaign, form.url.data or "", form.chosen_events(), current_organiser()
+            campaign,
+            form.url.data or "",
+            form.chosen_events(),
+            current_organiser(),
+            include_sensitive=bool(form.include_sensitive.data),
         )
     except services.WebhookError as exc:
         form.url.errors = [str(exc)]

@@ -10,6 +10,16 @@ EVENT_LABELS = {
     "signature.confirmed": "A signature is confirmed",
     "signature.withdrawn": "A signature is withdrawn",
     "signature.invalidated": "A signature is invalidated",
+    "rsvp.confirmed": "An RSVP to an event is confirmed (going, waitlisted or full)",
+    "rsvp.cancelled": "An RSVP is cancelled",
+    "rsvp.promoted": "Someone on a waitlist gets a place",
+}
+
+# The form field of each event: "signature.confirmed" -> "confirmed", "rsvp.confirmed" ->
+# "rsvp_confirmed" (signature events keep their old field names).
+EVENT_FIELDS = {
+    event: event.split(".", 1)[1] if event.startswith("signature.") else event.replace(".", "_")
+    for event in EVENTS
 }
 
 
@@ -22,9 +32,15 @@ class WebhookForm(FlaskForm):
     confirmed = BooleanField(EVENT_LABELS["signature.confirmed"], default=True)
     withdrawn = BooleanField(EVENT_LABELS["signature.withdrawn"], default=True)
     invalidated = BooleanField(EVENT_LABELS["signature.invalidated"], default=True)
+    rsvp_confirmed = BooleanField(EVENT_LABELS["rsvp.confirmed"], default=True)
+    rsvp_cancelled = BooleanField(EVENT_LABELS["rsvp.cancelled"], default=True)
+    rsvp_promoted = BooleanField(EVENT_LABELS["rsvp.promoted"], default=True)
+    include_sensitive = BooleanField(
+        "Include RSVP answers marked sensitive (e.g. access needs)", default=False
+    )
 
     def chosen_events(self) -> list[str]:
-        return [e for e in EVENTS if self[e.split(".", 1)[1]].data]
+        return [e for e in EVENTS if self[EVENT_FIELDS[e]].data]
 
 
 class EndpointForm(FlaskForm):

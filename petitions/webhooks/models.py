@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, text
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petitions.campaigns.models import Campaign
@@ -13,7 +13,18 @@ from petitions.extensions import Base
 SIGNATURE_CONFIRMED = "signature.confirmed"
 SIGNATURE_WITHDRAWN = "signature.withdrawn"
 SIGNATURE_INVALIDATED = "signature.invalidated"
-EVENTS = (SIGNATURE_CONFIRMED, SIGNATURE_WITHDRAWN, SIGNATURE_INVALIDATED)
+RSVP_CONFIRMED = "rsvp.confirmed"  # with its status: going, waitlisted or full
+RSVP_CANCELLED = "rsvp.cancelled"
+RSVP_PROMOTED = "rsvp.promoted"  # from the waitlist to a place
+EVENTS = (
+    SIGNATURE_CONFIRMED,
+    SIGNATURE_WITHDRAWN,
+    SIGNATURE_INVALIDATED,
+    RSVP_CONFIRMED,
+    RSVP_CANCELLED,
+    RSVP_PROMOTED,
+)
+RSVP_EVENTS = (RSVP_CONFIRMED, RSVP_CANCELLED, RSVP_PROMOTED)
 
 
 class WebhookEndpoint(Base):
@@ -30,6 +41,8 @@ class WebhookEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(100))
     events: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(EVENTS))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # RSVP answers marked sensitive (e.g. access needs) go out only when the organiser opts in.
+    include_sensitive: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisers.id", ondelete="SET NULL")
     )

@@ -29,12 +29,13 @@ from sqlalchemy import or_, select, update
 
 from petitions.api.representations import osdi_signature, v1_action
 from petitions.campaigns.models import Campaign
-from petitions.core.time import utcnow
+from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
+from petitions.gatherings import queries as gatherings_queries
 from petitions.organisers.models import Organiser
 from petitions.signing.models import Signature
 from petitions.webhooks import addresses
-from petitions.webhooks.models import EVENTS, WebhookDelivery, WebhookEndpoint
+from petitions.webhooks.models import EVENTS, RSVP_EVENTS, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,12 @@ def new_secret() -> str:
 
 
 def register(
-    campaign: Campaign, url: str, events: list[str], by: Organiser | None
+    campaign: Campaign,
+    url: str,
+    events: list[str],
+    by: Organiser | None,
+    *,
+    include_sensitive: bool = False,
 ) -> WebhookEndpoint:
     chosen = [e for e in EVENTS if e in events]
     if not chosen:
@@ -91,6 +97,7 @@ def register(
         secret=new_secret(),
         events=chosen,
         active=True,
+        include_sensitive=bool(include_sensitive),
         created_by_id=by.id if by else None,
     )
     db.session.add(endpoint)
@@ -169,7 +176,42 @@ def build_body(delivery: WebhookDelivery) -> bytes:
         action_doc.pop("percent")
         payload["action"] = action_doc
         payload["signature"] = osdi_signature(signature)
+        if delivery.event in RSVP_EVENTS:
+            payload["rsvp"] = _rsvp_doc(signature.id, delivery.endpoint.include_sensitive)
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _rsvp_doc(signature_id: int, include_sensitive: bool) -> dict[str, Any] | None:
+    """The RSVP as it is now: its status, answers (sensitive ones only if the endpoint opted
+    in) and the event's times. Never the online link (that is for attendees only)."""
+    found = gatherings_queries.rsvp_for_signature(signature_id)
+    details = gatherings_queries.details_of(found.action_id) if found is not None else None
+    if found is None or details is None:
+        return None
+
+    def when(value: Any) -> str | None:
+        moment = as_utc(value)
+        return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+    doc: dict[str, Any] = {
+        "id": found.id,
+        "status": found.status,
+        "answers": dict(found.answers or {}),
+        "placed_at": when(found.placed_at),
+        "cancelled_at": when(found.cancelled_at),
+        "checked_in_at": when(found.checked_in_at),
+        "event": {
+            "uid": details.uid,
+            "starts_at": when(details.starts_at),
+            "ends_at": when(details.ends_at),
+            "timezone": details.timezone,
+            "place": details.place_line,
+            "cancelled": details.is_cancelled,
+        },
+    }
+    if include_sensitive:
+        doc["sensitive_answers"] = dict(found.sensitive_answers or {})
+    return doc
 
 
 # --- delivery (workers) --------------------------------------------------------------------

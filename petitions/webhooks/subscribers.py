@@ -1,4 +1,4 @@
-"""Webhooks listen to signing and supporters: each change queues its delivery rows.
+"""Webhooks listen to signing, supporters and events (RSVPs): each change queues its rows.
 
 Connected when the app factory imports this module. The rows are written in the sender's
 transaction; the workers' wake-up waits for its commit (see ``events.emit_for_ids``).
@@ -15,6 +15,7 @@ from petitions.webhooks.events import (
     SIGNATURE_WITHDRAWN,
     emit_for_ids,
 )
+from petitions.webhooks.models import RSVP_CANCELLED, RSVP_CONFIRMED, RSVP_PROMOTED
 
 
 @events.signature_confirmed.connect
@@ -30,3 +31,18 @@ def _on_withdrawn(sender: Any, *, signature_ids: list[int], **_: Any) -> None:
 @events.signatures_invalidated.connect
 def _on_invalidated(sender: Any, *, signature_ids: list[int], **_: Any) -> None:
     emit_for_ids(SIGNATURE_INVALIDATED, signature_ids)
+
+
+@events.rsvp_confirmed.connect
+def _on_rsvp_confirmed(sender: Any, *, signature_id: int, **_: Any) -> None:
+    emit_for_ids(RSVP_CONFIRMED, [signature_id])
+
+
+@events.rsvp_cancelled.connect
+def _on_rsvp_cancelled(sender: Any, *, signature_id: int, **_: Any) -> None:
+    emit_for_ids(RSVP_CANCELLED, [signature_id])
+
+
+@events.rsvp_promoted.connect
+def _on_rsvp_promoted(sender: Any, *, signature_id: int, **_: Any) -> None:
+    emit_for_ids(RSVP_PROMOTED, [signature_id])
