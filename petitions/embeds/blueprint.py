@@ -1,4 +1,6 @@
-"""The embeddable widget: an action's live counter, progress and signing form in an iframe."""
+"""The embeddable widget: an action's live counter, progress and signing form in an iframe;
+for an event, when and where, the places left and the RSVP form (the same intake as the
+event page: ``gatherings.intake.submit_rsvp``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,9 @@ from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.core.web import no_store
 from petitions.embeds import services as embeds
 from petitions.extensions import csrf
+from petitions.gatherings import queries as gatherings_queries
+from petitions.gatherings import services as gatherings_services
+from petitions.gatherings.intake import submit_rsvp
 from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
@@ -28,8 +33,76 @@ def _load(slug: str, action_slug: str) -> tuple[Campaign, Action]:
     action = queries.action_of(campaign, action_slug) if campaign else None
     if campaign is None or action is None:
         abort(404)
+    if action.is_event:
+        details = gatherings_queries.details_of(action.id)
+        if details is None or not details.is_public:  # a proposal waiting for approval
+            abort(404)
     g.frame_ancestors = embeds.frame_ancestors(campaign)
     return campaign, action
+
+
+def _event_page_url(campaign: Campaign, action: Action) -> str:
+    return url_for(
+        "gatherings.event_page", slug=campaign.slug, action_slug=action.slug, _external=True
+    )
+
+
+def _render_event(
+    campaign: Campaign,
+    action: Action,
+    form: SignForm,
+    token: str,
+    status: int = 200,
+    answers: dict[str, str] | None = None,
+    error: str | None = None,
+) -> Response:
+    details = gatherings_queries.details_of(action.id)
+    assert details is not None
+    html = render_template(
+        "embeds/event.html",
+        campaign=campaign,
+        action=action,
+        details=details,
+        form=form,
+        embed_token=token,
+        places=gatherings_queries.places_for([action.id])[action.id],
+        accepting=gatherings_queries.accepting_rsvps(action, details),
+        answers=answers or {},
+        answer_error=error,
+        page_url=_event_page_url(campaign, action),
+    )
+    return no_store(Response(html, status=status, mimetype="text/html"))
+
+
+def _rsvp(campaign: Campaign, found: Action, token: embeds.EmbedToken) -> Response:
+    """The event embed's POST: the event page's checks and intake, answers included."""
+    details = gatherings_queries.details_of(found.id)
+    assert details is not None
+    closed = no_store(
+        Response(
+            render_template("embeds/closed.html", campaign=campaign, action=found),
+            status=409,
+        )
+    )
+    if not gatherings_queries.accepting_rsvps(found, details):
+        return closed
+    raw = request.form.get("embed_token", "")
+    form = SignForm(meta={"csrf": False})
+    submitted = {q["key"]: request.form.get(f"q_{q['key']}", "") for q in details.questions}
+    if not form.validate():
+        return _render_event(campaign, found, form, raw, 400, submitted)
+    try:
+        answers, sensitive = gatherings_services.clean_answers(details.questions, submitted)
+    except gatherings_services.EventError as exc:
+        return _render_event(campaign, found, form, raw, 400, submitted, str(exc))
+    data = form.signature_input(
+        source=form.source.data or "embed", referrer=token.referrer, ip_address=request.remote_addr
+    )
+    try:
+        submit_rsvp(found, data, facts_from_form(form, request.remote_addr), answers, sensitive)
+    except services.ActionClosed:
+        return closed
+    return redirect(url_for("embeds.thanks", slug=campaign.slug, action_slug=found.slug), code=303)
 
 
 def _host_of(url: str | None) -> str:
@@ -64,6 +137,8 @@ def action(slug: str, action_slug: str) -> Response:
     form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
     form.source.data = clean_source(request.args.get("source")) or "embed"
     token = embeds.issue_form_token(found.id, _host_of(request.referrer))
+    if found.is_event:
+        return _render_event(campaign, found, form, token)
     return _render(campaign, found, form, token)
 
 
@@ -80,7 +155,12 @@ def sign(slug: str, action_slug: str) -> Response:
         # An old or forged form: show a fresh one rather than an error page.
         form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
         form.form_errors.append("This form had expired. Check your details and send it again.")
-        return _render(campaign, found, form, embeds.issue_form_token(found.id, ""), 400)
+        fresh = embeds.issue_form_token(found.id, "")
+        if found.is_event:
+            return _render_event(campaign, found, form, fresh, 400)
+        return _render(campaign, found, form, fresh, 400)
+    if found.is_event:
+        return _rsvp(campaign, found, token)
     if not found.is_open():
         return no_store(
             Response(
@@ -111,8 +191,12 @@ def sign(slug: str, action_slug: str) -> Response:
 @bp.get("/<slug>/<action_slug>/thanks")
 def thanks(slug: str, action_slug: str) -> Response:
     campaign, found = _load(slug, action_slug)
-    share_url = url_for(
-        "signing.action_page", slug=campaign.slug, action_slug=found.slug, _external=True
+    share_url = (
+        _event_page_url(campaign, found)
+        if found.is_event
+        else url_for(
+            "signing.action_page", slug=campaign.slug, action_slug=found.slug, _external=True
+        )
     )
     html = render_template(
         "embeds/thanks.html",
@@ -120,6 +204,6 @@ def thanks(slug: str, action_slug: str) -> Response:
         action=found,
         share_url=share_url,
         progress=progress_for([found])[found.id],
-        count_url=count_path(campaign.slug, found.slug),
+        count_url="" if found.is_event else count_path(campaign.slug, found.slug),
     )
     return no_store(Response(html, mimetype="text/html"))

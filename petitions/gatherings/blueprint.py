@@ -20,6 +20,7 @@ from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.gatherings import jobs, queries, services
 from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, HostEventForm
 from petitions.gatherings.ics import build_calendar, google_link, outlook_link
+from petitions.gatherings.intake import submit_rsvp
 from petitions.gatherings.links import action_id_from_host_token, rsvp_id_from
 from petitions.gatherings.models import EventDetails, RsvpStatus
 from petitions.geo.postcodes import compact, is_full, is_partial, pretty
@@ -31,7 +32,6 @@ from petitions.organisers.access import (
 )
 from petitions.screening.checks import facts_from_form
 from petitions.signing.forms import SignForm, clean_source
-from petitions.signing.intake import submit_signature
 from petitions.signing.services import ActionClosed
 
 bp = Blueprint("gatherings", __name__)
@@ -52,7 +52,7 @@ def _public_event(slug: str, action_slug: str) -> tuple[Campaign, Action, EventD
 
 
 def _accepting(action: Action, details: EventDetails) -> bool:
-    return action.is_open() and not details.is_cancelled and not details.has_started()
+    return queries.accepting_rsvps(action, details)
 
 
 def _render_event(
@@ -113,14 +113,11 @@ def rsvp(slug: str, action_slug: str) -> Response | tuple[str, int]:
         source=form.source.data or "", referrer="", ip_address=request.remote_addr
     )
     try:
-        outcome = submit_signature(action, data, facts_from_form(form, request.remote_addr))
+        submit_rsvp(action, data, facts_from_form(form, request.remote_addr), answers, sensitive)
     except ActionClosed:
         return render_template(
             "gatherings/closed.html", campaign=campaign, action=action, details=details
         ), 409
-    found = services.record_rsvp(action, outcome.signature_id, answers, sensitive)
-    if found is not None and found.status == RsvpStatus.PENDING.value:
-        _nudge_mail()  # a cancelled RSVP opened again has a new confirmation to send
     return redirect(url_for("gatherings.thanks", slug=slug, action_slug=action_slug), code=303)
 
 

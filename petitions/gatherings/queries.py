@@ -42,6 +42,16 @@ def details_of(action_id: int) -> EventDetails | None:
     return db.session.get(EventDetails, action_id)
 
 
+def accepting_rsvps(action: Action, details: EventDetails) -> bool:
+    """Open, approved, not cancelled and not started: the RSVP form is shown and taken."""
+    return (
+        action.is_open()
+        and details.is_public
+        and not details.is_cancelled
+        and not details.has_started()
+    )
+
+
 def details_for(action_ids: list[int]) -> dict[int, EventDetails]:
     if not action_ids:
         return {}

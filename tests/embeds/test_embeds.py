@@ -179,3 +179,60 @@ def test_a_closed_action_says_so_in_the_frame(app: Flask) -> None:
     assert response.status_code == 409 and "is closed" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Signature)) is None
+
+
+def test_an_event_embeds_with_its_places_and_rsvp_form(app: Flask, smtp_sink) -> None:
+    """The event embed: when (zone named), where, places; an RSVP through the frame with
+    its answers, no session cookie; confirmed, it holds a place. A full event without a
+    waitlist says so; a proposal waiting for approval is not embeddable."""
+    from petitions.gatherings import services as gatherings
+    from petitions.gatherings.models import Rsvp
+    from tests.gatherings.conftest import confirm, make_event
+    from tests.support import factories
+
+    with app.app_context():
+        campaign = factories.make_campaign(slug="gather", embed_origins="https://partner.example")
+        action = make_event(
+            campaign,
+            capacity=1,
+            waitlist=False,
+            questions=gatherings.parse_questions("Bringing a guest?\n!Access needs"),
+        )
+        gatherings.set_hosting(campaign, True)
+        from tests.gatherings.conftest import event_input
+
+        pending = gatherings.propose_event(campaign, event_input(title="Mine"), "H", "h@x.org")
+        db.session.commit()
+        url, pending_url = f"/embed/gather/{action.slug}", f"/embed/gather/{pending.slug}"
+    framed = app.test_client(use_cookies=False)
+    page = framed.get(url, headers={"Referer": "https://partner.example/events"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert (
+        "frame-ancestors 'self' https://partner.example" in page.headers["Content-Security-Policy"]
+    )
+    assert "Europe/London time" in html and "Town hall steps" in html and "1 left" in html
+    assert "secret-room" not in html and 'name="q_access_needs"' in html and "RSVP" in html
+    data = _form(html)
+    data.update({"q_bringing_a_guest": "Yes", "q_access_needs": "Step-free", "source": "partner"})
+    bad = framed.post(url, data={**data, "q_access_needs": "bad\u200bzero-width"})
+    assert bad.status_code == 400 and TOKEN.search(bad.get_data(as_text=True))
+    sent = framed.post(url, data=data)
+    assert sent.status_code == 303 and sent.location.endswith(f"{url}/thanks")
+    assert "confirm your RSVP" in framed.get(sent.location).get_data(as_text=True)
+    confirm(app, app.test_client(), smtp_sink, "ema@example.org")
+    with app.app_context():
+        rsvp_row = db.session.scalar(select(Rsvp))
+        signature = db.session.get(Signature, rsvp_row.signature_id)
+        assert rsvp_row.status == "going" and signature.source == "partner"
+        assert rsvp_row.answers == {"bringing_a_guest": "Yes"}
+        assert rsvp_row.sensitive_answers == {"access_needs": "Step-free"}
+        assert signature.referrer == "partner.example"
+    full = framed.get(url).get_data(as_text=True)
+    assert "fully booked" in full and 'name="embed_token"' not in full
+    refused = framed.post(url, data=_form(page.get_data(as_text=True)))
+    assert refused.status_code in (200, 303, 409)  # never a 500; a full event takes no one
+    with app.app_context():
+        assert db.session.scalar(select(Rsvp).where(Rsvp.status == "going")) is not None
+    assert framed.get(pending_url).status_code == 404
+    assert framed.get("/embed/gather/" + "9" * 40).status_code == 404
