@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 
 from petitions import create_app
 from petitions.extensions import db
@@ -110,4 +110,44 @@ def test_consent_history_is_backfilled(tmp_path):
             ("t@example.org", 1, "granted", "signature"),
             ("t@example.org", None, "withdrawn", "recorded before the history existed"),
         ]
+        db.engine.dispose()
+
+
+def test_sqlite_table_rebuilds_keep_child_rows(tmp_path):
+    """batch_alter_table rebuilds a table on SQLite (copy, DROP, rename); with foreign keys on,
+    the DROP would cascade-delete every child row. migrations/env.py turns them off while
+    migrating: rebuilding `mailings` (0013's downgrade) keeps its deliveries and tests."""
+    from sqlalchemy import text
+
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fk.sqlite3'}")
+    with app.app_context():
+        directory = str(ROOT / "migrations")
+        upgrade(directory=directory)
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO campaigns (id, slug, title, summary, body, status, created_at,"
+                    " embed_origins) VALUES (1, 'c', 'C', '', '', 'live', '2026-01-01', '')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO mailings (id, campaign_id, kind, dedupe_key, subject, status,"
+                    " created_at, total, body, audience)"
+                    " VALUES (1, 1, 'update', 'k', 'S', 'done', '2026-01-01', 1, '', 'campaign')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO mailing_deliveries (mailing_id, email_normalised, status,"
+                    " attempts) VALUES (1, 'a@example.org', 'sent', 1)"
+                )
+            )
+        downgrade(directory=directory, revision="0012_letters_geo")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM mailing_deliveries")).scalar() == 1
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1  # on again after
+        upgrade(directory=directory)
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM mailing_deliveries")).scalar() == 1
         db.engine.dispose()

@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.core.dispatch import nudge
+from petitions.core.time import as_utc, utcnow
 from petitions.core.unit_of_work import after_commit
 from petitions.extensions import csrf, db
-from petitions.mailings import queries, services
-from petitions.mailings.forms import ControlForm, SendUpdateForm
-from petitions.mailings.models import Mailing, MailingDelivery, MailingStatus
-from petitions.mailings.notifications import read_unsubscribe_token
+from petitions.mailer.services import DRAIN_TASK
+from petitions.mailings import composer, queries, services
+from petitions.mailings.forms import (
+    ComposeForm,
+    ConfirmSendForm,
+    ControlForm,
+    ScheduleForm,
+    SendUpdateForm,
+)
+from petitions.mailings.models import Mailing, MailingDelivery, MailingKind, MailingStatus
+from petitions.mailings.notifications import content_for, read_unsubscribe_token, render_parts
 from petitions.organisers.access import (
     campaign_for_organiser,
     current_organiser,
@@ -70,15 +91,34 @@ def index(campaign_id: int) -> str:
     campaign = campaign_for_organiser(campaign_id)
     mailings = queries.mailings_of(campaign)
     sent_updates = {m.update_id for m in mailings if m.update_id}
+    progress = {m.id: queries.progress(m) for m in mailings}
     return render_template(
         "mailings/index.html",
+        drafts=[m for m in mailings if m.status == MailingStatus.DRAFT],
         campaign=campaign,
         mailings=mailings,
-        progress={m.id: queries.progress(m) for m in mailings},
+        progress=progress,
         sent_updates=sent_updates,
         audience=queries.audience_size(campaign),
         form=SendUpdateForm(),
         control=ControlForm(),
+    )
+
+
+@bp.get("/updates/<int:update_id>/send")
+@organiser_required
+def confirm_update(campaign_id: int, update_id: int) -> str:
+    """Ask once, naming how many people it goes to, before emailing an update."""
+    campaign = campaign_for_organiser(campaign_id)
+    update = db.session.get(CampaignUpdate, update_id)
+    if update is None or update.campaign_id != campaign.id:
+        abort(404)
+    return render_template(
+        "mailings/confirm_update.html",
+        campaign=campaign,
+        update=update,
+        audience=queries.audience_size(campaign),
+        form=SendUpdateForm(),
     )
 
 
@@ -106,12 +146,19 @@ def send_update(campaign_id: int) -> Response:
 def show(campaign_id: int, mailing_id: int) -> str:
     campaign = campaign_for_organiser(campaign_id)
     mailing = _mailing(campaign, mailing_id)
+    if mailing.status == MailingStatus.DRAFT:
+        return _draft_page(campaign, mailing, ScheduleForm())[0]
+    send_at = as_utc(mailing.send_at)
     return render_template(
         "mailings/show.html",
         campaign=campaign,
         mailing=mailing,
         progress=queries.progress(mailing),
         control=ControlForm(),
+        scheduled=send_at if send_at and send_at > utcnow() else None,
+        audience=composer.describe_audience(mailing)
+        if mailing.kind == MailingKind.COMPOSED
+        else None,
     )
 
 
@@ -148,3 +195,212 @@ def control(campaign_id: int, mailing_id: int, command: str) -> Response:
     return redirect(
         url_for("mailings.show", campaign_id=campaign.id, mailing_id=mailing.id), code=303
     )
+
+
+# --- the composer ----------------------------------------------------------------------------
+
+
+def _composed(campaign: Campaign, mailing_id: int) -> Mailing:
+    mailing = _mailing(campaign, mailing_id)
+    if mailing.kind != MailingKind.COMPOSED:
+        abort(404)
+    return mailing
+
+
+def _draft_from(campaign: Campaign, form: ComposeForm) -> composer.Draft | None:
+    """The form as a draft, or None with the audience error set on the form."""
+    try:
+        audience, action_id, option = composer.parse_audience(campaign, form.audience.data or "")
+    except composer.ComposeError as exc:
+        form.audience.errors = [str(exc)]
+        return None
+    since = form.since.data
+    return composer.Draft(
+        subject=(form.subject.data or "").strip(),
+        body=form.body.data or "",
+        audience=audience,
+        action_id=action_id,
+        pledge_option=option,
+        confirmed_since=datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:mailing_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def compose(campaign_id: int, mailing_id: int | None = None) -> Response | tuple[str, int]:
+    campaign = campaign_for_organiser(campaign_id)
+    mailing = _composed(campaign, mailing_id) if mailing_id else None
+    if mailing is not None and mailing.status != MailingStatus.DRAFT:
+        flash("This email has been sent or scheduled; it can't be changed now.", "error")
+        return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
+    form = ComposeForm(choices=composer.audience_choices(campaign))
+    if request.method == "GET":
+        if mailing is not None:
+            form.subject.data = mailing.subject
+            form.body.data = mailing.body
+            form.audience.data = composer.audience_value(mailing)
+            form.since.data = mailing.confirmed_since.date() if mailing.confirmed_since else None
+        else:
+            chosen = request.args.get("audience", "campaign")
+            valid = {value for value, _ in composer.audience_choices(campaign)}
+            form.audience.data = chosen if chosen in valid else "campaign"
+    elif form.validate_on_submit():
+        draft = _draft_from(campaign, form)
+        if draft is not None:
+            saved = composer.save_draft(campaign, mailing, draft, current_organiser().id)
+            flash("Draft saved. Nothing has been sent: preview it, test it, then send it.", "info")
+            return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=saved.id), 303)
+    return render_template(
+        "mailings/compose.html", campaign=campaign, mailing=mailing, form=form
+    ), (400 if form.errors else 200)
+
+
+def _draft_page(
+    campaign: Campaign, mailing: Mailing, schedule_form: ScheduleForm
+) -> tuple[str, int]:
+    content = content_for(mailing)
+    text, _ = render_parts(content, current_organiser().name or "Alex", None)
+    return render_template(
+        "mailings/draft.html",
+        campaign=campaign,
+        mailing=mailing,
+        audience=composer.describe_audience(mailing),
+        recipients=composer.audience_size(mailing),
+        preview_text=text,
+        schedule_form=schedule_form,
+        button=ControlForm(),
+    ), (400 if schedule_form.errors else 200)
+
+
+@bp.get("/<int:mailing_id>/preview.html")
+@organiser_required
+def preview_html(campaign_id: int, mailing_id: int) -> Response:
+    """The HTML part as a recipient sees it, framed by the draft page (sandboxed, no script)."""
+    campaign = campaign_for_organiser(campaign_id)
+    mailing = _composed(campaign, mailing_id)
+    _, html = render_parts(content_for(mailing), current_organiser().name or "Alex", None)
+    g.frame_ancestors = "'self'"
+    response = make_response(html)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self' data: https:; style-src 'unsafe-inline'; "
+        "frame-ancestors 'self'; sandbox"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.post("/<int:mailing_id>/test")
+@organiser_required
+def send_test(campaign_id: int, mailing_id: int) -> Response:
+    campaign = campaign_for_organiser(campaign_id)
+    mailing = _composed(campaign, mailing_id)
+    if not ControlForm().validate_on_submit():
+        abort(400)
+    organiser = current_organiser()
+    try:
+        composer.send_test(mailing, organiser.id)
+    except composer.ComposeError as exc:
+        flash(str(exc), "error")
+    else:
+        after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
+        flash(f"A test copy is on its way to {organiser.email}.", "info")
+    return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
+
+
+def _send_at(form: ScheduleForm) -> datetime | None:
+    if form.when.data != "later" or form.send_at.data is None:
+        return None
+    return form.send_at.data.replace(tzinfo=UTC)
+
+
+@bp.post("/<int:mailing_id>/schedule")
+@organiser_required
+def schedule(campaign_id: int, mailing_id: int) -> Response | tuple[str, int]:
+    """Step one: when. Answers with the confirmation page (or the draft with the error)."""
+    campaign = campaign_for_organiser(campaign_id)
+    mailing = _composed(campaign, mailing_id)
+    if mailing.status != MailingStatus.DRAFT:
+        return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400)
+        return _draft_page(campaign, mailing, form)
+    send_at = _send_at(form)
+    try:
+        composer.check_send_at(send_at)
+    except composer.ComposeError as exc:
+        form.send_at.errors = [str(exc)]
+        return _draft_page(campaign, mailing, form)
+    return render_template(
+        "mailings/confirm_send.html",
+        campaign=campaign,
+        mailing=mailing,
+        send_at=send_at,
+        audience=composer.describe_audience(mailing),
+        recipients=composer.audience_size(mailing),
+        form=ConfirmSendForm(),
+    ), 200
+
+
+@bp.post("/<int:mailing_id>/send")
+@organiser_required
+def send(campaign_id: int, mailing_id: int) -> Response:
+    """Step two: confirmed. Queues the draft (once, however often this is posted)."""
+    campaign = campaign_for_organiser(campaign_id)
+    mailing = _composed(campaign, mailing_id)
+    form = ConfirmSendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    send_at: datetime | None = None
+    if form.send_at.data:
+        try:
+            send_at = datetime.fromisoformat(form.send_at.data)
+        except ValueError:
+            abort(400)
+        send_at = send_at if send_at.tzinfo else send_at.replace(tzinfo=UTC)
+    recipients = int(form.recipients.data) if (form.recipients.data or "").isdigit() else 0
+    try:
+        queued = composer.schedule(mailing, send_at, current_organiser().id, recipients)
+    except composer.ComposeError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
+    if queued:
+        after_commit(nudge, services.SWEEP_TASK, key=services.SWEEP_TASK)
+        if send_at:
+            flash(f"Scheduled for {send_at:%-d %B %Y at %H:%M} UTC.", "info")
+        else:
+            flash("Sending now. You can pause or cancel it below.", "info")
+    else:
+        flash("This email was already sent or scheduled; here it is.", "info")
+    return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
+
+
+@bp.route("/<int:mailing_id>/delete", methods=["GET", "POST"])
+@organiser_required
+def delete(campaign_id: int, mailing_id: int) -> Response | str:
+    campaign = campaign_for_organiser(campaign_id)
+    mailing = _composed(campaign, mailing_id)
+    form = ControlForm()
+    if request.method == "GET":
+        return render_template(
+            "confirm.html",
+            heading=f"Delete the draft \u201c{mailing.subject}\u201d?",
+            detail="It has not been sent to anyone. Deleting it can't be undone.",
+            action=url_for(".delete", campaign_id=campaign.id, mailing_id=mailing.id),
+            form=form,
+            button="Delete the draft",
+            danger=True,
+            back=url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id),
+        )
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        composer.delete_draft(mailing)
+    except composer.ComposeError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
+    flash("Draft deleted.", "info")
+    return redirect(url_for(".index", campaign_id=campaign.id), 303)

@@ -1,10 +1,22 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import DataRequired
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from petitions.core.ids import valid_id
+from petitions.core.text import has_control_chars, has_invisible_chars
 
 
 class SendUpdateForm(FlaskForm):
@@ -13,3 +25,89 @@ class SendUpdateForm(FlaskForm):
 
 class ControlForm(FlaskForm):
     """Pause, resume or cancel: only the CSRF token."""
+
+
+def _one_line(form: Any, field: Any) -> None:
+    value = field.data or ""
+    if has_control_chars(value) or has_invisible_chars(value):
+        raise ValidationError("Use letters, numbers and punctuation only (no line breaks).")
+
+
+def _text(form: Any, field: Any) -> None:
+    value = field.data or ""
+    if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
+        raise ValidationError("Remove the invisible or control characters.")
+
+
+class SinceField(DateField):
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(
+                "Enter the date as a date, e.g. 2026-11-01, or leave it empty."
+            ) from None
+
+
+class ComposeForm(FlaskForm):
+    subject = StringField(
+        "Subject",
+        validators=[
+            InputRequired("Enter a subject: it is the first thing people see in their inbox."),
+            Length(max=200, message="Keep the subject under 200 characters."),
+            _one_line,
+        ],
+    )
+    body = TextAreaField(
+        "Message (Markdown)",
+        validators=[
+            InputRequired("Write the message."),
+            Length(max=50_000, message="Keep the message under 50,000 characters."),
+            _text,
+        ],
+        description=(
+            "**bold**, *italic*, [a link](https://example.org), lists with - or 1. "
+            "HTML tags are not applied: they are shown as typed, never run."
+        ),
+    )
+    audience = SelectField("Who gets it", validate_choice=False)
+    since = SinceField(
+        "Only supporters who confirmed on or after (optional)", validators=[Optional()]
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.audience.choices = [SelectChoice(v, label) for v, label in choices or []]
+
+
+class SendAtField(DateTimeLocalField):
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter the time as a date and time, e.g. 2026-12-24 09:00.") from None
+
+
+class ScheduleForm(FlaskForm):
+    """Step one of sending: now, or at a time. The next page asks to confirm."""
+
+    when = SelectField(
+        "When",
+        choices=[SelectChoice("now", "Send now"), SelectChoice("later", "At a time")],
+        default="now",
+    )
+    send_at = SendAtField("Send at (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.when.data == "later" and self.send_at.data is None and not self.send_at.errors:
+            self.send_at.errors = ["Choose the date and time to send it, or choose Send now."]
+            return False
+        return valid
+
+
+class ConfirmSendForm(FlaskForm):
+    """Step two: the organiser has seen who and how many; this sends or schedules it."""
+
+    send_at = HiddenField()
+    recipients = HiddenField()

@@ -39,7 +39,7 @@ from petitions.mailings.models import (
     MailingStatus,
 )
 from petitions.mailings.notifications import content_for, mailing_message
-from petitions.mailings.recipients import prepare
+from petitions.mailings.recipients import due, prepare
 from petitions.mailings.throttle import Throttle
 from petitions.signing.models import Signature
 from petitions.supporters.consent import consenting
@@ -423,7 +423,7 @@ def due_mailings() -> list[int]:
             .where(
                 nobody,
                 or_(
-                    Mailing.status == MailingStatus.QUEUED.value,
+                    and_(Mailing.status == MailingStatus.QUEUED.value, due(now)),
                     and_(Mailing.status == MailingStatus.SENDING.value, pending),
                 ),
             )

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,10 +24,20 @@ from petitions.extensions import Base
 class MailingKind(enum.StrEnum):
     UPDATE = "update"  # a campaign update, to the campaign's opted-in supporters
     GOAL_REACHED = "goal_reached"  # an action reached its goal, to that action's supporters
+    COMPOSED = "composed"  # written in the composer (petitions.mailings.composer), no update
+
+
+class Audience(enum.StrEnum):
+    """Who a composed mailing is for; every audience is opted-in, confirmed supporters."""
+
+    CAMPAIGN = "campaign"  # of any action of the campaign
+    ACTION = "action"  # of one action (``Mailing.action_id``)
+    PLEDGE = "pledge"  # who chose one option (``Mailing.pledge_option``) of one pledge
 
 
 class MailingStatus(enum.StrEnum):
-    QUEUED = "queued"  # recipients not listed yet
+    DRAFT = "draft"  # being written in the composer: nobody is sent anything
+    QUEUED = "queued"  # recipients not listed yet (``send_at`` in the future: scheduled)
     SENDING = "sending"
     PAUSED = "paused"
     CANCELLED = "cancelled"
@@ -69,6 +80,17 @@ class Mailing(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     # A worker sending this mailing renews this lease; the sweeper re-queues once it lapses.
     runner_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Composed mailings (kind "composed"): the Markdown body and who it is for. ``action_id``
+    # names the action of an "action" or "pledge" audience; ``confirmed_since`` narrows any
+    # audience to supporters who confirmed on or after it.
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    audience: Mapped[str] = mapped_column(
+        String(16), default=Audience.CAMPAIGN.value, server_default=Audience.CAMPAIGN.value
+    )
+    pledge_option: Mapped[str | None] = mapped_column(String(200))
+    confirmed_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Not sent before this moment (None: as soon as it is queued).
+    send_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     campaign: Mapped[Campaign] = relationship()
     update: Mapped[CampaignUpdate | None] = relationship()
@@ -97,6 +119,19 @@ class MailingDelivery(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     error: Mapped[str | None] = mapped_column(String(100))
+
+
+class MailingTest(Base):
+    """A test copy of a mailing sent to the organiser who asked (through the outbox)."""
+
+    __tablename__ = "mailing_tests"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    mailing_id: Mapped[int] = mapped_column(
+        ForeignKey("mailings.id", ondelete="CASCADE"), index=True
+    )
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class MilestoneNotice(Base):

@@ -15,10 +15,11 @@ from markupsafe import Markup
 from petitions.core.text import render_markdown
 from petitions.extensions import db
 from petitions.mailer.registry import BuiltEmail, email_builder
-from petitions.mailings.models import Mailing, MailingKind, MilestoneNotice
+from petitions.mailings.models import Mailing, MailingKind, MailingTest, MilestoneNotice
 from petitions.organisers.models import Organiser
 
 MILESTONE_EMAIL_KIND = "milestone"
+MAILING_TEST_EMAIL_KIND = "mailing_test"
 _UNSUBSCRIBE_SALT = "unsubscribe"
 
 
@@ -73,6 +74,9 @@ def content_for(mailing: Mailing) -> MailingContent:
             f"Together we passed the goal of {action.goal:,} for \u201c{action.title}\u201d. "
             "Thank you for being part of it. We will tell you what happens next."
         )
+    elif mailing.kind == MailingKind.COMPOSED:
+        heading = mailing.subject
+        body = mailing.body or ""
     else:
         update = mailing.update
         heading = update.title if update else mailing.subject
@@ -88,15 +92,25 @@ def content_for(mailing: Mailing) -> MailingContent:
     )
 
 
+def render_parts(content: MailingContent, name: str, link: str | None) -> tuple[str, str]:
+    """(text, html) of one copy. ``link`` None: a preview or a test, with no unsubscribe
+    link of its own (each real recipient gets theirs)."""
+    context = {"content": content, "name": name, "unsubscribe_url": link}
+    return (
+        render_template("email/mailing.txt", **context),
+        render_template("email/mailing.html", **context),
+    )
+
+
 def mailing_message(content: MailingContent, delivery_id: int, name: str, email: str) -> Message:
     """One recipient's copy: a visible unsubscribe link and RFC 8058 one-click headers."""
     link = unsubscribe_url(delivery_id)
-    context = {"content": content, "name": name, "unsubscribe_url": link}
+    text, html = render_parts(content, name, link)
     message = Message(
         subject=content.subject,
         recipients=[(name, email)],
-        body=render_template("email/mailing.txt", **context),
-        html=render_template("email/mailing.html", **context),
+        body=text,
+        html=html,
         extra_headers={
             "List-Unsubscribe": f"<{link}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -140,3 +154,27 @@ def build_milestone(notice_id: int) -> BuiltEmail | None:
         extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
     )
     return BuiltEmail(message=message, recipient=owner.email.lower())
+
+
+@email_builder(MAILING_TEST_EMAIL_KIND)
+def build_mailing_test(test_id: int) -> BuiltEmail | None:
+    """A test copy of a draft or scheduled mailing, to the organiser who asked for it."""
+    test = db.session.get(MailingTest, test_id)
+    if test is None:
+        return None
+    mailing = db.session.get(Mailing, test.mailing_id)
+    organiser = db.session.get(Organiser, test.organiser_id)
+    if mailing is None or organiser is None or not organiser.active:
+        return None
+    content = content_for(mailing)
+    name = organiser.name or organiser.email
+    text, html = render_parts(content, name, None)
+    message = Message(
+        subject=f"[Test] {content.subject}",
+        recipients=[(name, organiser.email)],
+        body=text,
+        html=html,
+        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+    )
+    message.msgId = make_msgid(domain=_mail_domain())
+    return BuiltEmail(message=message, recipient=organiser.email.lower())

@@ -1,0 +1,226 @@
+"""The mailing composer: write an email without publishing anything, choose who gets it, see
+how many that is, preview it, send a test to yourself, then send it now or at a time.
+
+A composed mailing is a ``Mailing`` row of kind ``composed``. It starts as a ``draft``
+(editable, sent to nobody); ``schedule`` turns it into a ``queued`` mailing with an optional
+``send_at``, after which the sending machinery in ``mailings.services`` takes it exactly as
+it takes an update mailing (the sweeper starts it once ``send_at`` has come). Pause, resume
+and cancel are unchanged. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from petitions.audit.services import record
+from petitions.campaigns.models import ActionKind, Campaign
+from petitions.core.time import utcnow
+from petitions.extensions import db
+from petitions.mailer.services import enqueue
+from petitions.mailings.models import (
+    Audience,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    MailingTest,
+)
+from petitions.mailings.notifications import MAILING_TEST_EMAIL_KIND
+from petitions.mailings.recipients import recipients_query
+
+TESTS_PER_HOUR = 10  # test copies one mailing may send in an hour
+MAX_SCHEDULE_DAYS = 365
+
+
+class ComposeError(ValueError):
+    """What the organiser asked for can't be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    subject: str
+    body: str
+    audience: Audience
+    action_id: int | None = None
+    pledge_option: str | None = None
+    confirmed_since: datetime | None = None
+
+
+def audience_choices(campaign: Campaign) -> list[tuple[str, str]]:
+    """(value, label) for the audience picker: the campaign, each action, each pledge option.
+
+    Values are ``campaign``, ``action:<id>`` and ``pledge:<id>:<option number>``.
+    """
+    choices = [("campaign", f"Everyone who opted in, on any action of {campaign.title}")]
+    for action in campaign.actions:
+        choices.append((f"action:{action.id}", f"Supporters of {action.kind} “{action.title}”"))
+        if action.kind == ActionKind.PLEDGE:
+            for n, option in enumerate(action.pledge_options or []):
+                choices.append(
+                    (f"pledge:{action.id}:{n}", f"Who pledged “{option}” on “{action.title}”")
+                )
+    return choices
+
+
+def parse_audience(campaign: Campaign, value: str) -> tuple[Audience, int | None, str | None]:
+    """The picker's value as (audience, action id, pledge option); ComposeError if foreign."""
+    if value == "campaign":
+        return Audience.CAMPAIGN, None, None
+    parts = value.split(":")
+    actions = {a.id: a for a in campaign.actions}
+    try:
+        action = actions[int(parts[1])]
+    except (IndexError, ValueError, KeyError):
+        raise ComposeError("Choose who the email is for from the list.") from None
+    if parts[0] == "action" and len(parts) == 2:
+        return Audience.ACTION, action.id, None
+    if parts[0] == "pledge" and len(parts) == 3 and parts[2].isdigit():
+        options = action.pledge_options or []
+        index = int(parts[2])
+        if index < len(options):
+            return Audience.PLEDGE, action.id, options[index]
+    raise ComposeError("Choose who the email is for from the list.")
+
+
+def audience_value(mailing: Mailing) -> str:
+    """The picker's value for a saved mailing (the inverse of ``parse_audience``)."""
+    if mailing.audience == Audience.ACTION and mailing.action_id:
+        return f"action:{mailing.action_id}"
+    if mailing.audience == Audience.PLEDGE and mailing.action_id and mailing.action:
+        options = mailing.action.pledge_options or []
+        if mailing.pledge_option in options:
+            return f"pledge:{mailing.action_id}:{options.index(mailing.pledge_option)}"
+    return "campaign"
+
+
+def describe_audience(mailing: Mailing) -> str:
+    """Who it is for, in words, for the confirmation and the mailing's page."""
+    action = mailing.action
+    if mailing.audience == Audience.PLEDGE and action is not None:
+        who = f"supporters who pledged “{mailing.pledge_option}” on “{action.title}”"
+    elif mailing.audience == Audience.ACTION and action is not None:
+        who = f"supporters of “{action.title}”"
+    else:
+        who = f"supporters of {mailing.campaign.title}"
+    if mailing.confirmed_since is not None:
+        who += f" who confirmed on or after {mailing.confirmed_since:%-d %B %Y}"
+    return who + " who asked for news and have not unsubscribed"
+
+
+def audience_size(mailing: Mailing) -> int:
+    """How many people it would go to if it were sent now."""
+    query = recipients_query(mailing).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(query)) or 0)
+
+
+def probe(campaign: Campaign, draft: Draft) -> Mailing:
+    """An unsaved mailing with this draft's audience, to count it before saving."""
+    mailing = Mailing(
+        campaign_id=campaign.id,
+        kind=MailingKind.COMPOSED.value,
+        audience=draft.audience.value,
+        action_id=draft.action_id,
+        pledge_option=draft.pledge_option,
+        confirmed_since=draft.confirmed_since,
+    )
+    mailing.campaign = campaign
+    return mailing
+
+
+def save_draft(
+    campaign: Campaign, mailing: Mailing | None, draft: Draft, organiser_id: int | None
+) -> Mailing:
+    """Create a draft, or change one that is still a draft."""
+    if mailing is not None and mailing.status != MailingStatus.DRAFT:
+        raise ComposeError("This email has been sent or scheduled; it can't be changed now.")
+    if mailing is None:
+        mailing = Mailing(
+            campaign_id=campaign.id,
+            kind=MailingKind.COMPOSED.value,
+            dedupe_key=f"composed:{uuid.uuid4().hex}",
+            status=MailingStatus.DRAFT.value,
+            created_by_id=organiser_id,
+            created_at=utcnow(),
+            total=0,
+        )
+        db.session.add(mailing)
+    mailing.subject = draft.subject[:200]
+    mailing.body = draft.body
+    mailing.audience = draft.audience.value
+    mailing.action_id = draft.action_id
+    mailing.pledge_option = draft.pledge_option
+    mailing.confirmed_since = draft.confirmed_since
+    db.session.flush()
+    db.session.refresh(mailing)
+    return mailing
+
+
+def delete_draft(mailing: Mailing) -> None:
+    if mailing.status != MailingStatus.DRAFT:
+        raise ComposeError("Only a draft can be deleted; cancel a scheduled email instead.")
+    db.session.delete(mailing)
+    db.session.flush()
+
+
+def send_test(mailing: Mailing, organiser_id: int) -> int:
+    """Queue a test copy to this organiser (through the outbox); returns the test's id."""
+    since = utcnow() - timedelta(hours=1)
+    recent = db.session.scalar(
+        select(func.count()).where(
+            MailingTest.mailing_id == mailing.id, MailingTest.created_at >= since
+        )
+    )
+    if (recent or 0) >= TESTS_PER_HOUR:
+        raise ComposeError(
+            f"{TESTS_PER_HOUR} test copies of this email were sent in the last hour; "
+            "check your inbox (and spam folder), or try again later."
+        )
+    test = MailingTest(mailing_id=mailing.id, organiser_id=organiser_id, created_at=utcnow())
+    db.session.add(test)
+    db.session.flush()
+    enqueue(MAILING_TEST_EMAIL_KIND, test.id)
+    return test.id
+
+
+def check_send_at(send_at: datetime | None, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if send_at is None:
+        return
+    if send_at < now - timedelta(minutes=1):
+        raise ComposeError("That time has passed: choose a time in the future, or send now.")
+    if send_at > now + timedelta(days=MAX_SCHEDULE_DAYS):
+        raise ComposeError("Schedule it within a year.")
+
+
+def schedule(
+    mailing: Mailing, send_at: datetime | None, organiser_id: int | None, recipients: int
+) -> bool:
+    """Queue a draft: sent at ``send_at`` (None: now). False if it was no longer a draft (a
+    second click, or another organiser got there first): nobody is mailed twice."""
+    check_send_at(send_at)
+    if not (mailing.subject or "").strip():
+        raise ComposeError("Give the email a subject before sending it.")
+    changed = db.session.execute(
+        update(Mailing)
+        .where(Mailing.id == mailing.id, Mailing.status == MailingStatus.DRAFT.value)
+        .values(status=MailingStatus.QUEUED.value, send_at=send_at)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    db.session.refresh(mailing)
+    if changed:
+        record(
+            "mailing.scheduled" if send_at else "mailing.sent",
+            organiser_id=organiser_id,
+            campaign_id=mailing.campaign_id,
+            action_id=mailing.action_id,
+            subject_ids=[mailing.id],
+            detail={
+                "subject": mailing.subject,
+                "recipients_when_confirmed": recipients,
+                "send_at": send_at.isoformat() if send_at else None,
+            },
+        )
+    return bool(changed)
