@@ -238,3 +238,19 @@ def test_another_organiser_gets_404(app, client, factories):
     _login(other, "stranger@example.org")
     for url in ("", "/new", f"/{mailing.id}", f"/{mailing.id}/preview.html", f"/{mailing.id}/edit"):
         assert other.get(base + url).status_code == 404, url
+
+
+def test_a_draft_is_deleted_after_asking_once(app, client, factories):
+    _, campaign, _, _ = _pledge_campaign(factories)
+    _login(client, "org@example.org")
+    base = f"/organise/campaigns/{campaign.id}/mailings"
+    _compose(client, base, subject="Oops", body="Wrong one.")
+    mailing = db.session.scalar(select(Mailing).where(Mailing.subject == "Oops"))
+    ask = client.get(f"{base}/{mailing.id}/delete")
+    assert ask.status_code == 200 and "Delete the draft “Oops”?" in ask.get_data(as_text=True)
+    assert db.session.get(Mailing, mailing.id) is not None
+    token = csrf(client, f"{base}/{mailing.id}/delete")
+    gone = client.post(f"{base}/{mailing.id}/delete", data={"csrf_token": token})
+    assert gone.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Mailing, mailing.id) is None
