@@ -116,7 +116,7 @@ def test_consent_history_is_backfilled(tmp_path):
 def test_sqlite_table_rebuilds_keep_child_rows(tmp_path):
     """batch_alter_table rebuilds a table on SQLite (copy, DROP, rename); with foreign keys on,
     the DROP would cascade-delete every child row. migrations/env.py turns them off while
-    migrating: rebuilding `mailings` (0013's downgrade) keeps its deliveries and tests."""
+    migrating: rebuilding `mailings` (0015's downgrade) keeps its deliveries and tests."""
     from sqlalchemy import text
 
     app = create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fk.sqlite3'}")
@@ -143,7 +143,7 @@ def test_sqlite_table_rebuilds_keep_child_rows(tmp_path):
                     " attempts) VALUES (1, 'a@example.org', 'sent', 1)"
                 )
             )
-        downgrade(directory=directory, revision="0012_letters_geo")
+        downgrade(directory=directory, revision="0014_webhook_sensitive")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM mailing_deliveries")).scalar() == 1
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1  # on again after

@@ -1,17 +1,17 @@
 """mailing composer: drafts with a Markdown body, an audience, a send time; test sends
 
-Revision ID: 0013_mailing_composer
-Revises: 0012_letters_geo
+Revision ID: 0015_mailing_composer
+Revises: 0014_webhook_sensitive
 Create Date: 2026-12-03 12:40:00
 
-Columns are only added (no table is rebuilt), so SQLite needs no batch copy here.
+Columns are only added (no table is rebuilt), so SQLite needs no batch copy on the way up.
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013_mailing_composer'
-down_revision = '0012_letters_geo'
+revision = '0015_mailing_composer'
+down_revision = '0014_webhook_sensitive'
 branch_labels = None
 depends_on = None
 
