@@ -1,7 +1,8 @@
 """Reminders and follow-ups to attendees: exactly once per attendee per message.
 
-This module owns its transactions (it calls ``unit_of_work.commit()`` per step), like the
-mailings sender it copies:
+This module owns its transactions (it calls ``unit_of_work.commit()`` per step); it sends
+through the one batch sender (``petitions.mailer.batch``: 5xx fails and suppresses, 4xx back to
+pending up to ``MAX_ATTEMPTS`` tries, one message's error fails it alone):
 
 1. **Plan**: for each reminder offset (``EVENT_REMINDER_HOURS``, default 24 and 2) whose time
    has come for an event that is not cancelled and has not started, one
@@ -19,7 +20,7 @@ mailings sender it copies:
 from __future__ import annotations
 
 import logging
-import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,8 +41,9 @@ from petitions.gatherings.models import (
     Rsvp,
     RsvpStatus,
 )
-from petitions.mailer.services import is_suppressed, suppress
-from petitions.mailer.smtp import open_connection, smtp_code
+from petitions.mailer.batch import BatchSender, Outcome, Result
+from petitions.mailer.registry import BuiltEmail
+from petitions.mailer.services import is_suppressed
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +218,7 @@ def send_pending(batch_size: int = 50, max_batches: int = 20) -> Report:
         if not ids:
             unit_of_work.commit()
             break
-        built: list[tuple[int, Any]] = []
+        built: list[tuple[int, int, BuiltEmail]] = []
         for delivery_id in ids:
             delivery = db.session.get(EventDelivery, delivery_id)
             assert delivery is not None
@@ -225,13 +227,14 @@ def send_pending(batch_size: int = 50, max_batches: int = 20) -> Report:
                 _set(delivery_id, status=DeliveryStatus.SKIPPED.value, error="no longer due")
                 report.skipped += 1
                 continue
+            attempt = int(delivery.attempts or 0) + 1
             _set(
                 delivery_id,
                 status=DeliveryStatus.SENDING.value,
                 handed_at=utcnow(),
                 attempts=EventDelivery.attempts + 1,
             )
-            built.append((delivery_id, email))
+            built.append((delivery_id, attempt, email))
         unit_of_work.commit()  # every row to send is now "sending": a crash cannot repeat it
         if built:
             _send(built, report)
@@ -240,48 +243,54 @@ def send_pending(batch_size: int = 50, max_batches: int = 20) -> Report:
     return report
 
 
-def _send(built: list[tuple[int, Any]], report: Report) -> None:
-    try:
-        connection = open_connection()
-        connection.__enter__()
-    except OSError as exc:
-        for delivery_id, _ in built:
-            _set(
-                delivery_id,
-                status=DeliveryStatus.PENDING.value,
-                error=f"connect: {type(exc).__name__}",
-            )
-        unit_of_work.commit()
-        report.errors.append("connect")
-        return
-    try:
-        for index, (delivery_id, email) in enumerate(built):
-            try:
-                connection.send(email.message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                code = smtp_code(exc) or 0
-                if 500 <= code < 600:
-                    _set(delivery_id, status=DeliveryStatus.FAILED.value, error=f"smtp {code}")
-                    suppress(email.recipient, f"smtp {code}")
-                    report.failed += 1
-                else:  # refused for now: it was not delivered, so it may be tried again
-                    _set(delivery_id, status=DeliveryStatus.PENDING.value, error=f"smtp {code}")
-                unit_of_work.commit()
-                continue
-            except OSError as exc:
-                # The connection broke: this one's fate is unknown, the rest were not sent.
-                _set(delivery_id, status=DeliveryStatus.UNKNOWN.value, error=type(exc).__name__)
-                for later_id, _ in built[index + 1 :]:
-                    _set(later_id, status=DeliveryStatus.PENDING.value)
-                unit_of_work.commit()
-                report.unknown += 1
-                report.errors.append("connection")
-                return
+class _ReminderSender(BatchSender[tuple[int, int, BuiltEmail]]):
+    """Rows are already ``sending`` (committed): each outcome is committed as it comes. A
+    ``CUT`` outcome is ``unknown`` (never retried); 4xx go back to pending, up to
+    ``MAX_ATTEMPTS``; rows not tried go back to pending."""
+
+    name = "reminders"
+    max_attempts = MAX_ATTEMPTS
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def email_for(self, item: tuple[int, int, BuiltEmail]) -> BuiltEmail:
+        return item[2]
+
+    def key_of(self, item: tuple[int, int, BuiltEmail]) -> object:
+        return item[0]
+
+    def attempt_of(self, item: tuple[int, int, BuiltEmail]) -> int:
+        return item[1]
+
+    def record(self, item: tuple[int, int, BuiltEmail], outcome: Outcome) -> None:
+        delivery_id, report = item[0], self.report
+        if outcome.result is Result.SENT:
             _set(delivery_id, status=DeliveryStatus.SENT.value, sent_at=utcnow(), error=None)
-            unit_of_work.commit()
             report.sent += 1
-    finally:
-        connection.__exit__(None, None, None)
+        elif outcome.result is Result.CUT:
+            # The connection broke: this one's fate is unknown, never sent again.
+            _set(delivery_id, status=DeliveryStatus.UNKNOWN.value, error=outcome.error)
+            report.unknown += 1
+        elif outcome.result is Result.DEFERRED and not outcome.gave_up:
+            # Refused for now: it was not delivered, so it may be tried again.
+            _set(delivery_id, status=DeliveryStatus.PENDING.value, error=outcome.error)
+        else:
+            _set(delivery_id, status=DeliveryStatus.FAILED.value, error=outcome.error)
+            report.failed += 1
+        unit_of_work.commit()
+
+    def give_back(self, items: Sequence[tuple[int, int, BuiltEmail]], reason: str) -> None:
+        for delivery_id, _, _ in items:
+            _set(delivery_id, status=DeliveryStatus.PENDING.value, error=reason)
+        unit_of_work.commit()
+
+
+def _send(built: list[tuple[int, int, BuiltEmail]], report: Report) -> None:
+    """Send one batch through the shared sender; SMTP trouble ends the run."""
+    end = _ReminderSender(report).send(built)
+    if end.error is not None:
+        report.errors.append(end.error)
 
 
 def run(now: datetime | None = None, *, demo_now: bool = False) -> Report:

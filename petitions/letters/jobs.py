@@ -1,7 +1,7 @@
 """Delivering confirmed letters to their targets: at most once per (letter, target).
 
 This module owns its transactions (it calls ``unit_of_work.commit()`` per step), like the
-event reminders it copies (``petitions.gatherings.jobs``):
+event reminders (``petitions.gatherings.jobs``):
 
 * pending :class:`LetterDelivery` rows (written when the signature was confirmed) are claimed
   with ``FOR UPDATE SKIP LOCKED``; each is re-checked (still valid, target has an address)
@@ -11,13 +11,15 @@ event reminders it copies (``petitions.gatherings.jobs``):
 * each target takes at most ``rate_per_minute`` letters a minute, counted in Redis (one
   ``INCR`` per send in the current minute, shared by every worker) or, without Redis, from
   the rows handed over in the last minute. A row over the rate waits (``not_before``).
-* SMTP 5xx: ``failed`` (and the address suppressed); 4xx: back to pending, later.
+* sending goes through the one batch sender (``petitions.mailer.batch``): SMTP 5xx is
+  ``failed`` (and the address suppressed); 4xx back to pending five minutes later, up to
+  ``MAX_ATTEMPTS`` tries; an address that cannot be sent, or an error, fails that row alone.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,13 +31,15 @@ from petitions.core.redis import get_redis
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.letters.models import DeliveryStatus, Letter, LetterDelivery, LetterDetails
-from petitions.mailer.services import is_suppressed, suppress
-from petitions.mailer.smtp import open_connection, smtp_code
+from petitions.mailer.batch import BatchSender, Outcome, Result
+from petitions.mailer.registry import BuiltEmail
+from petitions.mailer.services import is_suppressed
 
 log = logging.getLogger(__name__)
 
 DELIVER_TASK = task_names.DELIVER_LETTERS
 SENDING_STALE_SECONDS = 600
+MAX_ATTEMPTS = 5  # temporary (4xx) refusals before a delivery fails for good
 RATE_KEY = "petitions:letters:rate:{}:{}"
 
 
@@ -136,7 +140,7 @@ def send_pending(
         if not ids:
             unit_of_work.commit()
             break
-        built: list[tuple[int, Any]] = []
+        built: list[tuple[int, int, BuiltEmail]] = []
         for delivery_id in ids:
             delivery = db.session.get(LetterDelivery, delivery_id)
             assert delivery is not None
@@ -149,6 +153,7 @@ def send_pending(
                 _set(delivery_id, not_before=_next_minute(clock))
                 report.waiting += 1
                 continue
+            attempt = int(delivery.attempts or 0) + 1
             _set(
                 delivery_id,
                 status=DeliveryStatus.SENDING.value,
@@ -156,59 +161,64 @@ def send_pending(
                 recipient=email.recipient,
                 attempts=LetterDelivery.attempts + 1,
             )
-            built.append((delivery_id, email))
+            built.append((delivery_id, attempt, email))
         unit_of_work.commit()  # every row to send is now "sending": a crash cannot repeat it
         if built and not _send(built, report):
             break
     return report
 
 
-def _send(built: list[tuple[int, Any]], report: Report) -> bool:
-    try:
-        connection = open_connection()
-        connection.__enter__()
-    except OSError as exc:
-        for delivery_id, _ in built:
+class _LetterSender(BatchSender[tuple[int, int, BuiltEmail]]):
+    """Rows are already ``sending`` (committed): each outcome is committed as it comes. A
+    ``CUT`` outcome is ``unknown`` (never retried); 4xx wait five minutes, up to
+    ``MAX_ATTEMPTS``; rows not tried go back to pending."""
+
+    name = "letters"
+    max_attempts = MAX_ATTEMPTS
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def email_for(self, item: tuple[int, int, BuiltEmail]) -> BuiltEmail:
+        return item[2]
+
+    def key_of(self, item: tuple[int, int, BuiltEmail]) -> object:
+        return item[0]
+
+    def attempt_of(self, item: tuple[int, int, BuiltEmail]) -> int:
+        return item[1]
+
+    def record(self, item: tuple[int, int, BuiltEmail], outcome: Outcome) -> None:
+        delivery_id, report = item[0], self.report
+        if outcome.result is Result.SENT:
+            _set(delivery_id, status=DeliveryStatus.SENT.value, sent_at=utcnow(), error=None)
+            report.sent += 1
+        elif outcome.result is Result.CUT:
+            # The connection broke: this one's fate is unknown, never sent again.
+            _set(delivery_id, status=DeliveryStatus.UNKNOWN.value, error=outcome.error)
+            report.unknown += 1
+        elif outcome.result is Result.DEFERRED and not outcome.gave_up:
+            # Refused for now: not delivered, so it may be tried again later.
             _set(
                 delivery_id,
                 status=DeliveryStatus.PENDING.value,
-                error=f"connect: {type(exc).__name__}",
+                error=outcome.error,
+                not_before=utcnow() + timedelta(minutes=5),
             )
+        else:
+            _set(delivery_id, status=DeliveryStatus.FAILED.value, error=outcome.error)
+            report.failed += 1
         unit_of_work.commit()
-        return False
-    try:
-        for index, (delivery_id, email) in enumerate(built):
-            try:
-                connection.send(email.message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                code = smtp_code(exc) or 0
-                if 500 <= code < 600:
-                    _set(delivery_id, status=DeliveryStatus.FAILED.value, error=f"smtp {code}")
-                    suppress(email.recipient, f"smtp {code}")
-                    report.failed += 1
-                else:  # refused for now: not delivered, so it may be tried again later
-                    _set(
-                        delivery_id,
-                        status=DeliveryStatus.PENDING.value,
-                        error=f"smtp {code}",
-                        not_before=utcnow() + timedelta(minutes=5),
-                    )
-                unit_of_work.commit()
-                continue
-            except OSError as exc:
-                # The connection broke: this one's fate is unknown, the rest were not sent.
-                _set(delivery_id, status=DeliveryStatus.UNKNOWN.value, error=type(exc).__name__)
-                for later_id, _ in built[index + 1 :]:
-                    _set(later_id, status=DeliveryStatus.PENDING.value)
-                unit_of_work.commit()
-                report.unknown += 1
-                return False
-            _set(delivery_id, status=DeliveryStatus.SENT.value, sent_at=utcnow(), error=None)
-            unit_of_work.commit()
-            report.sent += 1
-    finally:
-        connection.__exit__(None, None, None)
-    return True
+
+    def give_back(self, items: Sequence[tuple[int, int, BuiltEmail]], reason: str) -> None:
+        for delivery_id, _, _ in items:
+            _set(delivery_id, status=DeliveryStatus.PENDING.value, error=reason)
+        unit_of_work.commit()
+
+
+def _send(built: list[tuple[int, int, BuiltEmail]], report: Report) -> bool:
+    """Send one batch through the shared sender; False when SMTP trouble ended it."""
+    return _LetterSender(report).send(built).error is None
 
 
 def run(now: datetime | None = None) -> Report:

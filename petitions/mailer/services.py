@@ -22,28 +22,39 @@ Every message is on its own (docs/operations.md, "Outbox bounds"):
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
-import smtplib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from flask_mail import BadHeaderError
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy import insert as sa_insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from petitions.core import events, task_names
+from petitions.core import task_names
 from petitions.core.time import utcnow
 from petitions.extensions import db
-from petitions.mailer.models import OutboxMessage, SuppressedAddress
+from petitions.mailer.batch import UNSENDABLE, BatchSender, Outcome, Result, describe
+from petitions.mailer.models import OutboxMessage
 from petitions.mailer.registry import BUILDERS, BuiltEmail
-from petitions.mailer.smtp import open_connection, smtp_code
+from petitions.mailer.suppression import is_suppressed, suppress, suppressed_among
+
+# Suppression lives in ``mailer.suppression``; it is re-exported here for the areas that check it.
+__all__ = [
+    "DRAIN_TASK",
+    "DrainReport",
+    "claim_batch",
+    "drain",
+    "enqueue",
+    "fail_exhausted",
+    "is_suppressed",
+    "send_batch",
+    "suppress",
+    "suppressed_among",
+]
 
 log = logging.getLogger(__name__)
 
@@ -64,36 +75,6 @@ def enqueue(kind: str, ref_id: int) -> int:
     One prebuilt Core statement: this runs once per signature, on the signing hot path.
     """
     return int(db.session.execute(_ENQUEUE, {"p_kind": kind, "p_ref_id": ref_id}).scalar_one())
-
-
-def is_suppressed(email_normalised: str) -> bool:
-    return db.session.get(SuppressedAddress, email_normalised) is not None
-
-
-def suppressed_among(addresses: set[str]) -> set[str]:
-    """Which of these (normalised) addresses are suppressed, in one query."""
-    if not addresses:
-        return set()
-    return set(
-        db.session.scalars(
-            select(SuppressedAddress.email_normalised).where(
-                SuppressedAddress.email_normalised.in_(addresses)
-            )
-        )
-    )
-
-
-def suppress(email_normalised: str, reason: str) -> None:
-    table: Any = SuppressedAddress.__table__
-    values = {"email_normalised": email_normalised, "reason": reason[:200], "created_at": utcnow()}
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    added = db.session.execute(insert(table).values(values).on_conflict_do_nothing()).rowcount  # type: ignore[attr-defined]
-    if added:
-        # No campaign email any more: the supporters' consent history records why.
-        events.consent_changed.send(
-            "mailer", email_normalised=email_normalised, consent=False, reason="bounce"
-        )
 
 
 def fail_exhausted() -> int:
@@ -235,28 +216,6 @@ def _give_back(rows: list[tuple[_Claimed, BuiltEmail]], reason: str, report: Dra
     report.errors.append(reason)
 
 
-def _abandon(connection: object) -> None:
-    """Drop a broken connection without a polite QUIT that would wait out another timeout."""
-    host = getattr(connection, "host", None)
-    if host is not None:
-        with contextlib.suppress(OSError):
-            host.close()
-    connection.host = None  # type: ignore[attr-defined]
-
-
-def _describe(exc: BaseException) -> str:
-    """A reason for ``last_error`` that names the failure, never the address it was about."""
-    return type(exc).__name__
-
-
-# What no retry can fix: the address (or a header) cannot be put on the wire as it is.
-_UNSENDABLE: tuple[type[BaseException], ...] = (
-    UnicodeError,
-    BadHeaderError,
-    smtplib.SMTPNotSupportedError,
-)
-
-
 def _build(row: OutboxMessage) -> BuiltEmail | None | Exception:
     """Run the row's builder in a savepoint: its error is the row's, not the batch's."""
     builder = BUILDERS.get(row.kind)
@@ -268,7 +227,7 @@ def _build(row: OutboxMessage) -> BuiltEmail | None | Exception:
         with db.session.begin_nested():
             return builder(row.ref_id)
     except Exception as exc:  # noqa: BLE001 - isolated per message, recorded on the row
-        log.warning("outbox %s: building %s failed: %s", row.id, row.kind, _describe(exc))
+        log.warning("outbox %s: building %s failed: %s", row.id, row.kind, describe(exc))
         return exc
 
 
@@ -284,9 +243,9 @@ def send_batch(ids: list[int]) -> DrainReport:
         claimed = _Claimed(row.id, row.attempts)
         email = _build(row)
         if isinstance(email, Exception):
-            if isinstance(email, _UNSENDABLE):
-                _fail(claimed, f"cannot be built: {_describe(email)}", report)
-            elif not _retry_later(claimed, f"build: {_describe(email)}"):
+            if isinstance(email, UNSENDABLE):
+                _fail(claimed, f"cannot be built: {describe(email)}", report)
+            elif not _retry_later(claimed, f"build: {describe(email)}"):
                 report.failed += 1
             else:
                 report.retried += 1
@@ -319,85 +278,47 @@ def send_batch(ids: list[int]) -> DrainReport:
     return report
 
 
-def _reset(connection: Any) -> bool:
-    """After a refused or unsendable message the SMTP session needs a reset; False if lost."""
-    try:
-        if connection.host is not None:
-            connection.host.rset()
-    except OSError:
-        _abandon(connection)
-        return False
-    return True
+class _OutboxSender(BatchSender[tuple[_Claimed, BuiltEmail]]):
+    """The outbox's rows: a final outcome (refused, unsendable, or a retryable one on the
+    ``OUTBOX_MAX_ATTEMPTS``-th claim) fails the row with its reason, a retryable one backs off
+    (``_retry_later``), and messages not tried go back uncharged (``_give_back``). One commit
+    per message."""
+
+    name = "outbox"
+
+    def __init__(self, report: DrainReport) -> None:
+        self.report = report
+        self.max_attempts = int(current_app.config["OUTBOX_MAX_ATTEMPTS"])
+
+    def attempt_of(self, item: tuple[_Claimed, BuiltEmail]) -> int:
+        return item[0].attempts  # the claim counted this one
+
+    def email_for(self, item: tuple[_Claimed, BuiltEmail]) -> BuiltEmail:
+        return item[1]
+
+    def key_of(self, item: tuple[_Claimed, BuiltEmail]) -> object:
+        return item[0].id
+
+    def record(self, item: tuple[_Claimed, BuiltEmail], outcome: Outcome) -> None:
+        claimed, report = item[0], self.report
+        if outcome.result is Result.SENT:
+            _close(claimed.id, sent_at=utcnow(), last_error=None)
+            report.sent += 1
+        elif outcome.final:
+            _fail(claimed, outcome.error or "", report)
+        elif _retry_later(claimed, outcome.error or ""):
+            report.retried += 1
+        else:
+            report.failed += 1
+        db.session.commit()
+
+    def give_back(self, items: Sequence[tuple[_Claimed, BuiltEmail]], reason: str) -> None:
+        _give_back(list(items), reason, self.report)
 
 
 def _send_built(built: list[tuple[_Claimed, BuiltEmail]], report: DrainReport) -> None:
     """Send built messages over one SMTP connection, recording each outcome as it goes."""
-    try:
-        connection = open_connection()
-        connection.__enter__()
-    except OSError as exc:  # smtplib's errors are OSErrors too
-        code = smtp_code(exc)
-        _give_back(built, f"connect: {code or type(exc).__name__}", report)
-        return
-
-    try:
-        for index, (claimed, email) in enumerate(built):
-            try:
-                connection.send(email.message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                code = smtp_code(exc)
-                if code is not None and 500 <= code < 600:
-                    _close(claimed.id, failed_at=utcnow(), last_error=f"smtp {code}")
-                    suppress(email.recipient, f"smtp {code}")
-                    report.failed += 1
-                elif _retry_later(claimed, f"smtp {code}"):
-                    report.retried += 1
-                else:
-                    report.failed += 1
-                db.session.commit()
-                if not _reset(connection):
-                    _give_back(built[index + 1 :], "connection lost after refusal", report)
-                    return
-                continue
-            except _UNSENDABLE as exc:
-                # Raised before or between SMTP commands (Flask-Mail's or smtplib's encoding):
-                # this message alone, and for good; the next one goes over the same connection.
-                log.warning("outbox %s: unsendable: %s", claimed.id, _describe(exc))
-                _fail(claimed, f"address cannot be sent: {_describe(exc)}", report)
-                db.session.commit()
-                if not _reset(connection):
-                    _give_back(built[index + 1 :], "connection lost after refusal", report)
-                    return
-                continue
-            except OSError as exc:
-                # Disconnected or timed out: the message in flight is charged its attempt (it
-                # may be what the server chokes on), every later one goes back uncharged.
-                _abandon(connection)
-                if _retry_later(claimed, f"connection: {type(exc).__name__}"):
-                    report.retried += 1
-                else:
-                    report.failed += 1
-                db.session.commit()
-                _give_back(built[index + 1 :], f"connection: {type(exc).__name__}", report)
-                return
-            except Exception as exc:  # noqa: BLE001 - one message's bug never stalls the rest
-                log.warning("outbox %s: sending failed: %s", claimed.id, _describe(exc))
-                if _retry_later(claimed, f"send: {_describe(exc)}"):
-                    report.retried += 1
-                else:
-                    report.failed += 1
-                db.session.commit()
-                if not _reset(connection):
-                    _give_back(built[index + 1 :], "connection lost after an error", report)
-                    return
-                continue
-            else:
-                _close(claimed.id, sent_at=utcnow(), last_error=None)
-                report.sent += 1
-            db.session.commit()
-    finally:
-        connection.__exit__(None, None, None)
-    return
+    _OutboxSender(report).send(built)
 
 
 def drain(max_batches: int = 50, max_seconds: float | None = None) -> DrainReport:

@@ -11,15 +11,15 @@ the same commit as the previous row's outcome, so after a crash at most one row 
 in doubt; that row is marked ``unknown`` and never retried. Leased rows that were never
 started go back to ``pending`` when their lease lapses, and the sweeper re-queues the mailing.
 A redelivered task, a second worker or a second click on "send" therefore never mails anyone
-twice.
+twice. The SMTP part (one connection, 4xx/5xx, RSET, a cut connection) is the one batch sender,
+``petitions.mailer.batch``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import smtplib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -30,8 +30,8 @@ from sqlalchemy import and_, exists, or_, select, update
 from petitions.core import unit_of_work
 from petitions.core.time import utcnow
 from petitions.extensions import db
-from petitions.mailer.services import suppress
-from petitions.mailer.smtp import open_connection, smtp_code
+from petitions.mailer.batch import BatchSender, Outcome, Result, Stop
+from petitions.mailer.registry import BuiltEmail
 from petitions.mailings.models import (
     DeliveryStatus,
     Mailing,
@@ -142,14 +142,6 @@ def _release(ids: list[int], status: str) -> None:
     )
 
 
-def _abandon(connection: Any) -> None:
-    host = getattr(connection, "host", None)
-    if host is not None:
-        with contextlib.suppress(OSError):
-            host.close()
-    connection.host = None
-
-
 @dataclass
 class BatchReport:
     sent: int = 0
@@ -219,101 +211,115 @@ def send_batch(mailing_id: int, ids: list[int], throttle: Throttle) -> BatchRepo
             )
             report.skipped += 1
         else:
-            work.append((row.id, row.email_normalised, row.attempts, addresses[row.signature_id]))
+            email, name = addresses[row.signature_id]
+            work.append(_Work(row.id, row.email_normalised, row.attempts, email, name))
     unit_of_work.commit()
     if not work:
         return report
 
-    content = content_for(mailing)
-    lease_seconds = current_app.config["MAILING_LEASE_SECONDS"]
-    try:
-        connection = open_connection()
-        connection.__enter__()
-    except OSError as exc:
-        _release([w[0] for w in work], MailingStatus.SENDING.value)
-        unit_of_work.commit()
-        report.error = f"connect: {smtp_code(exc) or type(exc).__name__}"
-        return report
+    return _MailingSender(mailing_id, content_for(mailing), throttle, report).run(work)
 
-    outcome: tuple[int, dict[str, Any]] | None = None
-    status: str | None = MailingStatus.SENDING.value
-    next_check = 0.0
-    try:
-        for index, (delivery_id, email_normalised, attempts, (email, name)) in enumerate(work):
-            throttle.wait()
-            if time.monotonic() >= next_check:  # pause and cancel take effect within 0.5 s
-                status = db.session.scalar(select(Mailing.status).where(Mailing.id == mailing_id))
-                next_check = time.monotonic() + STATUS_CHECK_SECONDS
-            if outcome is not None:
-                _set(outcome[0], **outcome[1])
-                outcome = None
-            if status != MailingStatus.SENDING:
-                _release([w[0] for w in work[index:]], status or "")
-                report.stopped = True
-                break
-            now = utcnow()
-            mine = db.session.execute(
-                update(MailingDelivery)
-                .where(
-                    MailingDelivery.id == delivery_id,
-                    MailingDelivery.status == DeliveryStatus.CLAIMED.value,
-                    MailingDelivery.claimed_until > now,
-                )
-                .values(
-                    status=DeliveryStatus.SENDING.value,
-                    attempts=attempts + 1,
-                    claimed_until=now + timedelta(seconds=lease_seconds),
-                )
-                .execution_options(synchronize_session=False)
-            ).rowcount  # type: ignore[attr-defined]
-            unit_of_work.commit()
-            if not mine:
-                # Our lease lapsed (a very slow batch): the rows are someone else's now.
-                report.error = "lease lapsed"
-                break
-            message = mailing_message(content, delivery_id, name, email)
-            try:
-                connection.send(message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                code = smtp_code(exc)
-                if code is not None and 500 <= code < 600:
-                    suppress(email_normalised, f"smtp {code}")
-                    outcome = (delivery_id, _final(DeliveryStatus.FAILED, f"smtp {code}"))
-                    report.failed += 1
-                elif attempts + 1 >= MAX_ATTEMPTS:
-                    outcome = (delivery_id, _final(DeliveryStatus.FAILED, f"gave up: smtp {code}"))
-                    report.failed += 1
-                else:
-                    outcome = (delivery_id, _final(DeliveryStatus.PENDING, f"smtp {code}"))
-                    report.retry += 1
-                try:
-                    if connection.host is not None:
-                        connection.host.rset()
-                except OSError:
-                    _abandon(connection)
-                    _release([w[0] for w in work[index + 1 :]], MailingStatus.SENDING.value)
-                    report.error = "connection lost after refusal"
-                    break
-            except OSError as exc:
-                # Timed out or cut off mid-message: it may have been delivered, so not again.
-                _abandon(connection)
-                outcome = (
-                    delivery_id,
-                    _final(DeliveryStatus.UNKNOWN, f"connection: {type(exc).__name__}"),
-                )
-                report.unknown += 1
-                _release([w[0] for w in work[index + 1 :]], MailingStatus.SENDING.value)
-                report.error = f"connection: {type(exc).__name__}"
-                break
-            else:
-                outcome = (delivery_id, _final(DeliveryStatus.SENT, None, sent=True))
-                report.sent += 1
-        if outcome is not None:
-            _set(outcome[0], **outcome[1])
+
+@dataclass(frozen=True)
+class _Work:
+    id: int
+    email_normalised: str
+    attempts: int  # before this try
+    email: str
+    name: str
+
+
+class _MailingSender(BatchSender[_Work]):
+    """Exactly once: each row is moved to ``sending`` in a commit before it goes to SMTP, and
+    that commit carries the previous row's outcome too (one commit per message). A ``CUT``
+    outcome is ``unknown`` (never retried); 4xx go back to pending up to ``MAX_ATTEMPTS``;
+    pause and cancel are re-read every ``STATUS_CHECK_SECONDS`` and end the batch."""
+
+    name = "mailing"
+    max_attempts = MAX_ATTEMPTS
+
+    def __init__(
+        self, mailing_id: int, content: Any, throttle: Throttle, report: BatchReport
+    ) -> None:
+        self.mailing_id = mailing_id
+        self.content = content
+        self.throttle = throttle
+        self.report = report
+        self.lease_seconds = current_app.config["MAILING_LEASE_SECONDS"]
+        self.status: str | None = MailingStatus.SENDING.value
+        self.next_check = 0.0
+        self.outcome: tuple[int, dict[str, Any]] | None = None
+
+    def run(self, work: list[_Work]) -> BatchReport:
+        end = self.send(work)
+        self.report.stopped = self.report.stopped or end.stopped
+        self.report.error = self.report.error or end.error
+        return self.report
+
+    def attempt_of(self, item: _Work) -> int:
+        return item.attempts + 1
+
+    def _flush_outcome(self) -> None:
+        if self.outcome is not None:
+            _set(self.outcome[0], **self.outcome[1])
+            self.outcome = None
+
+    def email_for(self, item: _Work) -> BuiltEmail:
+        self.throttle.wait()
+        if time.monotonic() >= self.next_check:  # pause and cancel take effect within 0.5 s
+            self.status = db.session.scalar(
+                select(Mailing.status).where(Mailing.id == self.mailing_id)
+            )
+            self.next_check = time.monotonic() + STATUS_CHECK_SECONDS
+        self._flush_outcome()
+        if self.status != MailingStatus.SENDING:
+            raise Stop("paused or cancelled")
+        now = utcnow()
+        mine = db.session.execute(
+            update(MailingDelivery)
+            .where(
+                MailingDelivery.id == item.id,
+                MailingDelivery.status == DeliveryStatus.CLAIMED.value,
+                MailingDelivery.claimed_until > now,
+            )
+            .values(
+                status=DeliveryStatus.SENDING.value,
+                attempts=item.attempts + 1,
+                claimed_until=now + timedelta(seconds=self.lease_seconds),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
         unit_of_work.commit()
-    finally:
-        connection.__exit__(None, None, None)
-    return report
+        if not mine:
+            # Our lease lapsed (a very slow batch): the rows are someone else's now.
+            raise Stop("lease lapsed", give_back=False)
+        message = mailing_message(self.content, item.id, item.name, item.email)
+        return BuiltEmail(message, item.email_normalised)
+
+    def record(self, item: _Work, outcome: Outcome) -> None:
+        report = self.report
+        if outcome.result is Result.SENT:
+            values = _final(DeliveryStatus.SENT, None, sent=True)
+            report.sent += 1
+        elif outcome.result is Result.CUT:
+            # Timed out or cut off mid-message: it may have been delivered, so not again.
+            values = _final(DeliveryStatus.UNKNOWN, outcome.error)
+            report.unknown += 1
+        elif outcome.result is Result.DEFERRED and not outcome.gave_up:
+            values = _final(DeliveryStatus.PENDING, outcome.error)
+            report.retry += 1
+        else:  # refused for good, unsendable, out of tries, or an error: never sent twice
+            values = _final(DeliveryStatus.FAILED, outcome.error)
+            report.failed += 1
+        self.outcome = (item.id, values)  # committed with the next row's move to sending
+
+    def give_back(self, items: Sequence[_Work], reason: str) -> None:
+        # Pending again (SMTP trouble, paused), or skipped (cancelled); finish() commits.
+        _release([w.id for w in items], self.status or "")
+
+    def finish(self) -> None:
+        self._flush_outcome()
+        unit_of_work.commit()
 
 
 def _final(status: DeliveryStatus, error: str | None, sent: bool = False) -> dict[str, Any]:
