@@ -275,20 +275,32 @@ def own_letter(token: str) -> Response | tuple[str, int, dict[str, str]]:
         services.mark_self_sent(letter)
         flash("Thank you: your letter is counted.")
         return redirect(url_for("letters.own_letter", token=token), code=303)
+    deliveries = {d.target_id: d for d in _deliveries(letter.id)}
     parts = []
     for target_id in letter.target_ids:
         target = queries.target_of(letter.action_id, int(target_id))
         recipient = recipient_of(target) if target is not None else None
         if target is None or recipient is None:
             continue
+        delivered = deliveries.get(target.id)
+        if target.removed_at is not None and (delivered is None or not delivered.delivered):
+            continue  # the organiser took this recipient off before it was delivered
         text = letter_text(letter, recipient, signature.name, signature.postcode)
         text += f"\n\n{signature.name}\n{signature.postcode}"
         if letter.constituency_name:
             text += f" ({letter.constituency_name})"
-        subject = services.fill(details.subject, {"target_name": recipient.name})
+        subject = services.fill(
+            details.subject_for(letter.thank_you),
+            {
+                "supporter_name": signature.name,
+                "postcode": signature.postcode,
+                "constituency": letter.constituency_name,
+                "target_name": recipient.name,
+                "target_title": recipient.title,
+            },
+        )
         mailto = f"mailto:{quote(recipient.email)}?subject={quote(subject)}&body={quote(text)}"
         parts.append({"target": target, "recipient": recipient, "text": text, "mailto": mailto})
-    deliveries = {d.target_id: d for d in _deliveries(letter.id)}
     return (
         render_template(
             "letters/own.html",
@@ -372,6 +384,7 @@ def edit_letter(action_id: int) -> Response | tuple[str, int]:
         form.subject.data = details.subject
         form.template.data = details.template
         form.thank_you_template.data = details.thank_you_template
+        form.thank_you_subject.data = details.thank_you_subject
         form.personal_prompt.data = details.personal_prompt
         form.personal_required.data = details.personal_required
         form.delivery_mode.data = details.delivery_mode
@@ -464,6 +477,66 @@ def set_stance(action_id: int, target_id: int) -> Response | tuple[str, int, dic
     except services.LetterError as exc:
         return _render_manage(action, details, None, 400, str(exc))
     flash(f"Stance saved for {target.name or target.title}.")
+    return redirect(url_for("letters.manage", action_id=action.id), code=303)
+
+
+def _fixed_target(action: Action, target_id: int) -> LetterTarget:
+    target = queries.target_of(action.id, target_id)
+    if target is None or target.is_representative or target.removed_at is not None:
+        abort(404)
+    return target
+
+
+@bp.route("/organise/letters/<int:action_id>/targets/<int:target_id>/edit", methods=["GET", "POST"])
+@organiser_required
+def edit_target(action_id: int, target_id: int) -> Response | tuple[str, int, dict[str, str]]:
+    action, _details = _letter_for_organiser(action_id)
+    target = _fixed_target(action, target_id)
+    form = TargetForm()
+    error = None
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                services.update_target(target, form.target_input())
+            except services.LetterError as exc:
+                error = str(exc)
+            else:
+                flash(f"Saved {target.name}.")
+                return redirect(url_for("letters.manage", action_id=action.id), code=303)
+        else:
+            error = "Check the recipient's details."
+        status = 400
+    else:
+        form.name.data = target.name
+        form.title.data = target.title
+        form.organisation.data = target.organisation
+        form.email.data = target.email
+    return (
+        render_template(
+            "letters/target_form.html",
+            action=action,
+            campaign=action.campaign,
+            target=target,
+            form=form,
+            remove_form=ButtonForm(),
+            error=error,
+        ),
+        status,
+        NO_STORE,
+    )
+
+
+@bp.post("/organise/letters/<int:action_id>/targets/<int:target_id>/remove")
+@organiser_required
+def remove_target(action_id: int, target_id: int) -> Response:
+    action, _details = _letter_for_organiser(action_id)
+    target = _fixed_target(action, target_id)
+    if not ButtonForm().validate():
+        abort(400)
+    stopped = services.remove_target(target)
+    note = f" {stopped} letter(s) not yet delivered to them will not be sent." if stopped else ""
+    flash(f"Removed {target.name}: new letters no longer go to them.{note}")
     return redirect(url_for("letters.manage", action_id=action.id), code=303)
 
 

@@ -101,6 +101,7 @@ def create_demo_letters(campaign: Campaign) -> list[Action]:
                     "in {constituency}, I'm glad you will vote for it on Thursday.\n\n"
                     "Yours sincerely,\n{supporter_name}"
                 ),
+                thank_you_subject="Thank you for backing the supply-chain amendment",
                 to_representative=True,
                 rate_per_minute=4,
                 goal=1000,

@@ -62,6 +62,11 @@ class LetterForm(FlaskForm):
         validators=[Optional(), Length(max=MESSAGE_LIMIT)],
         description="Used instead when the supporter's target already supports the ask.",
     )
+    thank_you_subject = StringField(
+        "Thank-you subject",
+        validators=[Optional(), Length(max=200)],
+        description="The subject of the thank-you variant (leave empty to use the usual one).",
+    )
     personal_prompt = StringField(
         "Prompt for the supporter's own words", validators=[Optional(), Length(max=300)]
     )
@@ -97,6 +102,7 @@ class LetterForm(FlaskForm):
             subject=self.subject.data or "",
             template=self.template.data or "",
             thank_you_template=self.thank_you_template.data or "",
+            thank_you_subject=self.thank_you_subject.data or "",
             personal_prompt=self.personal_prompt.data or "",
             personal_required=bool(self.personal_required.data),
             delivery_mode=self.delivery_mode.data or "",

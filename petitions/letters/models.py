@@ -73,6 +73,8 @@ class LetterDetails(Base):
     template: Mapped[str] = mapped_column(Text)
     # Used instead when the supporter's target already supports the ask ("thank them").
     thank_you_template: Mapped[str] = mapped_column(Text, default="")
+    # The thank-you variant's own subject ("" means the usual subject).
+    thank_you_subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
     personal_prompt: Mapped[str] = mapped_column(String(300), default="")
     personal_required: Mapped[bool] = mapped_column(Boolean, default=False)
     delivery_mode: Mapped[str] = mapped_column(String(16), default=DeliveryMode.SENT_FOR_YOU.value)
@@ -84,6 +86,10 @@ class LetterDetails(Base):
     @property
     def sends_for_you(self) -> bool:
         return self.delivery_mode == DeliveryMode.SENT_FOR_YOU.value
+
+    def subject_for(self, thank_you: bool) -> str:
+        """The subject a letter goes with: the thank-you variant's own, when it has one."""
+        return (self.thank_you_subject if thank_you else "") or self.subject
 
 
 class LetterTarget(Base):
@@ -107,6 +113,9 @@ class LetterTarget(Base):
     response: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # An organiser removed this recipient: no new letters go to it, nothing undelivered is
+    # sent; what was delivered stays counted (and in the CSV).
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     @property
     def is_representative(self) -> bool:
@@ -185,3 +194,7 @@ class LetterDelivery(Base):
 
     letter: Mapped[Letter] = relationship()
     target: Mapped[LetterTarget] = relationship()
+
+    @property
+    def delivered(self) -> bool:
+        return self.status in DELIVERED

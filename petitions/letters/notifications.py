@@ -56,7 +56,7 @@ def letter_message(delivery: LetterDelivery) -> BuiltEmail | None:
     """The message for one delivery, or None when it should not be sent (any more)."""
     letter = db.session.get(Letter, delivery.letter_id)
     target = db.session.get(LetterTarget, delivery.target_id)
-    if letter is None or target is None:
+    if letter is None or target is None or target.removed_at is not None:
         return None
     signature = letter.signature
     if not signature.is_valid or signature.confirmed_at is None:
@@ -82,7 +82,7 @@ def letter_message(delivery: LetterDelivery) -> BuiltEmail | None:
     }
     message = Message(
         subject=fill(
-            details.subject,
+            details.subject_for(letter.thank_you),
             {
                 "supporter_name": signature.name,
                 "constituency": letter.constituency_name,

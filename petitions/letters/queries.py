@@ -71,6 +71,8 @@ def counts_per_target(action_id: int) -> list[TargetCount]:
         by = tally.get(target.id, {})
         if target.kind == TargetKind.REPRESENTATIVE.value and not by and not target.stance:
             continue
+        if target.removed_at is not None and not by:
+            continue
         result.append(
             TargetCount(
                 target,

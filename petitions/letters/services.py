@@ -38,6 +38,8 @@ from petitions.letters.models import (
 from petitions.signing.models import Signature
 
 MESSAGE_LIMIT = 5000
+# Not delivered and not on its way: what withdrawal, erasure or a removed recipient stops.
+UNDELIVERED = (DeliveryStatus.PENDING.value, DeliveryStatus.AWAITING.value)
 PLACEHOLDERS = ("supporter_name", "postcode", "constituency", "target_name", "target_title")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
@@ -54,6 +56,7 @@ class LetterInput:
     subject: str
     template: str
     thank_you_template: str = ""
+    thank_you_subject: str = ""
     personal_prompt: str = ""
     personal_required: bool = False
     delivery_mode: str = DeliveryMode.SENT_FOR_YOU.value
@@ -126,6 +129,7 @@ def _clean_input(data: LetterInput) -> LetterInput:
         subject=one_line("Subject", data.subject, 200, required=True),
         template=clean_text("Message template", data.template, MESSAGE_LIMIT, required=True),
         thank_you_template=clean_text("Thank-you template", data.thank_you_template, MESSAGE_LIMIT),
+        thank_you_subject=one_line("Thank-you subject", data.thank_you_subject, 200),
         personal_prompt=one_line("Personal line prompt", data.personal_prompt, 300),
         personal_required=bool(data.personal_required),
         delivery_mode=data.delivery_mode,
@@ -167,6 +171,7 @@ def _apply(details: LetterDetails, clean: LetterInput) -> None:
     details.subject = clean.subject
     details.template = clean.template
     details.thank_you_template = clean.thank_you_template
+    details.thank_you_subject = clean.thank_you_subject
     details.personal_prompt = clean.personal_prompt
     details.personal_required = clean.personal_required
     details.delivery_mode = clean.delivery_mode
@@ -184,29 +189,75 @@ def update_letter(action: Action, details: LetterDetails, data: LetterInput) -> 
     db.session.flush()
 
 
-def add_target(action: Action, data: TargetInput) -> LetterTarget:
-    """A fixed recipient. The email must be a valid address (letters are sent to it)."""
+def _clean_target(data: TargetInput) -> TargetInput:
     name = one_line("Name", data.name, 120, required=True)
     email = one_line("Email", data.email, 254, required=True)
     try:
         normalise_email(email)
     except EmailError as exc:
         raise LetterError(f"Target email: {exc}") from exc
+    return TargetInput(
+        name=name,
+        title=one_line("Title", data.title, 120),
+        organisation=one_line("Organisation", data.organisation, 120),
+        email=email,
+    )
+
+
+def add_target(action: Action, data: TargetInput) -> LetterTarget:
+    """A fixed recipient. The email must be a valid address (letters are sent to it)."""
+    clean = _clean_target(data)
     last = db.session.scalar(
         select(func.max(LetterTarget.position)).where(LetterTarget.action_id == action.id)
     )
     target = LetterTarget(
         action_id=action.id,
         kind=TargetKind.FIXED.value,
-        name=name,
-        title=one_line("Title", data.title, 120),
-        organisation=one_line("Organisation", data.organisation, 120),
-        email=email,
+        name=clean.name,
+        title=clean.title,
+        organisation=clean.organisation,
+        email=clean.email,
         position=(last or 0) + 1,
     )
     db.session.add(target)
     db.session.flush()
     return target
+
+
+def update_target(target: LetterTarget, data: TargetInput) -> None:
+    """Change a fixed recipient's details. Letters not yet delivered go to the new address;
+    delivered ones keep the address they went to (``LetterDelivery.recipient``)."""
+    if target.is_representative:
+        raise LetterError("An MP's details come from the representatives data, not from here.")
+    if target.removed_at is not None:
+        raise LetterError("This recipient was removed.")
+    clean = _clean_target(data)
+    target.name = clean.name
+    target.title = clean.title
+    target.organisation = clean.organisation
+    target.email = clean.email
+    db.session.flush()
+
+
+def remove_target(target: LetterTarget) -> int:
+    """Take a fixed recipient off the letter: new letters no longer go to it and whatever has
+    not been delivered to it is stopped. Delivered letters stay counted and in the CSV (they
+    can't be unsent). Returns how many undelivered letters were stopped."""
+    if target.is_representative:
+        raise LetterError("Each supporter's MP is found from their postcode: it can't be removed.")
+    if target.removed_at is None:
+        target.removed_at = utcnow()
+    stopped = db.session.execute(
+        update(LetterDelivery)
+        .where(
+            LetterDelivery.target_id == target.id,
+            LetterDelivery.status.in_(UNDELIVERED),
+        )
+        .values(status=DeliveryStatus.SKIPPED.value, error="recipient removed")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    db.session.flush()
+    return int(stopped or 0)
 
 
 def set_stance(
@@ -263,7 +314,11 @@ def fixed_targets(action_id: int) -> list[LetterTarget]:
     return list(
         db.session.scalars(
             select(LetterTarget)
-            .where(LetterTarget.action_id == action_id, LetterTarget.kind == TargetKind.FIXED.value)
+            .where(
+                LetterTarget.action_id == action_id,
+                LetterTarget.kind == TargetKind.FIXED.value,
+                LetterTarget.removed_at.is_(None),
+            )
             .order_by(LetterTarget.position, LetterTarget.id)
         )
     )
@@ -333,6 +388,7 @@ def plan_deliveries(signature_id: int) -> int:
             select(LetterTarget.id).where(
                 LetterTarget.action_id == letter.action_id,
                 LetterTarget.id.in_([int(t) for t in letter.target_ids]),
+                LetterTarget.removed_at.is_(None),
             )
         )
     )
@@ -387,9 +443,7 @@ def stop_undelivered(signature_ids: list[int]) -> int:
         update(LetterDelivery)
         .where(
             LetterDelivery.letter_id.in_(letter_ids),
-            LetterDelivery.status.in_(
-                [DeliveryStatus.PENDING.value, DeliveryStatus.AWAITING.value]
-            ),
+            LetterDelivery.status.in_(UNDELIVERED),
         )
         .values(status=DeliveryStatus.SKIPPED.value, error="withdrawn")
         .execution_options(synchronize_session=False)
