@@ -9,6 +9,8 @@ transaction. No request ever touches a tally row, so there is no hot row under a
 Paper signatures and offline tallies (``petitions.paper``) carry the same ``counted`` /
 ``needs_count`` pair; ``fold_paper`` adds their change to ``confirmed`` and to ``paper``.
 
+Pledges are also counted per chosen option (``tally_pledge``), like the other breakdowns.
+
 ``reconcile_counts`` recomputes everything from the signature table, repairs differences
 and logs them. Both run under one PostgreSQL advisory lock so they never interleave.
 
@@ -39,6 +41,7 @@ from petitions.tallies.models import (
     TallyArea,
     TallyDaily,
     TallyHourly,
+    TallyPledge,
     TallyReferrer,
 )
 
@@ -103,6 +106,7 @@ def fold_batch(limit: int) -> FoldReport:
             Signature.source,
             Signature.postcode_area,
             Signature.referrer,
+            Signature.pledge_option,
         )
         .where(Signature.needs_count.is_(True))
         .order_by(Signature.id)
@@ -117,6 +121,7 @@ def fold_batch(limit: int) -> FoldReport:
     hourly: dict[tuple[Any, ...], int] = defaultdict(int)
     area: dict[tuple[Any, ...], int] = defaultdict(int)
     referrer: dict[tuple[Any, ...], int] = defaultdict(int)
+    pledge: dict[tuple[Any, ...], int] = defaultdict(int)
     # Claim each row's transition with a conditional UPDATE: it only takes effect if the row is
     # still flagged, still counted as we read it and still wants the state we computed. On
     # PostgreSQL the rows are locked already; on SQLite (no row locks, and reads outside the
@@ -155,6 +160,8 @@ def fold_batch(limit: int) -> FoldReport:
                 hourly[(row.action_id, _hour_of(row.confirmed_at))] += confirmed_delta
                 area[(row.action_id, row.country, row.postcode_area)] += confirmed_delta
                 referrer[(row.action_id, row.referrer)] += confirmed_delta
+            if confirmed_delta and row.pledge_option is not None:
+                pledge[(row.action_id, row.pledge_option)] += confirmed_delta
 
     now = utcnow()
     tally_rows = [
@@ -195,6 +202,9 @@ def fold_batch(limit: int) -> FoldReport:
         TallyReferrer.__table__,
         ["action_id", "referrer"],
         as_rows(referrer, ["action_id", "referrer"]),
+    )
+    _upsert_add(
+        TallyPledge.__table__, ["action_id", "option"], as_rows(pledge, ["action_id", "option"])
     )
     report.signatures = len(rows)
     report.actions = set(totals)
@@ -429,6 +439,14 @@ def reconcile_counts() -> list[Repair]:
         TallyReferrer,
         ["action_id", "referrer"],
         grouped(Signature.action_id, Signature.referrer),
+        repairs,
+    )
+    _reconcile_table(
+        TallyPledge,
+        ["action_id", "option"],
+        grouped(Signature.action_id, Signature.pledge_option).where(
+            Signature.pledge_option.is_not(None)
+        ),
         repairs,
     )
     for repair in repairs:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 from werkzeug.wrappers import Response
 
-from petitions.dashboards.queries import dashboard_for
+from petitions.dashboards.queries import action_totals, dashboard_for
 from petitions.donations.queries import ask_stats
+from petitions.letters.queries import counts_per_target
 from petitions.organisers.access import (
     action_for_organiser,
     campaign_for_organiser,
@@ -30,6 +31,8 @@ def campaign_dashboard(campaign_id: int) -> str:
         action=None,
         data=dashboard_for(campaign.actions),
         asks=ask_stats(campaign.id),
+        totals=action_totals([a.id for a in campaign.actions]),
+        letters=[],
         poll_ms=_poll_ms(),
     )
 
@@ -51,6 +54,8 @@ def action_dashboard(campaign_id: int, action_id: int) -> str:
         action=action,
         data=dashboard_for([action]),
         asks=ask_stats(action.campaign_id, [action.id]),
+        totals={},
+        letters=counts_per_target(action.id) if action.is_letter else [],
         poll_ms=_poll_ms(),
     )
 

@@ -21,6 +21,7 @@ from petitions.extensions import db
 from petitions.gatherings.queries import dashboard_figures
 from petitions.signing.models import Signature
 from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyHourly, TallyReferrer
+from petitions.tallies.queries import pledge_counts
 
 HOURS_SHOWN = 72
 RATE_WINDOW_HOURS = 7 * 24
@@ -68,6 +69,10 @@ class Dashboard:
     latest: list[dict[str, Any]]
     # Events among the actions: places, waitlist, cancellations, check-ins, attendance rate.
     events: list[dict[str, Any]] = field(default_factory=list)
+    # Confirmed pledges per option of each pledge among the actions (label, action, option, n).
+    pledges: list[dict[str, Any]] = field(default_factory=list)
+    # Why there is no projected date yet (too little data), for the page to say so.
+    projection_note: str | None = None
     updated_at: str = field(default_factory=lambda: utcnow().isoformat())
 
     def as_json(self) -> dict[str, Any]:
@@ -209,6 +214,20 @@ def latest_signers(action_ids: list[int], limit: int = LATEST) -> list[dict[str,
     ]
 
 
+PROJECT_MIN_SIGNATURES = 10  # in the rate window, before a date is projected
+PROJECT_MIN_HOURS = 24  # since the first of them
+
+
+def enough_to_project(window: list[dict[str, Any]]) -> bool:
+    """A projection means something only after a day and a few signatures: two signatures
+    in the first hour would otherwise promise a date years away (or next week)."""
+    first = next((i for i, bucket in enumerate(window) if bucket["n"]), None)
+    if first is None:
+        return False
+    recent = sum(bucket["n"] for bucket in window[first:])
+    return recent >= PROJECT_MIN_SIGNATURES and len(window) - first >= PROJECT_MIN_HOURS
+
+
 def projection(
     confirmed: int, goal: int, window: list[dict[str, Any]], today: date
 ) -> tuple[float, str | None]:
@@ -222,8 +241,9 @@ def projection(
     if first is None:
         return 0.0, None
     span_hours = max(24, len(window) - first)
-    per_day = sum(bucket["n"] for bucket in window[first:]) * 24 / span_hours
-    if confirmed >= goal or per_day <= 0:
+    recent = sum(bucket["n"] for bucket in window[first:])
+    per_day = recent * 24 / span_hours
+    if confirmed >= goal or per_day <= 0 or not enough_to_project(window):
         return per_day, None
     days = math.ceil((goal - confirmed) / per_day)
     if days > 3650:
@@ -248,7 +268,29 @@ def dashboard_for(actions: Sequence[Action], now: datetime | None = None) -> Das
     )
     online = confirmed - paper
     seen = online + pending
+    note = None
+    if not projected and confirmed < goal:
+        note = (
+            "No recent signatures to project from"
+            if per_day <= 0
+            else "Not enough data yet to project a date (it needs a day and "
+            f"{PROJECT_MIN_SIGNATURES} signatures)"
+        )
+    several = len([a for a in actions if a.pledge_options]) > 1
+    by_id = {a.id: a for a in actions}
+    pledges = [
+        {
+            "action_id": action_id,
+            "option": row.option,
+            "label": f"{row.option} ({by_id[action_id].title})" if several else row.option,
+            "n": row.n,
+        }
+        for action_id, rows in pledge_counts(list(actions)).items()
+        for row in rows
+    ]
     return Dashboard(
+        pledges=pledges,
+        projection_note=note,
         confirmed=confirmed,
         pending=pending,
         goal=goal,

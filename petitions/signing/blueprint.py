@@ -16,7 +16,7 @@ from petitions.signing.forms import SignForm, clean_source
 from petitions.signing.intake import submit_signature
 from petitions.signing.prefill import apply_prefill, prefill_token
 from petitions.signing.queries import taken_action_ids
-from petitions.tallies.queries import progress_for
+from petitions.tallies.queries import pledge_counts, progress_for
 
 bp = Blueprint("signing", __name__)
 
@@ -48,6 +48,7 @@ def _render_action(campaign: Campaign, action: Action, form: SignForm, status: i
             action=action,
             form=form,
             progress=progress_for([action])[action.id],
+            pledges=pledge_counts([action]).get(action.id, []),
         ),
         status,
     )

@@ -74,3 +74,15 @@ class TallyReferrer(Base):
     )
     referrer: Mapped[str] = mapped_column(String(255), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TallyPledge(Base):
+    """Confirmed pledges per action x chosen option (only actions with pledge options)."""
+
+    __tablename__ = "tally_pledge"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True
+    )
+    option: Mapped[str] = mapped_column(String(200), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from petitions.campaigns.models import Action
 from petitions.extensions import db
-from petitions.tallies.models import ActionTally
+from petitions.tallies.models import ActionTally, TallyPledge
 
 
 def confirmed_counts(action_ids: Iterable[int]) -> dict[int, int]:
@@ -56,3 +56,50 @@ def progress_for(actions: list[Action]) -> dict[int, Progress]:
     counts = confirmed_counts(ids)
     paper = paper_counts(ids)
     return {a.id: Progress(counts.get(a.id, 0), a.goal, paper.get(a.id, 0)) for a in actions}
+
+
+@dataclass(frozen=True)
+class PledgeCount:
+    option: str
+    n: int
+
+    @property
+    def words(self) -> str:
+        """What the count is followed by: "will boycott" for the option "I will boycott",
+        else "chose “Option”"."""
+        option = self.option.strip()
+        if option[:2].lower() == "i " and len(option) > 2:
+            return option[2:]
+        return f"chose \u201c{option}\u201d"
+
+    @property
+    def phrase(self) -> str:
+        """ "412 will boycott"."""
+        return f"{self.n:,} {self.words}"
+
+
+def pledge_counts(actions: list[Action]) -> dict[int, list[PledgeCount]]:
+    """Confirmed pledges per option, in the order the action lists its options (0 for an
+    option nobody chose yet), then any option no longer offered that people did choose."""
+    pledges = [a for a in actions if a.pledge_options]
+    if not pledges:
+        return {}
+    found: dict[int, dict[str, int]] = {a.id: {} for a in pledges}
+    for row in db.session.execute(
+        select(TallyPledge.action_id, TallyPledge.option, TallyPledge.n).where(
+            TallyPledge.action_id.in_(list(found)), TallyPledge.n != 0
+        )
+    ):
+        found[row.action_id][row.option] = int(row.n)
+    result: dict[int, list[PledgeCount]] = {}
+    for action in pledges:
+        counts = found[action.id]
+        offered = list(action.pledge_options or [])
+        rows = [PledgeCount(option, counts.get(option, 0)) for option in offered]
+        rows += [
+            PledgeCount(option, n)
+            for option, n in sorted(counts.items(), key=lambda item: -item[1])
+            if option not in offered
+        ]
+        result[action.id] = rows
+    return result

@@ -28,7 +28,7 @@ from petitions.organisers.models import Organiser
 from petitions.signing.forms import SignForm
 from petitions.signing.queries import undelivered_confirmations
 from petitions.supporters import consent
-from petitions.tallies.queries import progress_for
+from petitions.tallies.queries import pledge_counts, progress_for
 from petitions.workspace import signatures as sigs
 from petitions.workspace.forms import (
     ActionForm,
@@ -240,6 +240,7 @@ def preview_action(campaign_id: int, action_id: int) -> str:
         action=action,
         form=SignForm(pledge_options=action.pledge_options),
         progress=progress_for([action])[action.id],
+        pledges=pledge_counts([action]).get(action.id, []),
     )
 
 

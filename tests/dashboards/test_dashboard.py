@@ -51,7 +51,9 @@ def test_the_json_endpoint_has_the_numbers(app: Flask) -> None:
     assert (data["confirmed"], data["pending"], data["goal"]) == (3, 1, 10)
     assert data["confirmation_rate"] == 0.75
     assert data["percent"] == 30
-    assert data["projected_date"] is not None and not data["goal_reached"]
+    # Three signatures are too few to promise a date (issue 15): it says so instead.
+    assert data["projected_date"] is None and not data["goal_reached"]
+    assert "Not enough data yet" in data["projection_note"]
     assert {"source": "email", "n": 2} in data["sources"]
     assert {"referrer": "news.example", "n": 1} in data["referrers"]
     assert data["countries"][0] == {"country": "GB", "n": 2}
@@ -127,6 +129,12 @@ def test_projection() -> None:
     window = [{"t": "", "n": 0}] * 120 + [{"t": "", "n": 1}] * 48
     assert projection(760, 1000, window, today) == (24.0, "2026-01-11")
     assert projection(1000, 1000, window, today)[1] is None
+    # Two signatures in the first hour: a rate, but no date (it would say 2033).
+    early = [{"t": "", "n": 0}] * 167 + [{"t": "", "n": 2}]
+    assert projection(2, 1000, early, today) == (2.0, None)
+    # Ten over a day are enough.
+    day = [{"t": "", "n": 0}] * 144 + [{"t": "", "n": 1}] * 10 + [{"t": "", "n": 0}] * 14
+    assert projection(10, 1000, day, today)[1] is not None
 
 
 def test_an_event_dashboard_shows_places_waitlist_cancellations_and_attendance(app: Flask) -> None:

@@ -18,6 +18,8 @@
     return el;
   }
 
+  function pointRadius(values) { return values.length < 8 ? 4 : 0; }
+
   function chart(id, type, labels, values, horizontal) {
     if (typeof window.Chart === "undefined") return;
     var canvas = document.getElementById(id);
@@ -26,12 +28,14 @@
     if (existing) {
       existing.data.labels = labels;
       existing.data.datasets[0].data = values;
+      existing.data.datasets[0].pointRadius = pointRadius(values);
       existing.update("none");
       return;
     }
     charts[id] = new window.Chart(canvas, {
       type: type,
-      data: { labels: labels, datasets: [{ data: values, backgroundColor: brand, borderColor: brand, fill: false, pointRadius: 0, tension: 0.2 }] },
+      // A line of one point draws nothing: show the points until there are a few.
+      data: { labels: labels, datasets: [{ data: values, backgroundColor: brand, borderColor: brand, fill: false, pointRadius: pointRadius(values), tension: 0.2 }] },
       options: {
         animation: false,
         responsive: true,
@@ -122,7 +126,7 @@
     if (bar) { bar.value = d.percent; bar.textContent = d.percent + "%"; }
     setText("projection", d.goal_reached ? "Goal reached"
       : d.projected_date ? "At this rate, reached on " + d.projected_date
-      : "No recent signatures to project from");
+      : (d.projection_note || "No recent signatures to project from"));
     var updated = document.getElementById("updated-at");
     if (updated) { updated.setAttribute("datetime", d.updated_at); updated.textContent = d.updated_at.slice(11, 19) + " UTC"; }
 
@@ -138,6 +142,10 @@
     table("table-referrers", d.referrers, "referrer");
     table("table-countries", d.countries, "country");
     table("table-areas", d.uk_areas, "area");
+    if (d.pledges && d.pledges.length) {
+      chart("chart-pledges", "bar", d.pledges.map(function (x) { return x.label; }), d.pledges.map(function (x) { return x.n; }), true);
+      table("table-pledges", d.pledges, "label");
+    }
     latest(d.latest);
     eventRows(d.events);
   }
