@@ -1,7 +1,7 @@
 """pledge tally: confirmed pledges per action and chosen option, backfilled
 
-Revision ID: 0016_pledge_tally
-Revises: 0015_mailing_composer
+Revision ID: 0017_pledge_tally
+Revises: 0016_letter_targets_edit
 Create Date: 2026-12-03 12:50:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016_pledge_tally'
-down_revision = '0015_mailing_composer'
+revision = '0017_pledge_tally'
+down_revision = '0016_letter_targets_edit'
 branch_labels = None
 depends_on = None
 
