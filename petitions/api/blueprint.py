@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
+from pydantic import ValidationError
 
 from petitions.api import links, queries, schemas
 from petitions.api.http import ApiError, dumps, json_response, not_found, paging
@@ -17,9 +19,12 @@ from petitions.api.representations import (
     action_detail,
     action_doc,
     campaign_doc,
+    event_doc,
     percent_of,
 )
 from petitions.extensions import limiter
+from petitions.gatherings.queries import upcoming_events
+from petitions.geo.postcodes import compact, is_full, is_partial
 from petitions.letters.queries import counts_per_target
 
 bp = Blueprint("api", __name__, url_prefix=V1_ROOT)
@@ -74,6 +79,7 @@ def index() -> Response:
             links=schemas.ApiIndexLinks(
                 campaigns=links.absolute(f"{V1_ROOT}/campaigns"),
                 actions=links.absolute(f"{V1_ROOT}/actions"),
+                events=links.absolute(f"{V1_ROOT}/events"),
                 openapi=links.absolute(OPENAPI_PATH),
                 osdi=links.absolute("/api/osdi/v1/"),
             ),
@@ -92,9 +98,10 @@ def campaigns() -> Response:
     number, per_page = paging()
     page = queries.campaigns_page(number, per_page)
     counts = queries.confirmed_counts([a.id for c in page.items for a in c.actions])
+    hidden = queries.hidden_actions(page.items)
     return _public(
         schemas.CampaignPage(
-            data=[campaign_doc(c, counts) for c in page.items],
+            data=[campaign_doc(c, counts, hidden) for c in page.items],
             page=page.page,
             per_page=page.per_page,
             total=page.total,
@@ -115,7 +122,7 @@ def campaign(slug: str) -> Response:
     if found is None:
         raise not_found("That campaign")
     counts = queries.confirmed_counts([a.id for a in found.actions])
-    return _public(campaign_doc(found, counts))
+    return _public(campaign_doc(found, counts, queries.hidden_actions([found])))
 
 
 @bp.get("/actions")
@@ -190,6 +197,66 @@ def letter_targets(slug: str, action_slug: str) -> Response:
         public=True,
         max_age=COUNT_MAX_AGE,
         stale=COUNT_STALE,
+    )
+
+
+EVENTS_LIMIT = 100
+
+
+def _events_query() -> schemas.EventsQuery:
+    try:
+        return schemas.EventsQuery.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise ApiError(400, "The postcode must be a UK postcode, full or partial.") from exc
+
+
+def _near(postcode: str) -> str:
+    """A postcode to order by, or "" (an unrecognisable one is ignored, never an error)."""
+    code = compact(postcode)
+    if is_full(code) or is_partial(code) or (code.isalpha() and 1 <= len(code) <= 2):
+        return code
+    return ""
+
+
+def _event_list(items: list[Any]) -> Response:
+    return _public(
+        schemas.EventList(
+            data=[event_doc(item) for item in items], total=len(items), limit=EVENTS_LIMIT
+        )
+    )
+
+
+@bp.get("/events")
+@operation(
+    operation_id="listEvents",
+    summary="Upcoming public events, soonest first, or nearest first to ?postcode=",
+    query=schemas.EventsQuery,
+    replies=[ok(schemas.EventList), NOT_MODIFIED, error(400, "Malformed postcode.")],
+)
+def events() -> Response:
+    query = _events_query()
+    return _event_list(upcoming_events(near=_near(query.postcode), limit=EVENTS_LIMIT))
+
+
+@bp.get("/campaigns/<slug>/events")
+@operation(
+    operation_id="listCampaignEvents",
+    summary="A public campaign's upcoming events (no personal data)",
+    query=schemas.EventsQuery,
+    replies=[
+        ok(schemas.EventList),
+        NOT_MODIFIED,
+        error(400, "Malformed postcode."),
+        error(404, "No public campaign with this slug."),
+    ],
+)
+def campaign_events(slug: str) -> Response:
+    found = queries.public_campaign(slug)
+    if found is None:
+        raise not_found("That campaign")
+    query = _events_query()
+    return _event_list(
+        upcoming_events(campaign_id=found.id, near=_near(query.postcode), limit=EVENTS_LIMIT)
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
+from petitions.gatherings.queries import awaiting_approval, unapproved_among
 from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyReferrer
 
 PUBLIC_STATUSES = (CampaignStatus.LIVE.value, CampaignStatus.CLOSED.value)
@@ -74,6 +75,7 @@ def public_action(slug: str, action_slug: str) -> Action | None:
             Campaign.slug == slug,
             Campaign.status.in_(PUBLIC_STATUSES),
             Action.slug == action_slug,
+            ~awaiting_approval(),
         )
     )
 
@@ -82,12 +84,12 @@ def public_action_by_id(action_id: int) -> Action | None:
     return db.session.scalar(
         select(Action)
         .join(Campaign, Campaign.id == Action.campaign_id)
-        .where(Action.id == action_id, Campaign.status.in_(PUBLIC_STATUSES))
+        .where(Action.id == action_id, Campaign.status.in_(PUBLIC_STATUSES), ~awaiting_approval())
     )
 
 
 def public_actions_page(page: int, per_page: int) -> Page:
-    where = Campaign.status.in_(PUBLIC_STATUSES)
+    where = Campaign.status.in_(PUBLIC_STATUSES) & ~awaiting_approval()
     total = (
         db.session.scalar(
             select(func.count())
@@ -138,6 +140,7 @@ def action_count(slug: str, action_slug: str) -> CountRow | None:
             Campaign.slug == slug,
             Campaign.status.in_(PUBLIC_STATUSES),
             Action.slug == action_slug,
+            ~awaiting_approval(),
         )
     ).first()
     if row is None:
@@ -205,3 +208,8 @@ def confirmed_counts(action_ids: list[int]) -> dict[int, int]:
     from petitions.tallies.queries import confirmed_counts as counts
 
     return counts(action_ids)
+
+
+def hidden_actions(campaigns: list[Campaign]) -> set[int]:
+    """Actions of these campaigns that no public answer lists (proposals not approved)."""
+    return unapproved_among([a.id for c in campaigns for a in c.actions if a.is_event])

@@ -3,6 +3,7 @@ and actions, and OSDI petitions and signatures. The schema class serialises them
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Literal, cast
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from petitions.api import links, schemas
 from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.core.text import render_markdown
 from petitions.core.time import as_utc
+from petitions.gatherings.queries import ListedEvent
 from petitions.signing.models import Signature
 from petitions.supporters import consent
 
@@ -80,7 +82,9 @@ def action_detail(
     )
 
 
-def campaign_doc(campaign: Campaign, counts: dict[int, int]) -> schemas.Campaign:
+def campaign_doc(
+    campaign: Campaign, counts: dict[int, int], hidden: Collection[int] = ()
+) -> schemas.Campaign:
     return schemas.Campaign(
         slug=campaign.slug,
         title=campaign.title,
@@ -89,7 +93,11 @@ def campaign_doc(campaign: Campaign, counts: dict[int, int]) -> schemas.Campaign
         image_url=campaign.image_url,
         state=cast(Literal["live", "closed"], campaign.status),  # the schema checks it
         published_at=as_utc(campaign.published_at),
-        actions=[action_doc(campaign, a, counts.get(a.id, 0)) for a in campaign.actions],
+        actions=[
+            action_doc(campaign, a, counts.get(a.id, 0))
+            for a in campaign.actions
+            if a.id not in hidden
+        ],
         links=schemas.CampaignLinks(
             self_=links.absolute(f"{V1_ROOT}/campaigns/{quote(campaign.slug)}"),
             page=links.campaign_page(campaign.slug),
@@ -217,3 +225,39 @@ def osdi_signature_doc(
 def osdi_signature(signature: Signature) -> dict[str, Any]:
     """The OSDI signature as plain JSON data (what webhook payloads embed)."""
     return osdi_signature_doc(signature).model_dump(mode="json")
+
+
+def event_doc(listed: ListedEvent) -> schemas.Event:
+    action, details, places = listed.action, listed.details, listed.places
+    slug, campaign_slug = action.slug, action.campaign.slug
+    return schemas.Event(
+        id=action.id,
+        slug=slug,
+        campaign=campaign_slug,
+        title=action.title,
+        description=action.text or "",
+        starts_at=details.starts_utc,
+        ends_at=details.ends_utc,
+        timezone=details.timezone,
+        local_start=details.local_start.isoformat(),
+        place=schemas.EventPlace(
+            venue=details.venue,
+            address=details.address,
+            postcode=details.postcode,
+            postcode_area=details.postcode_area,
+            online=details.is_online,
+        ),
+        capacity=places.capacity,
+        going=places.going,
+        places_left=places.left,
+        waitlist=details.waitlist,
+        full=places.full,
+        hosted=details.is_hosted,
+        nearness=listed.nearness or None,
+        links=schemas.EventLinks(
+            page=links.absolute(f"/e/{quote(campaign_slug)}/{quote(slug)}"),
+            ics=links.absolute(f"/e/{quote(campaign_slug)}/{quote(slug)}/event.ics"),
+            embed=links.embed_page(campaign_slug, slug),
+            campaign=links.absolute(f"{V1_ROOT}/campaigns/{quote(campaign_slug)}"),
+        ),
+    )

@@ -109,6 +109,7 @@ class PageQuery(BaseModel):
 class ApiIndexLinks(Out):
     campaigns: str
     actions: str
+    events: str
     openapi: str
     osdi: str
 
@@ -222,6 +223,58 @@ class ActionPage(Out):
     total: int
     pages: int
     links: PageLinks
+
+
+class EventLinks(Out):
+    page: str
+    ics: str
+    embed: str
+    campaign: str
+
+
+class EventPlace(Out):
+    venue: str
+    address: str
+    postcode: str
+    postcode_area: str
+    online: bool  # the link itself goes only to confirmed attendees
+
+
+class Event(Out):
+    """An upcoming public event (no personal data: no attendees, no host, no online link)."""
+
+    id: int
+    slug: str
+    campaign: str
+    title: str
+    description: str
+    starts_at: datetime  # UTC
+    ends_at: datetime
+    timezone: str  # shown to visitors in this zone
+    local_start: str  # ISO 8601 with the zone's offset at that moment
+    place: EventPlace
+    capacity: int | None
+    going: Count
+    places_left: int | None
+    waitlist: bool
+    full: bool
+    hosted: bool  # proposed by a supporter (and approved)
+    nearness: str | None  # with ?postcode=: how near, in words
+    links: EventLinks
+
+
+class EventList(Out):
+    data: list[Event]
+    total: int
+    limit: int
+
+
+class EventsQuery(BaseModel):
+    """``postcode`` (full or partial) orders the list nearest first."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    postcode: str = Field("", max_length=16, pattern=r"^[A-Za-z0-9 ]*$")
 
 
 class ActionCount(Out):

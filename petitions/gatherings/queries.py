@@ -42,6 +42,28 @@ def details_of(action_id: int) -> EventDetails | None:
     return db.session.get(EventDetails, action_id)
 
 
+def awaiting_approval() -> Any:
+    """SQL: the action is a supporter's proposed event not (or not yet) approved. Such actions
+    are on no public page, list, feed or API until an organiser approves them."""
+    return exists().where(
+        EventDetails.action_id == Action.id, EventDetails.review != ReviewState.APPROVED.value
+    )
+
+
+def unapproved_among(action_ids: list[int]) -> set[int]:
+    """Which of these actions are proposals not approved (one query; none for no events)."""
+    if not action_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(EventDetails.action_id).where(
+                EventDetails.action_id.in_(action_ids),
+                EventDetails.review != ReviewState.APPROVED.value,
+            )
+        )
+    )
+
+
 def accepting_rsvps(action: Action, details: EventDetails) -> bool:
     """Open, approved, not cancelled and not started: the RSVP form is shown and taken."""
     return (

@@ -29,6 +29,9 @@ def seeded(app: Flask) -> None:
     with app.app_context():
         campaign = factories.make_campaign(slug="demo")
         factories.make_action(campaign, slug="sign")
+        from tests.gatherings.conftest import make_event
+
+        make_event(campaign, title="Meet up", postcode="SW1A 1AA")
         db.session.commit()
         db.session.remove()
 
