@@ -189,9 +189,10 @@ def letter_targets(slug: str, action_slug: str) -> Response:
                     organisation=c.target.organisation,
                     constituency_code=c.target.constituency_code,
                     stance=c.target.stance or None,  # type: ignore[arg-type]
-                    letters=c.delivered,
+                    letters=c.letters,
+                    delivered=c.delivered,
                 )
-                for c in counts_per_target(found.id)
+                for c in counts_per_target(found.id, live=False)
             ],
         ),
         public=True,

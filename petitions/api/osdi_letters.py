@@ -58,7 +58,7 @@ def _target(target: LetterTarget) -> schemas.OsdiAdvocacyTarget:
 def _doc(action: Action) -> schemas.OsdiAdvocacyCampaign:
     details = queries.details_of(action.id)
     assert details is not None
-    counts = queries.counts_per_target(action.id)
+    counts = queries.counts_per_target(action.id, live=False)
     created = _utc(action.created_at)
     return schemas.OsdiAdvocacyCampaign(
         identifiers=[f"{ORIGIN_SYSTEM}:{action.id}"],

@@ -289,7 +289,8 @@ class ActionCount(Out):
 
 
 class TargetCount(Out):
-    """One recipient of a letter action and the letters delivered to it (no supporters)."""
+    """One recipient of a letter action, the confirmed letters written to it and how many were
+    delivered (counted by the workers; no supporters)."""
 
     target: int
     name: str
@@ -298,6 +299,7 @@ class TargetCount(Out):
     constituency_code: str | None
     stance: Literal["supports", "opposes", "responded"] | None
     letters: Count
+    delivered: Count
 
 
 class LetterTargets(Out):

@@ -121,6 +121,16 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             c["LETTER_SWEEP_SECONDS"],
             c["LETTER_SWEEP_SECONDS"] * 2,
         ),
+        "fold-letter-counts": _every(
+            task_names.FOLD_LETTER_COUNTS,
+            c["COUNT_INTERVAL_SECONDS"],
+            c["COUNT_INTERVAL_SECONDS"] * 4,
+        ),
+        "reconcile-letter-counts": _every(
+            task_names.RECONCILE_LETTER_COUNTS,
+            c["RECONCILE_INTERVAL_SECONDS"],
+            c["RECONCILE_INTERVAL_SECONDS"],
+        ),
         "abuse-scan": _every(
             task_names.SCAN_ABUSE,
             c["TRENDING_INTERVAL_SECONDS"],

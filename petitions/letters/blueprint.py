@@ -424,7 +424,8 @@ def _render_manage(
             error=error,
             chart={
                 "labels": [c.target.name or c.target.title for c in counts][:30],
-                "values": [c.delivered for c in counts][:30],
+                "letters": [c.letters for c in counts][:30],
+                "delivered": [c.delivered for c in counts][:30],
             },
         ),
         status,

@@ -26,6 +26,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -166,6 +168,10 @@ class DeliveryStatus(enum.StrEnum):
 
 
 DELIVERED = (DeliveryStatus.SENT.value, DeliveryStatus.SELF_SENT.value)
+# What a delivery row is counted as in ``letter_target_tallies`` (bits of ``counted``).
+COUNTS_LETTER = 1  # a confirmed, valid letter to this recipient
+COUNTS_DELIVERED = 2  # delivered to them (sent for the supporter, or "I sent it")
+DELIVERED_UNCOUNTED = "counted < 2 AND status IN ('sent', 'self_sent')"
 
 
 class LetterDelivery(Base):
@@ -176,6 +182,20 @@ class LetterDelivery(Base):
         UniqueConstraint("letter_id", "target_id"),
         Index("ix_letter_deliveries_status", "status", "not_before", "id"),
         Index("ix_letter_deliveries_target_status", "target_id", "status"),
+        # The count fold's two queues: rows whose signature changed, and rows delivered since
+        # they were last counted (the sender never has to say so).
+        Index(
+            "ix_letter_deliveries_needs_count",
+            "id",
+            postgresql_where=text("needs_count"),
+            sqlite_where=text("needs_count"),
+        ),
+        Index(
+            "ix_letter_deliveries_delivered_uncounted",
+            "id",
+            postgresql_where=text(DELIVERED_UNCOUNTED),
+            sqlite_where=text(DELIVERED_UNCOUNTED),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -191,6 +211,10 @@ class LetterDelivery(Base):
     # Who it went to, as sent (the target's address may change later).
     recipient: Mapped[str] = mapped_column(String(254), default="")
     error: Mapped[str | None] = mapped_column(String(100))
+    # Kept by the count fold (``petitions.letters.counts.jobs``): what this row is folded into
+    # the recipient's tally as (``COUNTS_*`` bits), and whether its letter's state changed.
+    counted: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    needs_count: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     letter: Mapped[Letter] = relationship()
     target: Mapped[LetterTarget] = relationship()
@@ -198,3 +222,22 @@ class LetterDelivery(Base):
     @property
     def delivered(self) -> bool:
         return self.status in DELIVERED
+
+
+class LetterTargetTally(Base):
+    """Letters per recipient: a read model written only by the count fold
+    (``petitions.letters.counts.jobs``), never by a request, like the signatures' tallies.
+
+    ``letters``: confirmed, valid letters written to this recipient (withdrawn or invalidated
+    ones drop out); ``delivered``: those that reached them (a delivered letter stays counted,
+    also after erasure: it can't be unsent). Per constituency is the MP target's row."""
+
+    __tablename__ = "letter_target_tallies"
+
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("letter_targets.id", ondelete="CASCADE"), primary_key=True
+    )
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    letters: Mapped[int] = mapped_column(Integer, default=0)
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from petitions.extensions import db
+from petitions.geo.models import Constituency
 from petitions.letters.models import (
-    DELIVERED,
     DeliveryStatus,
     Letter,
     LetterDelivery,
     LetterDetails,
     LetterTarget,
+    LetterTargetTally,
     TargetKind,
 )
 from petitions.signing.models import Signature
@@ -50,66 +51,91 @@ def letter_for_signature(signature_id: int) -> Letter | None:
 @dataclass(frozen=True)
 class TargetCount:
     target: LetterTarget
-    delivered: int
-    waiting: int  # confirmed, not delivered yet (pending, sending, awaiting the supporter)
-    failed: int
+    letters: int  # confirmed letters written to them (the worker's tally)
+    delivered: int  # of those, delivered (the worker's tally)
+    waiting: int  # on the way now: pending, sending, awaiting the supporter (live)
+    failed: int  # failed or of unknown fate (live)
 
 
-def counts_per_target(action_id: int) -> list[TargetCount]:
-    """Letters per target (fixed ones and each MP written to), most written-to first."""
-    rows = db.session.execute(
-        select(LetterDelivery.target_id, LetterDelivery.status, func.count(LetterDelivery.id))
-        .join(LetterTarget, LetterTarget.id == LetterDelivery.target_id)
-        .where(LetterTarget.action_id == action_id)
-        .group_by(LetterDelivery.target_id, LetterDelivery.status)
-    ).all()
+def _tallies(action_id: int) -> dict[int, LetterTargetTally]:
+    return {
+        t.target_id: t
+        for t in db.session.scalars(
+            select(LetterTargetTally).where(LetterTargetTally.action_id == action_id)
+        )
+    }
+
+
+def counts_per_target(action_id: int, *, live: bool = True) -> list[TargetCount]:
+    """Letters per target (fixed ones and each MP written to), most written-to first.
+
+    ``letters`` and ``delivered`` come from the tallies the count worker keeps; ``live`` adds
+    what is on the way or failed now, from the delivery rows (the organiser's page only)."""
+    tallies = _tallies(action_id)
     tally: dict[int, dict[str, int]] = {}
-    for target_id, status, n in rows:
-        tally.setdefault(target_id, {})[status] = n
+    if live:
+        rows = db.session.execute(
+            select(LetterDelivery.target_id, LetterDelivery.status, func.count(LetterDelivery.id))
+            .join(LetterTarget, LetterTarget.id == LetterDelivery.target_id)
+            .where(
+                LetterTarget.action_id == action_id,
+                LetterDelivery.status.in_([*ON_THE_WAY, *NOT_DELIVERED]),
+            )
+            .group_by(LetterDelivery.target_id, LetterDelivery.status)
+        ).all()
+        for target_id, status, n in rows:
+            tally.setdefault(target_id, {})[status] = n
     result = []
     for target in targets_of(action_id):
         by = tally.get(target.id, {})
-        if target.kind == TargetKind.REPRESENTATIVE.value and not by and not target.stance:
+        counted = tallies.get(target.id)
+        letters = counted.letters if counted else 0
+        delivered = counted.delivered if counted else 0
+        anything = bool(by or letters or delivered)
+        if target.kind == TargetKind.REPRESENTATIVE.value and not anything and not target.stance:
             continue
-        if target.removed_at is not None and not by:
+        if target.removed_at is not None and not anything:
             continue
         result.append(
             TargetCount(
                 target,
-                delivered=sum(by.get(s, 0) for s in DELIVERED),
-                waiting=sum(
-                    by.get(s, 0)
-                    for s in (
-                        DeliveryStatus.PENDING.value,
-                        DeliveryStatus.SENDING.value,
-                        DeliveryStatus.AWAITING.value,
-                    )
-                ),
-                failed=sum(
-                    by.get(s, 0)
-                    for s in (DeliveryStatus.FAILED.value, DeliveryStatus.UNKNOWN.value)
-                ),
+                letters=letters,
+                delivered=delivered,
+                waiting=sum(by.get(s, 0) for s in ON_THE_WAY),
+                failed=sum(by.get(s, 0) for s in NOT_DELIVERED),
             )
         )
-    result.sort(key=lambda c: (-c.delivered, -c.waiting, c.target.name))
+    result.sort(key=lambda c: (-c.letters, -c.delivered, -c.waiting, c.target.name))
     return result
 
 
-def counts_per_constituency(action_id: int) -> list[tuple[str, str, int]]:
-    """(code, name, confirmed letters) per constituency."""
+ON_THE_WAY = (
+    DeliveryStatus.PENDING.value,
+    DeliveryStatus.SENDING.value,
+    DeliveryStatus.AWAITING.value,
+)
+NOT_DELIVERED = (DeliveryStatus.FAILED.value, DeliveryStatus.UNKNOWN.value)
+
+
+def counts_per_constituency(action_id: int) -> list[tuple[str, str, int, int]]:
+    """(code, name, letters, delivered) per constituency: the tallies of its MP's target row."""
     rows = db.session.execute(
-        select(Letter.constituency_code, Letter.constituency_name, func.count(Letter.id))
-        .join(Signature, Signature.id == Letter.signature_id)
-        .where(
-            Letter.action_id == action_id,
-            Letter.constituency_code != "",
-            Signature.confirmed_at.is_not(None),
-            Signature.is_valid,
+        select(
+            LetterTarget.constituency_code,
+            func.coalesce(Constituency.name, LetterTarget.title),
+            LetterTargetTally.letters,
+            LetterTargetTally.delivered,
         )
-        .group_by(Letter.constituency_code, Letter.constituency_name)
-        .order_by(func.count(Letter.id).desc(), Letter.constituency_name)
+        .join(LetterTargetTally, LetterTargetTally.target_id == LetterTarget.id)
+        .outerjoin(Constituency, Constituency.code == LetterTarget.constituency_code)
+        .where(
+            LetterTarget.action_id == action_id,
+            LetterTarget.constituency_code.is_not(None),
+            (LetterTargetTally.letters > 0) | (LetterTargetTally.delivered > 0),
+        )
+        .order_by(LetterTargetTally.letters.desc(), LetterTarget.title)
     ).all()
-    return [(code, name, int(n)) for code, name, n in rows]
+    return [(code or "", name or "", int(n), int(d)) for code, name, n, d in rows]
 
 
 def identical_letters(action_id: int) -> int:

@@ -402,6 +402,8 @@ def plan_deliveries(signature_id: int) -> int:
             "attempts": 0,
             "created_at": now,
             "recipient": "",
+            "counted": 0,
+            "needs_count": True,  # the count fold adds it to the recipient's tally
         }
         for target_id in letter.target_ids
         if target_id in valid
@@ -446,6 +448,20 @@ def stop_undelivered(signature_ids: list[int]) -> int:
             LetterDelivery.status.in_(UNDELIVERED),
         )
         .values(status=DeliveryStatus.SKIPPED.value, error="withdrawn")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(changed or 0)
+
+
+def flag_for_count(signature_ids: list[int]) -> int:
+    """Queue these signatures' delivery rows for the per-recipient count fold."""
+    if not signature_ids:
+        return 0
+    letter_ids = select(Letter.id).where(Letter.signature_id.in_(signature_ids))
+    changed = db.session.execute(
+        update(LetterDelivery)
+        .where(LetterDelivery.letter_id.in_(letter_ids), LetterDelivery.needs_count.is_(False))
+        .values(needs_count=True)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     return int(changed or 0)

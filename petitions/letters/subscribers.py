@@ -1,6 +1,6 @@
 """How letters react to other areas: a confirmed letter gets its delivery rows (and the
 workers a nudge); a withdrawn one stops whatever has not gone yet; an erased one also loses
-its words.
+its words. Any change of a letter's validity queues its rows for the per-recipient count fold.
 
 Connected once by the app factory. Receivers run inside the sender's unit of work.
 """
@@ -17,6 +17,7 @@ from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
 from petitions.extensions import db
 from petitions.letters import services
+from petitions.letters.counts.jobs import FOLD_TASK
 from petitions.letters.jobs import DELIVER_TASK
 
 
@@ -32,10 +33,18 @@ def on_signature_confirmed(_sender: Any, *, signature_id: int, action_id: int, *
         return
     if services.plan_deliveries(signature_id):
         after_commit(nudge, DELIVER_TASK, key=("nudge", DELIVER_TASK))
+        after_commit(nudge, FOLD_TASK, key=("nudge", FOLD_TASK))
 
 
 def on_signatures_withdrawn(_sender: Any, *, signature_ids: list[int], **_: Any) -> None:
     services.stop_undelivered(list(signature_ids))
+    on_signatures_restored(_sender, signature_ids=signature_ids)
+
+
+def on_signatures_restored(_sender: Any, *, signature_ids: list[int], **_: Any) -> None:
+    """A signature's validity changed: its letters count (or stop counting) per recipient."""
+    if services.flag_for_count(list(signature_ids)):
+        after_commit(nudge, FOLD_TASK, key=("nudge", FOLD_TASK))
 
 
 def on_person_erased(_sender: Any, *, signature_ids: list[int], **_: Any) -> None:
@@ -52,5 +61,6 @@ def connect() -> None:
     events.signature_confirmed.connect(on_signature_confirmed, weak=False)
     events.signatures_withdrawn.connect(on_signatures_withdrawn, weak=False)
     events.signatures_invalidated.connect(on_signatures_withdrawn, weak=False)
+    events.signatures_restored.connect(on_signatures_restored, weak=False)
     events.person_erased.connect(on_person_erased, weak=False)
     _connected = True

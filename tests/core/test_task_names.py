@@ -18,6 +18,8 @@ IDEMPOTENT = {
     task_names.DRAIN_OUTBOX,
     task_names.FOLD_COUNTS,
     task_names.RECONCILE_COUNTS,
+    task_names.FOLD_LETTER_COUNTS,
+    task_names.RECONCILE_LETTER_COUNTS,
     task_names.DELIVER_WEBHOOKS,
     task_names.SEND_MAILING,
     task_names.RUN_INVALIDATION,

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import func, select
 
 from petitions.extensions import db
-from petitions.letters.models import LetterDelivery
+from petitions.letters.models import LetterDelivery, LetterTargetTally
 from tests.conftest import wait_for
 from tests.letters.conftest import COMPANY_URL, MP_URL, write
 from tests.support.factories import TOKEN_IN_LINK
@@ -71,6 +72,8 @@ def test_write_to_the_company_and_the_mp_confirm_and_they_arrive(live_app, smtp_
     with live_app.app_context():
         make_organiser("admin@example.org", admin=True)
         wait_for(lambda: db.session.query(LetterDelivery).filter_by(status="sent").count() == 3)
+        # The worker folds them into the per-recipient tallies (nudged after the sends).
+        wait_for(lambda: db.session.scalar(select(func.sum(LetterTargetTally.delivered))) == 3)
         db.session.remove()
     login(client, "admin@example.org")
     manage = client.get(f"/organise/letters/{demo['company']}").get_data(as_text=True)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.letters import jobs, services
+from petitions.letters.counts import jobs as counts
 from petitions.letters.models import LetterDelivery
 from petitions.signing.models import Signature
 from petitions.supporters.services import supporter_for
@@ -25,6 +26,7 @@ def _confirm_all(app):  # type: ignore[no-untyped-def]
             services.plan_deliveries(signature.id)
         db.session.commit()
         jobs.run()
+        counts.fold()
         db.session.remove()
 
 
@@ -35,9 +37,9 @@ def test_public_api_counts_per_target_without_personal_data(app, client, smtp_si
     body = client.get(f"/api/v1/campaigns/{CAMPAIGN}/actions/write-to-threadline/targets")
     assert body.status_code == 200
     data = body.get_json()
-    assert {t["name"]: t["letters"] for t in data["targets"]} == {
-        "Jordan Vale": 1,
-        "Morgan Ellis": 1,
+    assert {t["name"]: (t["letters"], t["delivered"]) for t in data["targets"]} == {
+        "Jordan Vale": (1, 1),
+        "Morgan Ellis": (1, 1),
     }
     assert {t["name"]: t["stance"] for t in data["targets"]}["Morgan Ellis"] == "responded"
     assert "ann" not in body.get_data(as_text=True).lower()

@@ -5,6 +5,11 @@ delivery row records its own fate, committed before and after SMTP, so a redeliv
 overlapping run never sends a letter twice (claims use ``SKIP LOCKED``). Beat runs
 ``deliver_letters`` every ``LETTER_SWEEP_SECONDS`` (rows over a target's rate wait for the
 next minute); a nudge after each confirmation runs it at once.
+
+``fold_letter_counts`` folds deliveries into the per-recipient tallies
+(``petitions.letters.counts.jobs``), nudged after a confirmation, a withdrawal or a send and
+run by beat every ``COUNT_INTERVAL_SECONDS``; ``reconcile_letter_counts`` repairs them from the
+rows every ``RECONCILE_INTERVAL_SECONDS``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import logging
 
 from celery import shared_task
 
+from petitions.core.dispatch import nudge
 from petitions.letters import jobs
+from petitions.letters.counts import jobs as counts
 
 log = logging.getLogger(__name__)
 
@@ -35,4 +42,17 @@ def deliver_letters() -> dict[str, int]:
             report.unknown,
             report.waiting,
         )
+    if report.sent:
+        nudge(counts.FOLD_TASK)  # the per-recipient counts rise now, not at the next sweep
     return {"sent": report.sent, "waiting": report.waiting}
+
+
+@shared_task(name=counts.FOLD_TASK, acks_late=True, soft_time_limit=120, time_limit=150)
+def fold_letter_counts() -> int:
+    # Idempotent: each row's change is claimed by a conditional UPDATE under an advisory lock.
+    return counts.fold()
+
+
+@shared_task(name=counts.RECONCILE_TASK, acks_late=True, soft_time_limit=300, time_limit=330)
+def reconcile_letter_counts() -> int:
+    return len(counts.reconcile())

@@ -7,8 +7,14 @@
       var data = JSON.parse(node.textContent);
       new window.Chart(canvas, {
         type: "bar",
-        data: { labels: data.labels, datasets: [{ label: "Letters delivered", data: data.values }] },
-        options: { indexAxis: "y", animation: false, plugins: { legend: { display: false } } },
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: "Letters", data: data.letters },
+            { label: "Delivered", data: data.delivered },
+          ],
+        },
+        options: { indexAxis: "y", animation: false },
       });
     }
     document.querySelectorAll("table.sortable th").forEach(function (th, index) {

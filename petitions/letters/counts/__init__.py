@@ -1,0 +1,1 @@
+"""Letters per recipient, folded by the workers (``jobs.py``) into ``letter_target_tallies``."""
