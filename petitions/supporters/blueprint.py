@@ -170,9 +170,37 @@ def signout() -> Response:
     return redirect(url_for("supporters.home"), code=303)
 
 
-@bp.post("/signatures/<int:signature_id>/withdraw")
-def withdraw(signature_id: int) -> Response:
+@bp.route("/signatures/<int:signature_id>/withdraw", methods=["GET", "POST"])
+def withdraw(signature_id: int) -> Response | str:
     supporter = _require()
+    if request.method == "GET":  # ask once, on a page of its own (no script dialog)
+        entry = next(
+            (
+                e
+                for e in queries.history(supporter.email_normalised)
+                if e.signature.id == signature_id
+            ),
+            None,
+        )
+        if entry is None or not entry.can_withdraw:
+            abort(404)
+        kind = "pledge" if entry.action.is_pledge else "signature"
+        return render_template(
+            "confirm.html",
+            layout="base.html",
+            heading=f"Withdraw your {kind} from \u201c{entry.action.title}\u201d?",
+            detail=(
+                "It stops counting straight away, and you are not counted again unless you "
+                + ("pledge" if kind == "pledge" else "sign")
+                + " again."
+                + (" A letter already delivered can't be unsent." if entry.action.is_letter else "")
+            ),
+            action=url_for("supporters.withdraw", signature_id=signature_id),
+            form=ButtonForm(),
+            button=f"Withdraw my {kind}",
+            danger=True,
+            back=url_for("supporters.home"),
+        )
     if not ButtonForm().validate_on_submit():
         abort(400)
     if not services.withdraw(supporter.email_normalised, signature_id):

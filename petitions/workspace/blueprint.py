@@ -165,6 +165,7 @@ def preview_campaign(campaign_id: int) -> str:
     return render_template(
         "workspace/preview_campaign.html",
         campaign=found,
+        preview=True,
         progress=progress_for(found.actions),
     )
 
@@ -230,24 +231,62 @@ def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
     ), (400 if form.errors else 200)
 
 
-@bp.get("/<int:campaign_id>/actions/<int:action_id>/preview")
+@bp.route("/<int:campaign_id>/actions/<int:action_id>/preview", methods=["GET", "POST"])
 @organiser_required
-def preview_action(campaign_id: int, action_id: int) -> str:
+def preview_action(campaign_id: int, action_id: int) -> tuple[str, int]:
+    """The public page with its live form, open or not. Submitting it checks the form as the
+    live page does and says so, but stores nothing and sends nothing."""
     action = action_for_organiser(action_id, campaign_id)
+    form = SignForm(pledge_options=action.pledge_options)
+    submitted = request.method == "POST"
+    if submitted:
+        form.validate()
     return render_template(
         "workspace/preview_action.html",
         campaign=action.campaign,
         action=action,
-        form=SignForm(pledge_options=action.pledge_options),
+        form=form,
+        preview=True,
+        preview_submitted=submitted,
+        preview_action_url=url_for(
+            "workspace.preview_action", campaign_id=campaign_id, action_id=action_id
+        ),
         progress=progress_for([action])[action.id],
         pledges=pledge_counts([action]).get(action.id, []),
-    )
+    ), (400 if form.errors else 200)
 
 
-@bp.post("/<int:campaign_id>/actions/<int:action_id>/<any(close, reopen):change>")
+@bp.route(
+    "/<int:campaign_id>/actions/<int:action_id>/<any(close, reopen):change>",
+    methods=["GET", "POST"],
+)
 @organiser_required
-def close_action(campaign_id: int, action_id: int, change: str) -> Response:
+def close_action(campaign_id: int, action_id: int, change: str) -> Response | str:
     action = action_for_organiser(action_id, campaign_id)
+    if request.method == "GET":  # closing asks once, on a page (no script dialog)
+        if change != "close":
+            return _to_campaign(action.campaign)
+        totals = action_totals([action.id])[action.id]
+        return render_template(
+            "confirm.html",
+            heading=f"Close \u201c{action.title}\u201d?",
+            detail=(
+                f"It has {totals.confirmed:,} confirmed and {totals.pending:,} waiting. "
+                "Once closed, nobody can sign, and signatures still waiting can no longer be "
+                "confirmed. You can reopen it later, but links people were sent meanwhile "
+                "will have told them it was closed."
+            ),
+            action=url_for(
+                "workspace.close_action",
+                campaign_id=campaign_id,
+                action_id=action_id,
+                change="close",
+            ),
+            form=ButtonForm(),
+            button="Close it",
+            danger=True,
+            back=url_for("workspace.campaign", campaign_id=campaign_id),
+        )
     if not ButtonForm().validate_on_submit():
         abort(400)
     if change == "close":

@@ -30,7 +30,13 @@ def test_withdraw_from_my_actions(client, factories, signed_in):
     signed_in("ann@example.org")
 
     page = client.get("/my").get_data(as_text=True)
-    token = csrf_from(page)
+    # Withdrawing asks once, on its own page (no script dialog); asking changes nothing.
+    assert f'href="/my/signatures/{mine}/withdraw"' in page
+    ask = client.get(f"/my/signatures/{mine}/withdraw")
+    assert ask.status_code == 200
+    assert "Withdraw your signature from “Save the pool”?" in ask.get_data(as_text=True)
+    assert db.session.get(Signature, mine).withdrawn_at is None
+    token = csrf_from(ask.get_data(as_text=True))
     response = client.post(f"/my/signatures/{mine}/withdraw", data={"csrf_token": token})
     assert response.status_code == 303
     assert db.session.get(Signature, mine).withdrawn_at is not None
