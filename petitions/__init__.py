@@ -167,13 +167,14 @@ def _register_api_blueprints(app: Flask) -> None:
     from petitions.api.blueprint import bp as api_bp
     from petitions.api.openapi import bp as openapi_bp
     from petitions.api.osdi import bp as osdi_bp
+    from petitions.api.osdi_events import bp as osdi_events_bp
     from petitions.api.osdi_letters import bp as osdi_letters_bp
     from petitions.api.workspace import bp as api_tokens_bp
     from petitions.embeds.blueprint import bp as embeds_bp
     from petitions.embeds.workspace import bp as embed_settings_bp
     from petitions.webhooks.blueprint import bp as webhooks_bp
 
-    for blueprint in (api_bp, osdi_bp, osdi_letters_bp, openapi_bp, embeds_bp):
+    for blueprint in (api_bp, osdi_bp, osdi_letters_bp, osdi_events_bp, openapi_bp, embeds_bp):
         app.register_blueprint(blueprint)
     for blueprint in (api_tokens_bp, webhooks_bp, embed_settings_bp):
         app.register_blueprint(blueprint)

@@ -117,7 +117,7 @@ def _collection_links(
 def entry_point() -> Response:
     return hal(
         schemas.OsdiEntryPoint(
-            motd="Petitions OSDI API: petitions and signatures.",
+            motd="Petitions OSDI API: petitions, signatures, events and attendances.",
             vendor_name="petitions",
             product_name="petitions",
             osdi_version="1.0",
@@ -128,6 +128,7 @@ def entry_point() -> Response:
                 curies=CURIES,
                 petitions=href("/petitions"),
                 signatures=href("/signatures"),
+                events=href("/events"),
                 docs=schemas.Link(href=OPENAPI_PATH),
             ),
         ),

@@ -327,6 +327,7 @@ class OsdiEntryPointLinks(Out):
     curies: list[Curie]
     petitions: Link = Field(serialization_alias="osdi:petitions")
     signatures: Link = Field(serialization_alias="osdi:signatures")
+    events: Link = Field(serialization_alias="osdi:events")
     docs: Link
 
 
@@ -540,6 +541,113 @@ class OsdiOutreachAccepted(Out):
     links: OsdiOutreachAcceptedLinks = Field(serialization_alias="_links")
 
 
+# --- OSDI events and attendances -------------------------------------------------------------
+
+
+class OsdiEventLocation(Out):
+    venue: str
+    address_lines: list[str]
+    postal_code: str
+    country: str
+
+
+class OsdiEventLinks(Out):
+    self_: Link = Field(serialization_alias="self")
+    attendances: Link = Field(serialization_alias="osdi:attendances")
+    record_attendance_helper: Link = Field(serialization_alias="osdi:record_attendance_helper")
+
+
+class OsdiEvent(Out):
+    """An event as OSDI (and Action Network) describe one. No attendee, host or online link."""
+
+    identifiers: list[str]
+    origin_system: str
+    created_date: datetime
+    modified_date: datetime
+    name: str
+    title: str
+    description: str
+    browser_url: str
+    type: Literal["open", "ticketed"]
+    status: Literal["confirmed", "cancelled"]
+    start_date: datetime
+    end_date: datetime
+    timezone: str = Field(serialization_alias="petitions:timezone")
+    location: OsdiEventLocation | None
+    online: bool = Field(serialization_alias="petitions:online")
+    capacity: int | None
+    total_accepted: Count
+    waitlisted: Count = Field(serialization_alias="petitions:waitlisted")
+    visibility: Literal["public"]
+    guests_can_invite_others: bool
+    state: State = Field(serialization_alias="petitions:state")
+    campaign: str = Field(serialization_alias="petitions:campaign")
+    links: OsdiEventLinks = Field(serialization_alias="_links")
+
+
+class OsdiEventsLinks(OsdiCollectionLinks):
+    events: list[Link] = Field(serialization_alias="osdi:events")
+
+
+class OsdiEventsEmbedded(Out):
+    events: list[OsdiEvent] = Field(serialization_alias="osdi:events")
+
+
+class OsdiEvents(OsdiCollection):
+    links: OsdiEventsLinks = Field(serialization_alias="_links")
+    embedded: OsdiEventsEmbedded = Field(serialization_alias="_embedded")
+
+
+class OsdiAttendanceLinks(Out):
+    self_: Link = Field(serialization_alias="self")
+    event: Link = Field(serialization_alias="osdi:event")
+
+
+class OsdiAttendance(Out):
+    """An RSVP with its person: only ever shown to the campaign's own organisers. Answers
+    marked sensitive (e.g. access needs) are not in it: they stay on the organisers' pages."""
+
+    identifiers: list[str]
+    origin_system: str
+    created_date: datetime
+    modified_date: datetime
+    status: Literal["accepted", "tentative", "declined", "needs action"]
+    rsvp_status: Literal["pending", "going", "waitlisted", "full", "cancelled"] = Field(
+        serialization_alias="petitions:rsvp_status"
+    )
+    attended: bool
+    answers: dict[str, str] = Field(serialization_alias="petitions:answers")
+    referrer_data: OsdiReferrerData
+    embedded: OsdiSignatureEmbedded = Field(serialization_alias="_embedded")
+    links: OsdiAttendanceLinks = Field(serialization_alias="_links")
+
+
+class OsdiAttendancesLinks(OsdiCollectionLinks):
+    attendances: list[Link] = Field(serialization_alias="osdi:attendances")
+
+
+class OsdiAttendancesEmbedded(Out):
+    attendances: list[OsdiAttendance] = Field(serialization_alias="osdi:attendances")
+
+
+class OsdiAttendances(OsdiCollection):
+    links: OsdiAttendancesLinks = Field(serialization_alias="_links")
+    embedded: OsdiAttendancesEmbedded = Field(serialization_alias="_embedded")
+
+
+class OsdiAttendanceAcceptedLinks(Out):
+    curies: list[Curie]
+    event: Link = Field(serialization_alias="osdi:event")
+
+
+class OsdiAttendanceAccepted(Out):
+    """What the record attendance helper answers: the same whoever the person is."""
+
+    status: Literal["pending_confirmation"] = Field(serialization_alias="petitions:status")
+    message: str
+    links: OsdiAttendanceAcceptedLinks = Field(serialization_alias="_links")
+
+
 # --- OSDI record signature helper: the request body ------------------------------------------
 
 
@@ -583,6 +691,16 @@ class OsdiRecordSignature(Input):
     referrer_data: OsdiReferrerDataInput | None = None
     triggers: OsdiTriggersInput | None = None
     pledge_option: StrictStr | None = Field(None, alias="petitions:pledge_option")
+
+
+class OsdiRecordAttendance(Input):
+    """The record attendance helper's body: ``person`` as for signatures, and the answers to
+    the event's questions by key (``petitions:answers``), checked as the RSVP form checks them."""
+
+    person: OsdiPersonInput
+    referrer_data: OsdiReferrerDataInput | None = None
+    triggers: OsdiTriggersInput | None = None
+    answers: dict[StrictStr, StrictStr] | None = Field(None, alias="petitions:answers")
 
 
 class OsdiRecordOutreach(Input):
