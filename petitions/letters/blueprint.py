@@ -275,7 +275,7 @@ def own_letter(token: str) -> Response | tuple[str, int, dict[str, str]]:
         services.mark_self_sent(letter)
         flash("Thank you: your letter is counted.")
         return redirect(url_for("letters.own_letter", token=token), code=303)
-    deliveries = {d.target_id: d for d in _deliveries(letter.id)}
+    deliveries = {d.target_id: d for d in queries.deliveries_of(letter.id)}
     parts = []
     for target_id in letter.target_ids:
         target = queries.target_of(letter.action_id, int(target_id))
@@ -314,17 +314,6 @@ def own_letter(token: str) -> Response | tuple[str, int, dict[str, str]]:
         ),
         200,
         NO_STORE,
-    )
-
-
-def _deliveries(letter_id: int) -> list[Any]:
-    from sqlalchemy import select
-
-    from petitions.extensions import db
-    from petitions.letters.models import LetterDelivery
-
-    return list(
-        db.session.scalars(select(LetterDelivery).where(LetterDelivery.letter_id == letter_id))
     )
 
 

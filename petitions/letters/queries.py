@@ -48,6 +48,12 @@ def letter_for_signature(signature_id: int) -> Letter | None:
     return db.session.scalar(select(Letter).where(Letter.signature_id == signature_id))
 
 
+def deliveries_of(letter_id: int) -> list[LetterDelivery]:
+    return list(
+        db.session.scalars(select(LetterDelivery).where(LetterDelivery.letter_id == letter_id))
+    )
+
+
 @dataclass(frozen=True)
 class TargetCount:
     target: LetterTarget

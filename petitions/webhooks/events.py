@@ -28,6 +28,7 @@ from petitions.core.unit_of_work import after_commit
 from petitions.extensions import db
 from petitions.signing.models import Signature
 from petitions.webhooks.models import (
+    EVENT_KIND,
     EVENTS,
     SIGNATURE_CONFIRMED,
     SIGNATURE_INVALIDATED,
@@ -54,12 +55,15 @@ def emit_for_ids(event_name: str, signature_ids: Iterable[int]) -> int:
     ids = sorted(set(signature_ids))
     if not ids:
         return 0
-    pairs = db.session.execute(
+    query = (
         select(Signature.id, WebhookEndpoint.id, WebhookEndpoint.events)
         .join(Action, Action.id == Signature.action_id)
         .join(WebhookEndpoint, WebhookEndpoint.campaign_id == Action.campaign_id)
         .where(Signature.id.in_(ids), WebhookEndpoint.active.is_(True))
-    ).all()
+    )
+    if event_name in EVENT_KIND:  # outreach.* only for letters
+        query = query.where(Action.kind == EVENT_KIND[event_name])
+    pairs = db.session.execute(query).all()
     now = utcnow()
     rows: list[dict[str, Any]] = [
         {

@@ -13,6 +13,9 @@ EVENT_LABELS = {
     "rsvp.confirmed": "An RSVP to an event is confirmed (going, waitlisted or full)",
     "rsvp.cancelled": "An RSVP is cancelled",
     "rsvp.promoted": "Someone on a waitlist gets a place",
+    "outreach.confirmed": "A letter to a target is confirmed (it is on its way)",
+    "outreach.withdrawn": "A letter is withdrawn by its writer",
+    "outreach.invalidated": "A letter is invalidated",
 }
 
 # The form field of each event: "signature.confirmed" -> "confirmed", "rsvp.confirmed" ->
@@ -35,6 +38,9 @@ class WebhookForm(FlaskForm):
     rsvp_confirmed = BooleanField(EVENT_LABELS["rsvp.confirmed"], default=True)
     rsvp_cancelled = BooleanField(EVENT_LABELS["rsvp.cancelled"], default=True)
     rsvp_promoted = BooleanField(EVENT_LABELS["rsvp.promoted"], default=True)
+    outreach_confirmed = BooleanField(EVENT_LABELS["outreach.confirmed"], default=True)
+    outreach_withdrawn = BooleanField(EVENT_LABELS["outreach.withdrawn"], default=True)
+    outreach_invalidated = BooleanField(EVENT_LABELS["outreach.invalidated"], default=True)
     include_sensitive = BooleanField(
         "Include RSVP answers marked sensitive (e.g. access needs)", default=False
     )

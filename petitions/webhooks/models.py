@@ -16,6 +16,10 @@ SIGNATURE_INVALIDATED = "signature.invalidated"
 RSVP_CONFIRMED = "rsvp.confirmed"  # with its status: going, waitlisted or full
 RSVP_CANCELLED = "rsvp.cancelled"
 RSVP_PROMOTED = "rsvp.promoted"  # from the waitlist to a place
+# A letter is a signature too (signature.* fire for it); these name it as what it is.
+OUTREACH_CONFIRMED = "outreach.confirmed"  # confirmed by its writer: on its way to the targets
+OUTREACH_WITHDRAWN = "outreach.withdrawn"
+OUTREACH_INVALIDATED = "outreach.invalidated"
 EVENTS = (
     SIGNATURE_CONFIRMED,
     SIGNATURE_WITHDRAWN,
@@ -23,8 +27,14 @@ EVENTS = (
     RSVP_CONFIRMED,
     RSVP_CANCELLED,
     RSVP_PROMOTED,
+    OUTREACH_CONFIRMED,
+    OUTREACH_WITHDRAWN,
+    OUTREACH_INVALIDATED,
 )
 RSVP_EVENTS = (RSVP_CONFIRMED, RSVP_CANCELLED, RSVP_PROMOTED)
+OUTREACH_EVENTS = (OUTREACH_CONFIRMED, OUTREACH_WITHDRAWN, OUTREACH_INVALIDATED)
+# The action kind an event is about, where it is about one kind only.
+EVENT_KIND = dict.fromkeys(OUTREACH_EVENTS, "letter")
 
 
 class WebhookEndpoint(Base):

@@ -32,10 +32,17 @@ from petitions.campaigns.models import Campaign
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
 from petitions.gatherings import queries as gatherings_queries
+from petitions.letters import queries as letters_queries
 from petitions.organisers.models import Organiser
 from petitions.signing.models import Signature
 from petitions.webhooks import addresses
-from petitions.webhooks.models import EVENTS, RSVP_EVENTS, WebhookDelivery, WebhookEndpoint
+from petitions.webhooks.models import (
+    EVENTS,
+    OUTREACH_EVENTS,
+    RSVP_EVENTS,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +185,45 @@ def build_body(delivery: WebhookDelivery) -> bytes:
         payload["signature"] = osdi_signature(signature)
         if delivery.event in RSVP_EVENTS:
             payload["rsvp"] = _rsvp_doc(signature.id, delivery.endpoint.include_sensitive)
+        if delivery.event in OUTREACH_EVENTS:
+            payload["outreach"] = _outreach_doc(signature.id)
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _outreach_doc(signature_id: int) -> dict[str, Any] | None:
+    """The letter as it is now: whom it goes to and how far each copy got (not its words)."""
+    letter = letters_queries.letter_for_signature(signature_id)
+    if letter is None:
+        return None
+    deliveries = {d.target_id: d for d in letters_queries.deliveries_of(letter.id)}
+    targets = []
+    for target_id in letter.target_ids:
+        target = letters_queries.target_of(letter.action_id, int(target_id))
+        if target is None:
+            continue
+        delivery = deliveries.get(target.id)
+        targets.append(
+            {
+                "id": target.id,
+                "name": target.name,
+                "title": target.title,
+                "organisation": target.organisation,
+                "constituency_code": target.constituency_code,
+                "stance": target.stance or None,
+                "delivery": delivery.status if delivery is not None else None,
+            }
+        )
+    return {
+        "id": letter.id,
+        "type": "email",
+        "constituency": (
+            {"code": letter.constituency_code, "name": letter.constituency_name}
+            if letter.constituency_code
+            else None
+        ),
+        "thank_you": letter.thank_you,
+        "targets": targets,
+    }
 
 
 def _rsvp_doc(signature_id: int, include_sensitive: bool) -> dict[str, Any] | None:

@@ -15,22 +15,32 @@ from petitions.webhooks.events import (
     SIGNATURE_WITHDRAWN,
     emit_for_ids,
 )
-from petitions.webhooks.models import RSVP_CANCELLED, RSVP_CONFIRMED, RSVP_PROMOTED
+from petitions.webhooks.models import (
+    OUTREACH_CONFIRMED,
+    OUTREACH_INVALIDATED,
+    OUTREACH_WITHDRAWN,
+    RSVP_CANCELLED,
+    RSVP_CONFIRMED,
+    RSVP_PROMOTED,
+)
 
 
 @events.signature_confirmed.connect
 def _on_confirmed(sender: Any, *, signature_id: int, **_: Any) -> None:
     emit_for_ids(SIGNATURE_CONFIRMED, [signature_id])
+    emit_for_ids(OUTREACH_CONFIRMED, [signature_id])  # letters only
 
 
 @events.signatures_withdrawn.connect
 def _on_withdrawn(sender: Any, *, signature_ids: list[int], **_: Any) -> None:
     emit_for_ids(SIGNATURE_WITHDRAWN, signature_ids)
+    emit_for_ids(OUTREACH_WITHDRAWN, signature_ids)
 
 
 @events.signatures_invalidated.connect
 def _on_invalidated(sender: Any, *, signature_ids: list[int], **_: Any) -> None:
     emit_for_ids(SIGNATURE_INVALIDATED, signature_ids)
+    emit_for_ids(OUTREACH_INVALIDATED, signature_ids)
 
 
 @events.rsvp_confirmed.connect
