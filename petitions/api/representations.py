@@ -13,7 +13,7 @@ from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.core.text import render_markdown
 from petitions.core.time import as_utc
 from petitions.gatherings.queries import ListedEvent
-from petitions.signing.models import Signature
+from petitions.signing.models import Signature, SignatureState
 from petitions.supporters import consent
 
 ORIGIN_SYSTEM = "petitions"
@@ -151,11 +151,11 @@ SignatureStatus = Literal["pending", "confirmed", "withdrawn", "invalidated"]
 
 
 def signature_status(signature: Signature) -> SignatureStatus:
-    if signature.withdrawn_at is not None:
-        return "withdrawn"
-    if signature.invalidated_at is not None:
-        return "invalidated"
-    return "confirmed" if signature.confirmed_at is not None else "pending"
+    """``Signature.state`` as OSDI shows it: one held for review shows as it was before."""
+    state = signature.state
+    if state is SignatureState.SUSPECT:
+        return "confirmed" if signature.confirmed_at is not None else "pending"
+    return state.value  # type: ignore[return-value]
 
 
 def split_name(name: str) -> tuple[str, str]:

@@ -194,8 +194,7 @@ def latest_signers(action_ids: list[int], limit: int = LATEST) -> list[dict[str,
                 select(Signature)
                 .where(
                     Signature.action_id == action_id,
-                    Signature.confirmed_at.is_not(None),
-                    Signature.is_valid,
+                    Signature.is_confirmed,
                 )
                 .order_by(Signature.confirmed_at.desc())
                 .limit(limit)

@@ -96,8 +96,7 @@ def rows_query(action_id: int, grouping: str = "") -> Any:
         Signature.id.label("id"),
     ).where(
         Signature.action_id == action_id,
-        Signature.confirmed_at.is_not(None),
-        Signature.is_valid,
+        Signature.is_confirmed,
     )
     paper = select(
         PaperSignature.name.label("name"),
@@ -147,7 +146,7 @@ class Cover:
 
 def cover_for(action: Action, grouping: str) -> Cover:
     confirmed = select(func.min(Signature.confirmed_at), func.max(Signature.confirmed_at)).where(
-        Signature.action_id == action.id, Signature.confirmed_at.is_not(None), Signature.is_valid
+        Signature.action_id == action.id, Signature.is_confirmed
     )
     first, last = db.session.execute(confirmed).one()
     paper_first, paper_last = db.session.execute(

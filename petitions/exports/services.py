@@ -166,10 +166,7 @@ def _rows_query(action_id: int, campaign_id: int):  # type: ignore[no-untyped-de
         )
         .where(
             Signature.action_id == action_id,
-            Signature.confirmed_at.is_not(None),
-            Signature.invalidated_at.is_(None),
-            Signature.withdrawn_at.is_(None),
-            Signature.suspect.is_(False),
+            Signature.is_confirmed,
         )
         .order_by(Signature.id)
     )

@@ -270,7 +270,7 @@ def own_letter(token: str) -> Response | tuple[str, int, dict[str, str]]:
     if request.method == "POST":
         if not ButtonForm().validate():
             abort(400)
-        if signature.confirmed_at is None or not signature.is_valid:
+        if not signature.is_confirmed:
             return ("Confirm your email first: then your letter can be counted.", 409, NO_STORE)
         services.mark_self_sent(letter)
         flash("Thank you: your letter is counted.")

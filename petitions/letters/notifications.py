@@ -59,7 +59,7 @@ def letter_message(delivery: LetterDelivery) -> BuiltEmail | None:
     if letter is None or target is None or target.removed_at is not None:
         return None
     signature = letter.signature
-    if not signature.is_valid or signature.confirmed_at is None:
+    if not signature.is_confirmed:
         return None
     details = db.session.get(LetterDetails, letter.action_id)
     recipient = recipient_of(target)

@@ -26,8 +26,7 @@ def recipients_query(mailing: Mailing) -> Any:
     valid signers who consent *now* (``supporters.consent.consenting``: the one definition
     exports and the API use too), narrowed to a composed mailing's audience."""
     where = [
-        Signature.confirmed_at.is_not(None),
-        Signature.is_valid,
+        Signature.is_confirmed,
         consenting(mailing.campaign_id, Signature.email_normalised),
     ]
     one_action = mailing.kind == MailingKind.GOAL_REACHED or (

@@ -36,6 +36,16 @@ class Counted(enum.IntEnum):
     CONFIRMED = 2
 
 
+class SignatureState(enum.StrEnum):
+    """Which state a signature is in: one answer, the first that applies, in this order."""
+
+    WITHDRAWN = "withdrawn"  # the signer took it back
+    INVALIDATED = "invalidated"  # an organiser (or a bulk invalidation) struck it out
+    SUSPECT = "suspect"  # held for review: not counted, not emailed until approved
+    CONFIRMED = "confirmed"  # the email was confirmed: it counts as confirmed
+    PENDING = "pending"  # waiting for the signer to confirm: it counts as pending
+
+
 def _canonical_default(context: Any) -> str:
     return canonical_email(context.get_current_parameters()["email_normalised"])
 
@@ -93,36 +103,78 @@ class Signature(Base):
 
     action: Mapped[Action] = relationship()
 
-    # A signature's state, written once for Python and SQL alike (``Signature.is_valid`` and
-    # ``Signature.counts_as`` in a query; ``signature.is_valid`` on a loaded row).
+    # A signature's state, written once for Python and SQL alike: ``Signature.state``,
+    # ``Signature.is_valid``, ``Signature.is_confirmed`` and ``Signature.counts_as`` in a query;
+    # the same names on a loaded row. Nothing else spells out which dates and flags mean what.
+
+    @hybrid_property
+    def state(self) -> SignatureState:
+        if self.withdrawn_at is not None:
+            return SignatureState.WITHDRAWN
+        if self.invalidated_at is not None:
+            return SignatureState.INVALIDATED
+        if self.suspect:
+            return SignatureState.SUSPECT
+        if self.confirmed_at is not None:
+            return SignatureState.CONFIRMED
+        return SignatureState.PENDING
+
+    @state.inplace.expression
+    @classmethod
+    def _state_expression(cls) -> ColumnElement[str]:
+        return case(
+            (cls.withdrawn_at.is_not(None), SignatureState.WITHDRAWN.value),
+            (cls.invalidated_at.is_not(None), SignatureState.INVALIDATED.value),
+            (cls.suspect.is_(True), SignatureState.SUSPECT.value),
+            (cls.confirmed_at.is_not(None), SignatureState.CONFIRMED.value),
+            else_=SignatureState.PENDING.value,
+        )
 
     @hybrid_property
     def is_valid(self) -> bool:
-        """Neither invalidated, withdrawn nor suspect: it counts (pending or confirmed)."""
-        return self.invalidated_at is None and self.withdrawn_at is None and not self.suspect
+        """Neither withdrawn, invalidated nor suspect: it counts (pending or confirmed)."""
+        return self.state in (SignatureState.CONFIRMED, SignatureState.PENDING)
 
     @is_valid.inplace.expression
     @classmethod
     def _is_valid_expression(cls) -> ColumnElement[bool]:
+        # Plain conditions rather than ``state IN (...)``, so the planner can use them.
         return and_(
             cls.invalidated_at.is_(None), cls.withdrawn_at.is_(None), cls.suspect.is_(False)
         )
 
     @hybrid_property
+    def is_confirmed(self) -> bool:
+        """Confirmed and valid (state ``confirmed``): shown, exported, mailed, handed in."""
+        return self.state is SignatureState.CONFIRMED
+
+    @is_confirmed.inplace.expression
+    @classmethod
+    def _is_confirmed_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.confirmed_at.is_not(None), cls.is_valid)
+
+    @hybrid_property
     def counts_as(self) -> int:
         """The tally this signature belongs in now (a ``Counted`` value)."""
-        if not self.is_valid:
-            return Counted.NONE.value
-        return (Counted.CONFIRMED if self.confirmed_at is not None else Counted.PENDING).value
+        return _COUNTED[self.state].value
 
     @counts_as.inplace.expression
     @classmethod
     def _counts_as_expression(cls) -> ColumnElement[int]:
         return case(
-            (and_(cls.is_valid, cls.confirmed_at.is_not(None)), int(Counted.CONFIRMED)),
+            (cls.is_confirmed, int(Counted.CONFIRMED)),
             (cls.is_valid, int(Counted.PENDING)),
             else_=int(Counted.NONE),
         )
 
     def desired_count(self) -> Counted:
         return Counted(self.counts_as)
+
+
+_COUNTED = {
+    SignatureState.CONFIRMED: Counted.CONFIRMED,
+    SignatureState.PENDING: Counted.PENDING,
+    SignatureState.SUSPECT: Counted.NONE,
+    SignatureState.INVALIDATED: Counted.NONE,
+    SignatureState.WITHDRAWN: Counted.NONE,
+}

@@ -13,7 +13,7 @@ from petitions.campaigns.models import Action
 from petitions.core.tokens import issue_token
 from petitions.extensions import db
 from petitions.mailer.registry import BuiltEmail, email_builder
-from petitions.signing.models import Signature
+from petitions.signing.models import Signature, SignatureState
 from petitions.signing.services import CONFIRM_EMAIL_KIND, CONFIRM_PURPOSE
 
 
@@ -26,7 +26,7 @@ def build_confirmation(signature_id: int) -> BuiltEmail | None:
         .where(Signature.id == signature_id)
         .options(joinedload(Signature.action).joinedload(Action.campaign))
     )
-    if signature is None or signature.confirmed_at is not None or not signature.is_valid:
+    if signature is None or signature.state is not SignatureState.PENDING:
         return None
     action = signature.action
     lifetime = timedelta(days=current_app.config["CONFIRM_TOKEN_DAYS"])

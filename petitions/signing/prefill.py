@@ -38,7 +38,7 @@ def prefill_values(token: str | None) -> dict[str, str] | None:
     if not isinstance(signature_id, int):
         return None
     signature = db.session.get(Signature, signature_id)
-    if signature is None or signature.confirmed_at is None or not signature.is_valid:
+    if signature is None or not signature.is_confirmed:
         return None
     return {"name": signature.name, "postcode": signature.postcode, "country": signature.country}
 

@@ -13,7 +13,7 @@ from petitions.core import events
 from petitions.core.time import as_utc
 from petitions.extensions import db
 from petitions.mailer.models import SuppressedAddress
-from petitions.signing.models import Signature
+from petitions.signing.models import Signature, SignatureState
 from petitions.supporters import consent
 from petitions.supporters.models import CampaignOptOut, Supporter
 
@@ -26,18 +26,21 @@ class HistoryEntry:
 
     @property
     def state(self) -> str:
-        s = self.signature
-        if s.withdrawn_at is not None:
-            return "withdrawn"
-        if s.invalidated_at is not None or s.suspect:
-            return "not counted"
-        if s.confirmed_at is not None:
-            return "confirmed"
-        return "waiting for confirmation"
+        """The signature's state (``Signature.state``), in the supporter's words."""
+        return _STATE_WORDS[self.signature.state]
 
     @property
     def can_withdraw(self) -> bool:
-        return self.signature.withdrawn_at is None
+        return self.signature.state is not SignatureState.WITHDRAWN
+
+
+_STATE_WORDS = {
+    SignatureState.WITHDRAWN: "withdrawn",
+    SignatureState.INVALIDATED: "not counted",
+    SignatureState.SUSPECT: "not counted",
+    SignatureState.CONFIRMED: "confirmed",
+    SignatureState.PENDING: "waiting for confirmation",
+}
 
 
 def history(email_normalised: str) -> list[HistoryEntry]:

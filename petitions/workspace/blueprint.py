@@ -362,7 +362,7 @@ def _search_from_args() -> sigs.SignatureSearch:
         source=(args.get("source") or "").strip()[:64],
         date_from=_parse_date(args.get("from")),
         date_to=_parse_date(args.get("to")),
-        state=state if state in ("all", "confirmed", "pending", "invalidated") else "all",
+        state=state if state in ("all", *sigs.SEARCH_STATES) else "all",
         before_id=id_arg(args, "before"),
     )
 
@@ -378,6 +378,7 @@ def signatures(campaign_id: int, action_id: int) -> str:
         campaign=action.campaign,
         action=action,
         search=search,
+        states=("all", *sigs.SEARCH_STATES),
         rows=rows,
         matches=sigs.count_matches(action, search),
         undelivered=undelivered_confirmations(action.id),
