@@ -53,6 +53,13 @@ def env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
 
 
+def env_hour(name: str, default: int) -> int:
+    hour = env_int(name, default)
+    if not 0 <= hour <= 23:
+        raise ConfigError(f"{name} must be an hour from 0 to 23, got {hour}")
+    return hour
+
+
 def env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
     if value is None or value.strip() == "":
@@ -208,6 +215,8 @@ def base_settings() -> dict[str, Any]:
         "EVENT_REMINDER_HOURS": env_str("EVENT_REMINDER_HOURS", "24,2") or "",
         "EVENT_REMINDER_SWEEP_SECONDS": env_float("EVENT_REMINDER_SWEEP_SECONDS", 60.0),
         "LETTER_SWEEP_SECONDS": env_float("LETTER_SWEEP_SECONDS", 15.0),
+        # Letters batched into a daily digest go to each recipient at this hour (UTC, 0-23).
+        "LETTER_DIGEST_HOUR": env_hour("LETTER_DIGEST_HOUR", 17),
     }
 
 

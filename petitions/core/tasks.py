@@ -121,6 +121,7 @@ def beat_schedule(app: Flask) -> dict[str, Any]:
             c["LETTER_SWEEP_SECONDS"],
             c["LETTER_SWEEP_SECONDS"] * 2,
         ),
+        "letter-digests": _every(task_names.SEND_LETTER_DIGESTS, 60.0, 120),
         "fold-letter-counts": _every(
             task_names.FOLD_LETTER_COUNTS,
             c["COUNT_INTERVAL_SECONDS"],

@@ -10,14 +10,26 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.csvsafe import safe_cell
+from petitions.core.dispatch import nudge
 from petitions.core.forms import ButtonForm
-from petitions.core.unit_of_work import retry_on_disconnect
+from petitions.core.task_names import SEND_LETTER_DIGESTS as DIGEST_TASK
+from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.geo import postcodes
 from petitions.geo import queries as geo
 from petitions.letters import intake, queries, services
@@ -346,7 +358,12 @@ def new_letter(campaign_id: int) -> Response | tuple[str, int]:
                 return redirect(url_for("letters.manage", action_id=action.id), code=303)
         status = 400
     return render_template(
-        "letters/letter_form.html", campaign=campaign, form=form, error=error, action=None
+        "letters/letter_form.html",
+        campaign=campaign,
+        form=form,
+        error=error,
+        action=None,
+        digest_hour=current_app.config["LETTER_DIGEST_HOUR"],
     ), status
 
 
@@ -379,6 +396,7 @@ def edit_letter(action_id: int) -> Response | tuple[str, int]:
         form.delivery_mode.data = details.delivery_mode
         form.to_representative.data = details.to_representative
         form.rate_per_minute.data = details.rate_per_minute
+        form.digest.data = details.digest
         form.goal.data = action.goal
         form.deadline.data = action.deadline
     return render_template(
@@ -387,6 +405,7 @@ def edit_letter(action_id: int) -> Response | tuple[str, int]:
         form=form,
         error=error,
         action=action,
+        digest_hour=current_app.config["LETTER_DIGEST_HOUR"],
     ), status
 
 
@@ -409,6 +428,9 @@ def _render_manage(
             fixed=services.fixed_targets(action.id),
             constituencies=queries.counts_per_constituency(action.id),
             identical=queries.identical_letters(action.id),
+            digest_waiting=queries.waiting_for_digest(action.id),
+            digest_hour=current_app.config["LETTER_DIGEST_HOUR"],
+            digest_form=ButtonForm(),
             target_form=target_form or TargetForm(),
             error=error,
             chart={
@@ -467,6 +489,22 @@ def set_stance(action_id: int, target_id: int) -> Response | tuple[str, int, dic
     except services.LetterError as exc:
         return _render_manage(action, details, None, 400, str(exc))
     flash(f"Stance saved for {target.name or target.title}.")
+    return redirect(url_for("letters.manage", action_id=action.id), code=303)
+
+
+@bp.post("/organise/letters/<int:action_id>/digest")
+@organiser_required
+def send_digest(action_id: int) -> Response:
+    """Send what is waiting for today's digests now (the worker sends one email each)."""
+    action, _details = _letter_for_organiser(action_id)
+    if not ButtonForm().validate():
+        abort(400)
+    waiting = services.send_digest_now(action)
+    if waiting:
+        after_commit(nudge, DIGEST_TASK, key=("nudge", DIGEST_TASK))
+        flash(f"Sending {waiting} letter(s) now: one digest per recipient.")
+    else:
+        flash("No letters are waiting for a digest.")
     return redirect(url_for("letters.manage", action_id=action.id), code=303)
 
 

@@ -92,6 +92,10 @@ class LetterForm(FlaskForm):
         default=4,
         validators=[NumberRange(min=1, max=600, message="Between 1 and 600 a minute.")],
     )
+    digest = BooleanField(
+        "Send each recipient one daily digest instead of one email per letter",
+        description="Identical letters are printed once with everyone who sent them.",
+    )
     goal = IntegerField("Goal", default=1000, validators=[NumberRange(min=1, max=100_000_000)])
     deadline = DateField("Deadline", validators=[Optional()])
 
@@ -108,6 +112,7 @@ class LetterForm(FlaskForm):
             delivery_mode=self.delivery_mode.data or "",
             to_representative=bool(self.to_representative.data),
             rate_per_minute=int(self.rate_per_minute.data or 4),
+            digest=bool(self.digest.data),
             goal=int(self.goal.data or 1000),
             deadline=self.deadline.data,
         )

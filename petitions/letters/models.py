@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
     true,
 )
@@ -82,6 +83,9 @@ class LetterDetails(Base):
     delivery_mode: Mapped[str] = mapped_column(String(16), default=DeliveryMode.SENT_FOR_YOU.value)
     to_representative: Mapped[bool] = mapped_column(Boolean, default=False)
     rate_per_minute: Mapped[int] = mapped_column(SmallInteger, default=4)
+    # Each recipient gets one email a day with that day's letters (identical ones together)
+    # instead of one email per letter (sent-for-you letters only).
+    digest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     action: Mapped[Action] = relationship()
 
@@ -162,6 +166,7 @@ class DeliveryStatus(enum.StrEnum):
     SENT = "sent"
     SELF_SENT = "self_sent"  # "send it yourself": the supporter said they sent it
     AWAITING = "awaiting"  # "send it yourself": confirmed, not yet sent by the supporter
+    DIGEST = "digest"  # waiting for the recipient's daily digest (``not_before``: when it goes)
     SKIPPED = "skipped"  # withdrawn meanwhile, suppressed, or no address for the target
     FAILED = "failed"
     UNKNOWN = "unknown"  # found in ``sending`` after a crash: not sent again, so never twice

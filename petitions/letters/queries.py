@@ -117,6 +117,7 @@ def counts_per_target(action_id: int, *, live: bool = True) -> list[TargetCount]
 
 ON_THE_WAY = (
     DeliveryStatus.PENDING.value,
+    DeliveryStatus.DIGEST.value,
     DeliveryStatus.SENDING.value,
     DeliveryStatus.AWAITING.value,
 )
@@ -142,6 +143,21 @@ def counts_per_constituency(action_id: int) -> list[tuple[str, str, int, int]]:
         .order_by(LetterTargetTally.letters.desc(), LetterTarget.title)
     ).all()
     return [(code or "", name or "", int(n), int(d)) for code, name, n, d in rows]
+
+
+def waiting_for_digest(action_id: int) -> int:
+    """Letters waiting for their recipient's daily digest."""
+    return int(
+        db.session.scalar(
+            select(func.count(LetterDelivery.id))
+            .join(LetterTarget, LetterTarget.id == LetterDelivery.target_id)
+            .where(
+                LetterTarget.action_id == action_id,
+                LetterDelivery.status == DeliveryStatus.DIGEST.value,
+            )
+        )
+        or 0
+    )
 
 
 def identical_letters(action_id: int) -> int:

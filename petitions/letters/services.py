@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -39,7 +40,11 @@ from petitions.signing.models import Signature
 
 MESSAGE_LIMIT = 5000
 # Not delivered and not on its way: what withdrawal, erasure or a removed recipient stops.
-UNDELIVERED = (DeliveryStatus.PENDING.value, DeliveryStatus.AWAITING.value)
+UNDELIVERED = (
+    DeliveryStatus.PENDING.value,
+    DeliveryStatus.AWAITING.value,
+    DeliveryStatus.DIGEST.value,
+)
 PLACEHOLDERS = ("supporter_name", "postcode", "constituency", "target_name", "target_title")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
@@ -62,6 +67,7 @@ class LetterInput:
     delivery_mode: str = DeliveryMode.SENT_FOR_YOU.value
     to_representative: bool = False
     rate_per_minute: int = 4
+    digest: bool = False
     goal: int = 1000
     deadline: date | None = None
 
@@ -135,6 +141,7 @@ def _clean_input(data: LetterInput) -> LetterInput:
         delivery_mode=data.delivery_mode,
         to_representative=bool(data.to_representative),
         rate_per_minute=int(data.rate_per_minute),
+        digest=bool(data.digest),
         goal=int(data.goal),
         deadline=data.deadline,
     )
@@ -177,6 +184,7 @@ def _apply(details: LetterDetails, clean: LetterInput) -> None:
     details.delivery_mode = clean.delivery_mode
     details.to_representative = clean.to_representative
     details.rate_per_minute = clean.rate_per_minute
+    details.digest = clean.digest
 
 
 def update_letter(action: Action, details: LetterDetails, data: LetterInput) -> None:
@@ -383,6 +391,9 @@ def plan_deliveries(signature_id: int) -> int:
     if details is None:
         return 0
     status = (DeliveryStatus.PENDING if details.sends_for_you else DeliveryStatus.AWAITING).value
+    due = None
+    if details.sends_for_you and details.digest:
+        status, due = DeliveryStatus.DIGEST.value, next_digest_at(utcnow())
     valid = set(
         db.session.scalars(
             select(LetterTarget.id).where(
@@ -402,6 +413,7 @@ def plan_deliveries(signature_id: int) -> int:
             "attempts": 0,
             "created_at": now,
             "recipient": "",
+            "not_before": due,
             "counted": 0,
             "needs_count": True,  # the count fold adds it to the recipient's tally
         }
@@ -417,6 +429,29 @@ def plan_deliveries(signature_id: int) -> int:
         .returning(LetterDelivery.id)
     ).all()
     return len(added)
+
+
+def next_digest_at(now: datetime) -> datetime:
+    """When the next daily digest goes: today at ``LETTER_DIGEST_HOUR`` (UTC), or tomorrow."""
+    hour = int(current_app.config["LETTER_DIGEST_HOUR"])
+    at = now.astimezone(UTC).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return at if at > now else at + timedelta(days=1)
+
+
+def send_digest_now(action: Action) -> int:
+    """The organiser sends what is waiting for this letter's digests now (the worker sends one
+    email per recipient). Returns how many letters were waiting."""
+    target_ids = select(LetterTarget.id).where(LetterTarget.action_id == action.id)
+    changed = db.session.execute(
+        update(LetterDelivery)
+        .where(
+            LetterDelivery.target_id.in_(target_ids),
+            LetterDelivery.status == DeliveryStatus.DIGEST.value,
+        )
+        .values(not_before=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return int(changed or 0)
 
 
 def mark_self_sent(letter: Letter) -> int:

@@ -6,6 +6,10 @@ overlapping run never sends a letter twice (claims use ``SKIP LOCKED``). Beat ru
 ``deliver_letters`` every ``LETTER_SWEEP_SECONDS`` (rows over a target's rate wait for the
 next minute); a nudge after each confirmation runs it at once.
 
+``send_letter_digests`` (beat, every minute; nudged when an organiser sends a digest now)
+sends each recipient one email with the letters waiting for its daily digest
+(``petitions.letters.digest.jobs``).
+
 ``fold_letter_counts`` folds deliveries into the per-recipient tallies
 (``petitions.letters.counts.jobs``), nudged after a confirmation, a withdrawal or a send and
 run by beat every ``COUNT_INTERVAL_SECONDS``; ``reconcile_letter_counts`` repairs them from the
@@ -21,6 +25,7 @@ from celery import shared_task
 from petitions.core.dispatch import nudge
 from petitions.letters import jobs
 from petitions.letters.counts import jobs as counts
+from petitions.letters.digest import jobs as digests
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +50,16 @@ def deliver_letters() -> dict[str, int]:
     if report.sent:
         nudge(counts.FOLD_TASK)  # the per-recipient counts rise now, not at the next sweep
     return {"sent": report.sent, "waiting": report.waiting}
+
+
+@shared_task(name=digests.DIGEST_TASK, soft_time_limit=240, time_limit=270)
+def send_letter_digests() -> dict[str, int]:
+    # Not acks_late: each digest's rows are "sending" (committed) before SMTP, never repeated.
+    report = digests.send_due()
+    if report.digests:
+        log.info("letters: %d digests with %d letters", report.digests, report.letters)
+        nudge(counts.FOLD_TASK)
+    return {"digests": report.digests, "letters": report.letters}
 
 
 @shared_task(name=counts.FOLD_TASK, acks_late=True, soft_time_limit=120, time_limit=150)
