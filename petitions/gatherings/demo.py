@@ -1,17 +1,27 @@
 """Demo events for ``flask --app petitions demo``: an upcoming day of action with a few places
-(so a newcomer can fill the last one and see the waitlist) and a past online talk."""
+(so a newcomer can fill the last one and see the waitlist) and a past online talk with three
+(fictitious, ``example.org``) attendees, two checked in, and the follow-up with the recording
+that went to them (recorded as sent a day after the talk: the demo never mails anyone)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.gatherings import services
-from petitions.gatherings.models import EventHosting
+from petitions.gatherings.models import (
+    DeliveryStatus,
+    EventDelivery,
+    EventDetails,
+    EventHosting,
+    Rsvp,
+    RsvpStatus,
+)
+from petitions.signing.models import Signature
 
 DAY_OF_ACTION_SLUG = "day-of-action-at-fashion-week"
 TALK_SLUG = "online-talk-what-the-supply-chain-maps-show"
@@ -29,6 +39,68 @@ def _exists(campaign: Campaign, slug: str) -> bool:
 def _at(days: int, hour: int, minute: int = 0) -> datetime:
     day = (utcnow() + timedelta(days=days)).date()
     return datetime(day.year, day.month, day.day, hour, minute)
+
+
+DEMO_ATTENDEES = [
+    ("Priya Demo", "priya.demo@example.org", True),
+    ("Tom Demo", "tom.demo@example.org", True),
+    ("Ade Demo", "ade.demo@example.org", False),
+]
+RECORDING_SUBJECT = "The recording of last week's talk"
+
+
+def _past_attendees_and_follow_up(action: Action) -> None:
+    """Rows as the talk left them: RSVPs confirmed before it, check-ins, and the follow-up to
+    those who came, with its deliveries already sent. Written directly (no outbox), so the
+    demo sends nothing; the count worker folds the signatures as usual (``needs_count``)."""
+    details = db.session.get(EventDetails, action.id)
+    assert details is not None
+    before = details.starts_utc - timedelta(days=3)
+    for name, email, came in DEMO_ATTENDEES:
+        signature = Signature(
+            action_id=action.id,
+            email=email,
+            email_normalised=email,
+            name=name,
+            postcode="",
+            postcode_area="",
+            country="GB",
+            consent_version_id=action.consent_version_id,
+            source="demo",
+            created_at=before,
+            confirmed_at=before,
+            confirm_emails_sent=1,
+            needs_count=True,
+        )
+        db.session.add(signature)
+        db.session.flush()
+        db.session.add(
+            Rsvp(
+                signature_id=signature.id,
+                action_id=action.id,
+                status=RsvpStatus.GOING.value,
+                answers={},
+                sensitive_answers={},
+                created_at=before,
+                placed_at=before,
+                checked_in_at=details.starts_utc if came else None,
+            )
+        )
+    db.session.flush()
+    followup, _count = services.create_followup(
+        action,
+        "attended",
+        RECORDING_SUBJECT,
+        "Thank you for coming. The recording is here: https://video.example.org/supply-chain-maps",
+    )
+    sent = details.ends_utc + timedelta(days=1)
+    followup.created_at = sent
+    db.session.execute(
+        update(EventDelivery)
+        .where(EventDelivery.message == f"followup:{followup.id}")
+        .values(status=DeliveryStatus.SENT.value, attempts=1, handed_at=sent, sent_at=sent)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def create_demo_events(campaign: Campaign) -> list[Action]:
@@ -80,6 +152,7 @@ def create_demo_events(campaign: Campaign) -> list[Action]:
             now=utcnow() - timedelta(days=30),
         )
         made.append(action)
+        _past_attendees_and_follow_up(action)
     if db.session.get(EventHosting, campaign.id) is None:
         services.set_hosting(
             campaign,

@@ -146,3 +146,36 @@ def test_follow_up_to_no_shows_only(factories, smtp_sink):
     assert mails[0].envelope_to == ["missed@example.org"]
     assert "video.example.org" in mails[0].text()
     assert jobs.send_pending().sent == 0
+
+
+def test_the_demo_past_talk_has_attendees_check_ins_and_its_recording_follow_up(
+    app, client, smtp_sink
+):
+    from petitions.campaigns.models import Action
+    from petitions.gatherings.demo import RECORDING_SUBJECT, TALK_SLUG
+    from petitions.gatherings.models import FollowUp
+    from tests.support.workspace import login
+
+    runner = app.test_cli_runner()
+    for _ in range(2):  # safe to run again
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        talk = db.session.scalar(select(Action).where(Action.slug == TALK_SLUG))
+        (followup,) = db.session.scalars(select(FollowUp)).all()
+        assert followup.subject == RECORDING_SUBJECT and followup.audience == "attended"
+        statuses = db.session.scalars(select(EventDelivery.status)).all()
+        assert statuses == [DeliveryStatus.SENT.value] * 2
+        assert jobs.send_pending().sent == 0, "the demo mails nobody"
+        campaign_id, talk_id = talk.campaign_id, talk.id
+        db.session.remove()
+    from petitions.organisers.services import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+
+    login(client, DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD)
+    page = client.get(f"/organise/events/{talk_id}/attendees").get_data(as_text=True)
+    assert "3 going" in page and "2 checked in" in page and "2 sent" in page
+    dashboard = client.get(
+        f"/organise/campaigns/{campaign_id}/actions/{talk_id}/dashboard.json"
+    ).get_json()
+    assert dashboard["events"][0]["attendance_rate"] == round(2 / 3, 3)
+    assert not smtp_sink.messages
