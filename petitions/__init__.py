@@ -41,10 +41,6 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     check_config(app.config, env_name)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    if app.config["TRUSTED_PROXIES"]:
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-
     from petitions.core import ids
 
     ids.install(app.url_map)  # before any route: every <int:...> is a bounded id
@@ -59,6 +55,14 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     errors.init_app(app)
     _register_commands(app)
     unit_of_work.init_app(app)  # last: it wraps every view registered above
+    from petitions import hotpath
+
+    hotpath.install(
+        app
+    )  # the signing POST's fast lane, in front of the views (docs/architecture.md)
+    if app.config["TRUSTED_PROXIES"]:  # outermost: the hot path sees the client's address too
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     logging.getLogger("petitions").setLevel(logging.INFO)
     return app
 

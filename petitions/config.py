@@ -147,6 +147,13 @@ def base_settings() -> dict[str, Any]:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PREFERRED_URL_SCHEME": "https" if secure else "http",
         "MAX_CONTENT_LENGTH": 256 * 1024,
+        # The signing hot path (petitions/hotpath, docs/architecture.md "The hot path"): on
+        # unless turned off; every request it cannot prove ordinary goes to the normal views.
+        "HOTPATH_ENABLED": env_bool("HOTPATH_ENABLED", True),
+        # How long it trusts its snapshot of an action (the open check is repeated in SQL).
+        "HOTPATH_SNAPSHOT_SECONDS": env_float("HOTPATH_SNAPSHOT_SECONDS", 2.0),
+        # How long it serves a copy of the thank-you page (hotpath/pages.py says when it may).
+        "HOTPATH_PAGE_SECONDS": env_float("HOTPATH_PAGE_SECONDS", 5.0),
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
         # Login and sign-in link limits (Flask-Limiter syntax). Per account/address they key on
         # the address folded to one spelling (core.emails.limit_key).

@@ -13,8 +13,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from petitions.core.time import utcnow
 from petitions.extensions import Base
@@ -117,10 +120,29 @@ class Action(Base):
 
     def is_open(self, today: date | None = None) -> bool:
         """Open for new signatures and confirmations."""
-        today = today or utcnow().date()
-        if self.closed_at is not None or not self.campaign.is_live:
-            return False
-        return self.deadline is None or today <= self.deadline
+        return is_open(self.closed_at, self.campaign.status, self.deadline, today)
+
+    @staticmethod
+    def open_clause(today: date | ColumnElement[date]) -> ColumnElement[bool]:
+        """``is_open`` as SQL, over ``actions`` joined to ``campaigns`` (the same rule)."""
+        return and_(
+            Action.closed_at.is_(None),
+            Campaign.status == CampaignStatus.LIVE.value,
+            or_(Action.deadline.is_(None), Action.deadline >= today),
+        )
+
+
+def is_open(
+    closed_at: datetime | None, campaign_status: str, deadline: date | None, today: date | None
+) -> bool:
+    """The one rule for "takes signatures now": not closed, campaign live, deadline not past.
+
+    ``Action.is_open`` applies it to a loaded action, ``Action.open_clause`` in SQL, and the
+    hot path (``petitions.hotpath``) to its short-lived snapshot of the action.
+    """
+    if closed_at is not None or campaign_status != CampaignStatus.LIVE.value:
+        return False
+    return deadline is None or (today or utcnow().date()) <= deadline
 
 
 class CampaignUpdate(Base):

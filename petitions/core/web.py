@@ -12,7 +12,7 @@ from petitions.core.text import markdown_to_plain, render_markdown
 
 def csp_nonce() -> str:
     if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
+        g.csp_nonce = new_csp_nonce()
     return str(g.csp_nonce)
 
 
@@ -47,21 +47,38 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        frame_ancestors = g.get("frame_ancestors", "'none'")
-        headers.setdefault(
+        secure = request.is_secure or app.config["SESSION_COOKIE_SECURE"]
+        for name, value in security_header_items(
+            csp_nonce(), g.get("frame_ancestors", "'none'"), secure
+        ):
+            headers.setdefault(name, value)
+        return response
+
+
+def security_header_items(nonce: str, frame_ancestors: str, secure: bool) -> list[tuple[str, str]]:
+    """Every response's security headers, in order: the one definition (the app's after-request
+    hook and the hot path, ``petitions.hotpath``, both send these)."""
+    items = [
+        (
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: https:; style-src 'self'; "
-            f"script-src 'self' 'nonce-{csp_nonce()}'; object-src 'none'; base-uri 'none'; "
+            f"script-src 'self' 'nonce-{nonce}'; object-src 'none'; base-uri 'none'; "
             f"form-action 'self'; frame-ancestors {frame_ancestors}",
-        )
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if frame_ancestors == "'none'":
-            headers.setdefault("X-Frame-Options", "DENY")
-        if request.is_secure or app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return response
+        ),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+    ]
+    if frame_ancestors == "'none'":
+        items.append(("X-Frame-Options", "DENY"))
+    if secure:
+        items.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    return items
+
+
+def new_csp_nonce() -> str:
+    """A fresh nonce, as ``csp_nonce`` makes one per request."""
+    return secrets.token_urlsafe(16)
 
 
 def reject_nul_bytes() -> None:

@@ -31,7 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Integer, String, bindparam, func, literal, or_, select, update
 from sqlalchemy import insert as sa_insert
 
 from petitions.core import task_names
@@ -75,6 +75,16 @@ def enqueue(kind: str, ref_id: int) -> int:
     One prebuilt Core statement: this runs once per signature, on the signing hot path.
     """
     return int(db.session.execute(_ENQUEUE, {"p_kind": kind, "p_ref_id": ref_id}).scalar_one())
+
+
+def outbox_rows_for(kind: str, ref_ids: Any, now: Any) -> Any:
+    """``INSERT INTO outbox ... SELECT kind, <ref_ids>, <now> ... RETURNING id``: the outbox rows
+    for ids another statement produces (signing writes a signature and its email in one
+    statement, a data-modifying CTE). The rows are the ones ``enqueue`` writes; ``now`` is the
+    SQL expression for their created/available time (a CTE gets no Python-side defaults)."""
+    columns = ["kind", "ref_id", "created_at", "available_at", "attempts"]
+    rows = select(literal(kind, type_=String(32)), ref_ids, now, now, literal(0, type_=Integer))
+    return sa_insert(_OUTBOX).from_select(columns, rows).returning(_OUTBOX.c.id)
 
 
 def fail_exhausted() -> int:

@@ -105,10 +105,16 @@ def _session_binding() -> str:
     """A digest of this browser session's CSRF secret, or "" when there is no session."""
     if not has_request_context():
         return ""
-    raw = session.get(_CSRF_SESSION_KEY)
-    if not raw:
+    return session_binding(session.get(_CSRF_SESSION_KEY))
+
+
+def session_binding(csrf_secret: str | None) -> str:
+    """The stamp's binding for a session whose CSRF secret is ``csrf_secret`` ("" for none).
+
+    The hot path (``petitions.hotpath``) reads the session cookie itself and calls this."""
+    if not csrf_secret:
         return ""
-    return hashlib.sha256(f"stamp:{raw}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"stamp:{csrf_secret}".encode()).hexdigest()[:16]
 
 
 def issue_form_stamp() -> str:
@@ -124,19 +130,21 @@ class Stamp:
     problem: str = ""  # "" when the stamp is good
 
 
-def read_form_stamp(stamp: str | None) -> Stamp:
-    """How long ago the form was shown, and what, if anything, is wrong with its stamp."""
+def read_form_stamp(stamp: str | None, binding: str | None = None) -> Stamp:
+    """How long ago the form was shown, and what, if anything, is wrong with its stamp.
+
+    ``binding`` is the session's (``session_binding``); by default, the current request's."""
     if not stamp or len(stamp) > 120:
         return Stamp(0.0, problem="form stamp missing or forged")
     try:
         payload, issued = _signer().unsign(stamp, return_timestamp=True)
-        nonce, _, binding = payload.decode("ascii").partition(".")
+        nonce, _, binding_seen = payload.decode("ascii").partition(".")
     except (BadSignature, ValueError, TypeError, UnicodeDecodeError):
         return Stamp(0.0, problem="form stamp missing or forged")
     age = max(0.0, time.time() - issued.timestamp())
     if age > float(current_app.config.get("ABUSE_STAMP_MAX_AGE_SECONDS", 86400)):
         return Stamp(age, nonce, "form stamp expired")
-    if binding != _session_binding():
+    if binding_seen != (_session_binding() if binding is None else binding):
         return Stamp(age, nonce, "form stamp from another session")
     return Stamp(age, nonce)
 
@@ -221,6 +229,64 @@ def _hit_all(keys: list[str], window: int) -> list[int]:
         return [0] * len(keys)
 
 
+# The stamp claim (``_claim_stamp``) and the window counters (``_hit_all``) in one round trip:
+# KEYS[1] the stamp (ARGV[1] its owner, "" for none; ARGV[2] its lifetime), KEYS[2..] the
+# counters (ARGV[3] their lifetime). Returns {1 if claimed (or no stamp) else 0, counts...}.
+_SCREEN_SCRIPT = """
+local out = {1}
+if ARGV[1] ~= '' then
+  if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
+    local current = redis.call('GET', KEYS[1])
+    if current and current ~= ARGV[1] then out[1] = 0 end
+  end
+end
+for i = 2, #KEYS do
+  out[i] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[3])
+end
+return out
+"""
+
+
+def _screen(
+    nonce: str | None, email_normalised: str, keys: list[str], window: int
+) -> tuple[bool, list[int]]:
+    """Claim the stamp (when there is one) and count the submission against ``keys``.
+
+    The same effects as ``_claim_stamp`` then ``_hit_all``, in one Redis script call; the same
+    failing open when the storage is down (claimed, zero counts) or is not Redis.
+    """
+    nonce = nonce or None  # a stamp without a nonce (missing or forged) claims nothing
+    if nonce is None and not keys:
+        return True, []
+    storage = _storage()
+    client = getattr(storage, "storage", None)
+    if storage is None or client is None or not hasattr(client, "register_script"):
+        claimed = _claim_stamp(nonce, email_normalised) if nonce is not None else True
+        return claimed, _hit_all(keys, window)
+    config = current_app.config
+    ttl = int(float(config.get("ABUSE_STAMP_MAX_AGE_SECONDS", 86400))) + 60
+    owner = hashlib.sha256(email_normalised.encode()).hexdigest()[:16] if nonce else ""
+    bucket = int(time.time()) // window
+    names = [
+        storage.prefixed_key(f"petitions:abuse:stamp:{nonce or ''}"),  # type: ignore[attr-defined]
+        *(
+            storage.prefixed_key(f"petitions:abuse:{key}:{bucket}")  # type: ignore[attr-defined]
+            for key in keys
+        ),
+    ]
+    try:
+        script = current_app.extensions.get("abuse_screen_script")
+        if script is None:
+            script = client.register_script(_SCREEN_SCRIPT)
+            current_app.extensions["abuse_screen_script"] = script
+        result = script(keys=names, args=[owner, ttl, window + 5])
+    except Exception as exc:
+        log.warning("rate-limit storage unavailable (%s); not limiting", type(exc).__name__)
+        return True, [0] * len(keys)
+    return bool(int(result[0])), [int(n) for n in result[1:]]
+
+
 def _common_domains() -> set[str]:
     raw = current_app.config.get("ABUSE_COMMON_DOMAINS", "")
     return {d.strip().lower() for d in raw.split(",") if d.strip()}
@@ -238,17 +304,17 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
     reasons: list[str] = []  # hold for review
     signals: list[str] = []  # keep for review, send as usual
     min_fill = float(config.get("ABUSE_MIN_FILL_SECONDS", 0) or 0)
+    claim: str | None = None  # the form stamp to claim for this address
     if facts.fill_seconds is not None:
         if facts.fill_seconds < min_fill:
             signals.append(f"filled in {facts.fill_seconds:.1f} s")
         if facts.stamp_problem:
             signals.append(facts.stamp_problem)
-        if not _claim_stamp(facts.stamp_nonce, email_normalised):
-            reasons.append("form stamp reused for another address")
+        claim = facts.stamp_nonce
+    checks: list[tuple[str, str, int, int]] = []
+    window = int(config["ABUSE_WINDOW_SECONDS"])
     if limits_enabled():
-        window = int(config["ABUSE_WINDOW_SECONDS"])
         domain = email_domain(email_normalised)
-        checks: list[tuple[str, str, int, int]] = []
         if facts.ip:
             checks.append(
                 (
@@ -276,13 +342,15 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
                 )
             )
         checks = [check for check in checks if check[2] or check[3]]
-        counts = _hit_all([key for _, key, _, _ in checks], window)
-        for (name, _key, soft, hard), count in zip(checks, counts, strict=True):
-            if hard and count > hard:
-                retry = window - int(time.time()) % window
-                raise RateLimited(retry_after=retry)
-            if soft and count > soft:
-                reasons.append(_VOLUME_REASONS[name])
+    claimed, counts = _screen(claim, email_normalised, [key for _, key, _, _ in checks], window)
+    if not claimed:
+        reasons.append("form stamp reused for another address")
+    for (name, _key, soft, hard), count in zip(checks, counts, strict=True):
+        if hard and count > hard:
+            retry = window - int(time.time()) % window
+            raise RateLimited(retry_after=retry)
+        if soft and count > soft:
+            reasons.append(_VOLUME_REASONS[name])
     if reasons:
         return Assessment(Verdict.SUSPECT, tuple(reasons + signals))
     if signals:
@@ -299,11 +367,18 @@ _VOLUME_REASONS = {
 
 def facts_from_form(form: Any, ip: str | None) -> RequestFacts:
     """The request facts of a submitted sign form (its ``started`` and ``website`` fields)."""
-    stamp = read_form_stamp(form.started.data)
+    return facts_from_fields(form.started.data, form.website.data, ip)
+
+
+def facts_from_fields(
+    started: str | None, website: str | None, ip: str | None, binding: str | None = None
+) -> RequestFacts:
+    """The same from the two fields' values (the hot path has no form object)."""
+    stamp = read_form_stamp(started, binding)
     return RequestFacts(
         ip=ip,
         fill_seconds=stamp.fill_seconds,
-        honeypot=str(form.website.data or ""),
+        honeypot=str(website or ""),
         stamp_nonce=stamp.nonce,
         stamp_problem=stamp.problem,
     )

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -12,7 +10,7 @@ from petitions.donations.queries import ask_for
 from petitions.donations.services import record_hit
 from petitions.screening.checks import facts_from_form
 from petitions.signing import services
-from petitions.signing.forms import SignForm, clean_source
+from petitions.signing.forms import SignForm, clean_source, referrer_host, source_and_referrer
 from petitions.signing.intake import submit_signature
 from petitions.signing.prefill import apply_prefill, prefill_token
 from petitions.signing.queries import taken_action_ids
@@ -30,14 +28,7 @@ def _load(slug: str, action_slug: str) -> tuple[Campaign, Action]:
 
 
 def _referrer_host() -> str:
-    referrer = request.referrer or ""
-    try:
-        host = (urlsplit(referrer).hostname or "")[:255]
-    except ValueError:
-        return ""
-    if not host or host == request.host.split(":")[0]:
-        return ""
-    return "".join(ch for ch in host if ch.isalnum() or ch in ".-")
+    return referrer_host(request.referrer, request.host)
 
 
 def _render_action(campaign: Campaign, action: Action, form: SignForm, status: int = 200):
@@ -84,12 +75,8 @@ def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
     form = SignForm(pledge_options=action.pledge_options)
     if not form.validate():
         return _render_action(campaign, action, form, status=400)
-    source = form.source.data or ""
-    data = form.signature_input(
-        source="" if source.startswith("ref:") else source,
-        referrer=source[4:] if source.startswith("ref:") else _referrer_host(),
-        ip_address=request.remote_addr,
-    )
+    source, referrer = source_and_referrer(form.source.data or "", request.referrer, request.host)
+    data = form.signature_input(source=source, referrer=referrer, ip_address=request.remote_addr)
     try:
         submit_signature(action, data, facts_from_form(form, request.remote_addr))
     except services.ActionClosed:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import pycountry
 from flask_wtf import FlaskForm
@@ -32,9 +35,42 @@ def country_codes() -> frozenset[str]:
     return frozenset(code for code, _ in country_choices())
 
 
+NAME_MAX = 100
+POSTCODE_MAX = 16
+COMMENT_MAX = 1000
+DEFAULT_COUNTRY = "GB"
+
+
 def clean_source(value: str | None) -> str:
     """Source codes are short tokens; anything else is dropped rather than refused."""
     return _SOURCE_SHAPE.sub("", value or "")[:64]
+
+
+def referrer_host(referrer: str | None, request_host: str) -> str:
+    """The referring site's host name, kept with a signature ("" for our own pages or none)."""
+    try:
+        host = (urlsplit(referrer or "").hostname or "")[:255]
+    except ValueError:
+        return ""
+    if not host or host == request_host.split(":")[0]:
+        return ""
+    return "".join(ch for ch in host if ch.isalnum() or ch in ".-")
+
+
+def source_and_referrer(source: str, referrer: str | None, request_host: str) -> tuple[str, str]:
+    """The form's hidden source ("ref:<host>" when the page was reached from another site)
+    split into the stored source and referrer; otherwise the referrer comes from the header."""
+    if source.startswith("ref:"):
+        return "", source[4:]
+    return source, referrer_host(referrer, request_host)
+
+
+def _one_line_ok(value: str) -> bool:
+    return not has_control_chars(value) and not has_invisible_chars(value)
+
+
+def _multi_line_ok(value: str) -> bool:
+    return not has_control_chars(value, allow_newlines=True) and not has_invisible_chars(value)
 
 
 def _one_line(form: Any, field: Any) -> None:
@@ -46,8 +82,7 @@ def _one_line(form: Any, field: Any) -> None:
 
 
 def _multi_line(form: Any, field: Any) -> None:
-    value = field.data or ""
-    if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
+    if not _multi_line_ok(field.data or ""):
         raise ValidationError("Remove the control or invisible characters.")
 
 
@@ -57,7 +92,7 @@ class SignForm(FlaskForm):
         filters=[lambda v: (v or "").strip()],
         validators=[
             DataRequired("Enter your name."),
-            Length(max=100, message="Names can be up to 100 characters."),
+            Length(max=NAME_MAX, message="Names can be up to 100 characters."),
             _one_line,
         ],
         render_kw={"autocomplete": "name"},
@@ -70,11 +105,11 @@ class SignForm(FlaskForm):
     )
     # Checked against a set in validate_country: wtforms' own choice check walks all ~250
     # choices on every submission, the largest CPU cost of signing (bench/README.md).
-    country = SelectField("Country", default="GB", validate_choice=False)
+    country = SelectField("Country", default=DEFAULT_COUNTRY, validate_choice=False)
     postcode = StringField(
         "Postcode",
         filters=[lambda v: (v or "").strip()],
-        validators=[DataRequired("Enter your postcode."), Length(max=16), _one_line],
+        validators=[DataRequired("Enter your postcode."), Length(max=POSTCODE_MAX), _one_line],
         render_kw={"autocomplete": "postal-code"},
     )
     pledge_option = RadioField("Your pledge", validate_choice=False)
@@ -83,7 +118,7 @@ class SignForm(FlaskForm):
         filters=[lambda v: (v or "").strip()],
         validators=[
             Optional(),
-            Length(max=1000, message="Comments can be up to 1000 characters."),
+            Length(max=COMMENT_MAX, message="Comments can be up to 1000 characters."),
             _multi_line,
         ],
     )
@@ -151,3 +186,107 @@ class SignForm(FlaskForm):
             referrer=referrer,
             ip_address=ip_address,
         )
+
+
+# --- the hot path's reader ----------------------------------------------------------------------
+
+# The fields a browser sends with the sign form: those every submission has, and the rest.
+_REQUIRED_FIELDS = frozenset({"csrf_token", "name", "email", "country", "postcode", "started"})
+_OPTIONAL_FIELDS = frozenset({"comment", "pledge_option", "wants_updates", "source", "website"})
+
+
+@dataclass(frozen=True)
+class QuickSubmission:
+    """A sign form that ``read_valid_submission`` proved valid, as ``SignForm`` would clean it."""
+
+    name: str
+    email: str
+    email_normalised: str
+    postcode: str
+    postcode_area: str
+    country: str
+    comment: str
+    pledge_option: str | None
+    wants_updates: bool
+    source: str
+    website: str
+    started: str
+    csrf_token: str
+
+    def signature_input(
+        self, *, source: str, referrer: str, ip_address: str | None
+    ) -> SignatureInput:
+        return SignatureInput(
+            name=self.name,
+            email=self.email,
+            email_normalised=self.email_normalised,
+            postcode=self.postcode,
+            postcode_area=self.postcode_area,
+            country=self.country,
+            comment=self.comment,
+            pledge_option=self.pledge_option,
+            wants_updates=self.wants_updates,
+            source=source,
+            referrer=referrer,
+            ip_address=ip_address,
+        )
+
+
+def read_valid_submission(
+    fields: Mapping[str, str], pledge_options: Sequence[str]
+) -> QuickSubmission | None:
+    """``SignForm``'s rules without WTForms, for the hot path: the cleaned submission when every
+    rule passes, else None (the caller then hands the request to ``SignForm``, whose page and
+    messages are the only ones). It may say None where the form would accept (an unusual but
+    valid submission takes the normal path); it must never accept what the form refuses, nor
+    clean a value differently: ``tests/hotpath`` compares the two on many inputs.
+
+    The rules are the form's own pieces: the length limits, ``_one_line_ok``/``_multi_line_ok``,
+    ``country_codes``, ``normalise_email``, ``normalise_postcode`` and ``clean_source``.
+    """
+    keys = fields.keys()
+    if not keys >= _REQUIRED_FIELDS or not keys <= (_REQUIRED_FIELDS | _OPTIONAL_FIELDS):
+        return None
+    name = fields["name"].strip()
+    email = fields["email"].strip()
+    country = fields["country"]
+    postcode = fields["postcode"].strip()
+    comment = fields.get("comment", "").strip()
+    if not name or len(name) > NAME_MAX or not _one_line_ok(name):
+        return None
+    if not email or not _one_line_ok(email):
+        return None
+    if country not in country_codes():
+        return None
+    if not postcode or len(postcode) > POSTCODE_MAX or not _one_line_ok(postcode):
+        return None
+    if len(comment) > COMMENT_MAX or not _multi_line_ok(comment):
+        return None
+    pledge: str | None = None
+    if pledge_options:
+        pledge = fields.get("pledge_option")
+        if pledge not in pledge_options:
+            return None
+    started = fields["started"]
+    if not started:
+        return None  # the form would issue a fresh stamp: leave that to it
+    try:
+        email_normalised = normalise_email(email)
+        postcode, postcode_area = normalise_postcode(postcode, country)
+    except (EmailError, PostcodeError):
+        return None
+    return QuickSubmission(
+        name=name,
+        email=email,
+        email_normalised=email_normalised,
+        postcode=postcode,
+        postcode_area=postcode_area,
+        country=country,
+        comment=comment,
+        pledge_option=pledge,
+        wants_updates=fields.get("wants_updates", "") not in ("", "false"),
+        source=clean_source(fields.get("source")),
+        website=fields.get("website", ""),
+        started=started,
+        csrf_token=fields["csrf_token"],
+    )

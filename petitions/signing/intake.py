@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from petitions.campaigns.models import Action
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
 from petitions.mailer.services import DRAIN_TASK
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def submit_signature(
-    action: Action, data: services.SignatureInput, facts: RequestFacts | None = None
+    action: services.Signable, data: services.SignatureInput, facts: RequestFacts | None = None
 ) -> services.SignOutcome:
     """Record a signature and queue its confirmation. Raises ``services.ActionClosed``.
 

@@ -1,0 +1,112 @@
+"""The signing POST (``/c/<campaign>/<action>``) on the hot path.
+
+The same steps as ``signing.blueprint.sign`` with the same pieces — the form's rules
+(``signing.forms.read_valid_submission``), the screening facts, the intake
+(``signing.intake.submit_signature``) and the unit of work's runner (one commit, then the
+nudges) — but without WTForms, the ORM load or Flask's request machinery.
+Anything else (an error to show, a closed action, a rate limit, a failure) returns None and the
+request goes on to that view.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from petitions.campaigns.models import ActionKind
+from petitions.core import unit_of_work
+from petitions.core.web import new_csp_nonce, security_header_items
+from petitions.hotpath.snapshot import Snapshots
+from petitions.hotpath.wsgi import FormPost, csrf_ok, read_form_post
+from petitions.screening.checks import RateLimited, facts_from_fields, session_binding
+from petitions.signing.forms import read_valid_submission, source_and_referrer
+from petitions.signing.intake import submit_signature
+from petitions.signing.services import ActionClosed
+
+log = logging.getLogger(__name__)
+
+_SIGNABLE = frozenset({ActionKind.PETITION.value, ActionKind.PLEDGE.value})
+# A visitor's session: the CSRF secret, and Flask-Login's "not fresh" mark.
+_ANONYMOUS = ({"csrf_token": None}.keys(), {"_fresh": None, "csrf_token": None}.keys())
+
+
+def sign(
+    app: Flask, snapshots: Snapshots, environ: dict[str, Any], slug: str, action_slug: str
+) -> Response | None:
+    """Record the signature and answer the view's 303, or None to let the view answer."""
+    post = read_form_post(app, environ)
+    # A session holding more (signed in, a flash to show, permanent) is the app's to handle.
+    if post is None or not _anonymous(post.session) or not csrf_ok(app, post):
+        return None
+    refused: RateLimited | None = None
+    context = app.app_context()
+    context.push()
+    try:
+        # The unit of work's own runner: commits once (then the nudges), rolls back on error,
+        # and runs once more on a lost connection (the UNIQUE index makes that harmless).
+        if not _recorded(snapshots, post, slug, action_slug):
+            return None
+    except ActionClosed:
+        unit_of_work.rollback()  # the view shows the closed page
+        return None
+    except RateLimited as error:
+        unit_of_work.rollback()
+        refused = error
+    except Exception:
+        # Nothing is lost: the view runs the same unit of work again (the UNIQUE index makes
+        # a second run of a committed signature a duplicate, as retry_on_disconnect relies on).
+        log.warning("hot path gave a signature to the view", exc_info=True)
+        unit_of_work.rollback()
+        return None
+    finally:
+        context.pop()
+    if refused is not None:
+        # Counted already, so answered here by the app's own error handler: handing it on
+        # would count the submission twice.
+        return answer_error(app, environ, refused)
+    return see_thanks(app, environ, slug, action_slug, post)
+
+
+def _anonymous(session: dict[str, Any]) -> bool:
+    keys = session.keys()
+    return keys in _ANONYMOUS and session.get("_fresh", False) is False
+
+
+@unit_of_work.run_in_unit_of_work
+@unit_of_work.retry_on_disconnect
+def _recorded(snapshots: Snapshots, post: FormPost, slug: str, action_slug: str) -> bool:
+    action = snapshots.get(slug, action_slug)
+    if action is None or action.kind not in _SIGNABLE or not action.is_open():
+        return False
+    submission = read_valid_submission(post.fields, action.pledge_options)
+    if submission is None:
+        return False
+    source, referrer = source_and_referrer(submission.source, post.referrer, post.host)
+    data = submission.signature_input(source=source, referrer=referrer, ip_address=post.remote_addr)
+    binding = session_binding(post.session.get("csrf_token"))
+    facts = facts_from_fields(submission.started, submission.website, post.remote_addr, binding)
+    submit_signature(action, data, facts)
+    return True
+
+
+def answer_error(app: Flask, environ: dict[str, Any], error: HTTPException) -> Response:
+    """The app's answer to an HTTP error raised here: its error page, hooks and headers."""
+    with app.request_context(environ):
+        return app.finalize_request(app.handle_user_exception(error))
+
+
+def see_thanks(
+    app: Flask, environ: dict[str, Any], slug: str, action_slug: str, post: FormPost
+) -> Response:
+    """The view's answer: 303 to the thank-you page, with the app's headers."""
+    location = f"{environ.get('SCRIPT_NAME', '')}/c/{slug}/{action_slug}/thanks"
+    response: Response = app.redirect(location, 303)
+    secure = post.secure or bool(app.config["SESSION_COOKIE_SECURE"])
+    for name, value in security_header_items(new_csp_nonce(), "'none'", secure):
+        response.headers.setdefault(name, value)
+    response.vary.add("Cookie")  # the session was read, as Flask marks it
+    return response

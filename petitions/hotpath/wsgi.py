@@ -1,0 +1,130 @@
+"""Reading a request without Flask: the form, the session cookie, the CSRF check.
+
+Every helper here answers None (or False) for anything unusual; the request then goes on to
+the Flask app exactly as it came (its body is put back), so the normal views decide.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import same_origin
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import SecurityError
+from werkzeug.http import parse_cookie
+from werkzeug.wsgi import get_host
+
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's, for the tokens ``generate_csrf`` signs
+
+
+@dataclass(frozen=True)
+class FormPost:
+    """A submitted form, read as the Flask app would read it."""
+
+    fields: dict[str, str]
+    session: dict[str, Any]
+    host: str
+    secure: bool
+    remote_addr: str | None
+    referrer: str | None
+
+
+def read_form_post(app: Flask, environ: dict[str, Any]) -> FormPost | None:
+    """The form and the session of a plain browser POST; None for anything else.
+
+    The body is read once and put back, so a request handed on reads the same bytes.
+    """
+    content_type = (environ.get("CONTENT_TYPE") or "").partition(";")[0].strip().lower()
+    if content_type != _FORM_TYPE or environ.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    query = environ.get("QUERY_STRING") or ""
+    if "\x00" in query or "%00" in query:  # the app refuses NUL (core.web.reject_nul_bytes)
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    limit = app.config.get("MAX_CONTENT_LENGTH")
+    if length <= 0 or (limit is not None and length > limit):
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    if len(body) != length:
+        return None
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        return None
+    # Werkzeug's own call (werkzeug.formparser), so values decode exactly as request.form's.
+    pairs = parse_qsl(text, keep_blank_values=True, errors="werkzeug.url_quote")
+    fields = dict(pairs)
+    if len(fields) != len(pairs) or any("\x00" in value for value in fields.values()):
+        return None
+    session = read_session(app, environ)
+    if session is None:
+        return None
+    try:
+        host = get_host(environ, trusted_hosts=app.config.get("TRUSTED_HOSTS"))
+    except SecurityError:
+        return None
+    return FormPost(
+        fields=fields,
+        session=session,
+        host=host,
+        secure=environ.get("wsgi.url_scheme") == "https",
+        remote_addr=environ.get("REMOTE_ADDR"),
+        referrer=environ.get("HTTP_REFERER"),
+    )
+
+
+def read_session(app: Flask, environ: dict[str, Any]) -> dict[str, Any] | None:
+    """The session cookie's contents, checked as Flask's session interface checks it.
+
+    None when there is no valid session cookie (the app then answers: a CSRF error).
+    """
+    interface = app.session_interface
+    if type(interface) is not SecureCookieSessionInterface:
+        return None
+    raw = parse_cookie(environ.get("HTTP_COOKIE") or "").get(app.config["SESSION_COOKIE_NAME"])
+    serializer = interface.get_signing_serializer(app)
+    if not raw or serializer is None:
+        return None
+    try:
+        data = serializer.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
+    except BadData:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def csrf_ok(app: Flask, post: FormPost) -> bool:
+    """Flask-WTF's check (``flask_wtf.csrf.validate_csrf`` and ``CSRFProtect.protect``) on a
+    session read here: True only when it would pass."""
+    config = app.config
+    if not config.get("WTF_CSRF_ENABLED", True) or not config.get("WTF_CSRF_CHECK_DEFAULT", True):
+        return False  # not checked at all: an unusual setup, left to the app
+    field = config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+    secret = config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    expected = post.session.get(field)
+    token = post.fields.get(field)
+    if not secret or not isinstance(expected, str) or not token:
+        return False
+    try:
+        signed = URLSafeTimedSerializer(secret, salt=_CSRF_SALT).loads(
+            token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600)
+        )
+        if not isinstance(signed, str) or not hmac.compare_digest(expected, signed):
+            return False
+    except (BadData, TypeError):
+        return False
+    if post.secure and config.get("WTF_CSRF_SSL_STRICT", True):
+        good = f"https://{post.host}/"
+        if not post.referrer or not same_origin(post.referrer, good):
+            return False
+    return True
