@@ -276,10 +276,11 @@ def _screen(
         ),
     ]
     try:
-        script = current_app.extensions.get("abuse_screen_script")
-        if script is None:
-            script = client.register_script(_SCREEN_SCRIPT)
-            current_app.extensions["abuse_screen_script"] = script
+        registered = current_app.extensions.get("abuse_screen_script")
+        if registered is None or registered[0] is not client:  # one per storage client
+            registered = (client, client.register_script(_SCREEN_SCRIPT))
+            current_app.extensions["abuse_screen_script"] = registered
+        script = registered[1]
         result = script(keys=names, args=[owner, ttl, window + 5])
     except Exception as exc:
         log.warning("rate-limit storage unavailable (%s); not limiting", type(exc).__name__)
