@@ -1,6 +1,7 @@
 """Letter actions in OSDI, mapped the way Action Network maps letter campaigns: each letter
-action is an ``advocacy_campaign`` (type ``email``) with its fixed targets, and the **record
-outreach helper** writes a letter for a person.
+action is an ``advocacy_campaign`` (type ``email``) with its fixed targets, the **record
+outreach helper** writes a letter for a person, and a token lists its own campaigns' letters
+as ``outreaches`` (with the person, like signatures).
 
 The helper goes through exactly what the web form goes through: the letter form's validators
 fed from the JSON, then ``letters.intake.submit_letter`` (recipients resolved from the
@@ -19,24 +20,53 @@ from werkzeug.datastructures import MultiDict
 
 from petitions.api import links, schemas
 from petitions.api.http import HAL_JSON, ApiError, json_body, not_found, paging
-from petitions.api.openapi import BAD_PAGING, NOT_MODIFIED, Reply, error, ok, operation
-from petitions.api.osdi import HELPER_MAX_BYTES, _collection_links, _id, hal, helper_formdata
-from petitions.api.representations import CURIES, ORIGIN_SYSTEM, _utc, action_state, href
+from petitions.api.openapi import (
+    BAD_PAGING,
+    NOT_MODIFIED,
+    TOKEN_REQUIRED,
+    Reply,
+    error,
+    ok,
+    operation,
+)
+from petitions.api.osdi import (
+    HELPER_MAX_BYTES,
+    TOKEN_ERRORS,
+    _collection_links,
+    _id,
+    _own_action,
+    current_token,
+    hal,
+    helper_formdata,
+)
+from petitions.api.representations import (
+    CURIES,
+    ORIGIN_SYSTEM,
+    _utc,
+    action_state,
+    href,
+    osdi_person,
+    signature_status,
+)
 from petitions.campaigns.models import Action, ActionKind, Campaign, CampaignStatus
 from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.extensions import csrf, db
 from petitions.geo import queries as geo
 from petitions.letters import intake, queries, services
 from petitions.letters.forms import LetterSignForm
-from petitions.letters.models import LetterDetails, LetterTarget
-from petitions.letters.services import LetterError
+from petitions.letters.models import Letter, LetterDetails, LetterTarget
+from petitions.letters.notifications import letter_text, recipient_of
+from petitions.letters.services import LetterError, fill
 from petitions.screening.checks import RequestFacts
+from petitions.signing.models import Signature
 from petitions.signing.services import ActionClosed
+from petitions.supporters import consent
 
 bp = Blueprint("osdi_letters", __name__, url_prefix="/api/osdi/v1")
 
 OUTREACH_INVALID = "The outreach could not be recorded."
 CAMPAIGN_ID = {"campaign_id": schemas.MAX_INT}
+OUTREACH_ID = {"campaign_id": schemas.MAX_INT, "outreach_id": schemas.MAX_BIGINT}
 _PUBLIC = [CampaignStatus.LIVE.value, CampaignStatus.CLOSED.value]
 
 
@@ -238,3 +268,127 @@ def record_outreach(campaign_id: int) -> Response:
             ),
         )
     )
+
+
+# --- outreaches: a token's own letters ---------------------------------------------------------
+
+
+def _outreach_doc(
+    letter: Letter, signature: Signature, details: LetterDetails, consenting: bool
+) -> schemas.OsdiOutreach:
+    """One letter as an OSDI outreach: the words as written, the recipients and each copy's
+    delivery, the person. Organisers of the campaign only."""
+    deliveries = {d.target_id: d.status for d in queries.deliveries_of(letter.id)}
+    targets = []
+    for target_id in letter.target_ids:
+        target = queries.target_of(letter.action_id, int(target_id))
+        if target is None:
+            continue
+        base = _target(target)
+        targets.append(
+            schemas.OsdiOutreachTarget(**base.model_dump(), delivery=deliveries.get(target.id))
+        )
+    first = next(
+        (t for t in (queries.target_of(letter.action_id, int(i)) for i in letter.target_ids) if t),
+        None,
+    )
+    recipient = recipient_of(first) if first is not None else None
+    subject = details.subject_for(letter.thank_you)
+    if recipient is not None:
+        subject = fill(subject, {"target_name": recipient.name, "target_title": recipient.title})
+    modified = signature.withdrawn_at or signature.invalidated_at or signature.confirmed_at
+    path = f"/advocacy_campaigns/{letter.action_id}/outreaches/{letter.id}"
+    return schemas.OsdiOutreach(
+        identifiers=[f"{ORIGIN_SYSTEM}:outreach:{letter.id}"],
+        origin_system=ORIGIN_SYSTEM,
+        created_date=_utc(letter.created_at),
+        modified_date=_utc(modified or letter.created_at),
+        type="email",
+        subject=subject,
+        message=(
+            letter_text(letter, recipient, signature.name, signature.postcode)
+            if recipient is not None
+            else letter.body
+        ),
+        targets=targets,
+        status=signature_status(signature),
+        constituency=letter.constituency_code or None,
+        embedded=schemas.OsdiSignatureEmbedded(person=osdi_person(signature, consenting)),
+        links=schemas.OsdiOutreachLinks(
+            self_=href(path),
+            advocacy_campaign=href(f"/advocacy_campaigns/{letter.action_id}"),
+            signature=href(f"/signatures/{signature.id}"),
+        ),
+    )
+
+
+def _own_letter_action(campaign_id: int) -> tuple[Action, LetterDetails]:
+    token = current_token(required=True)
+    assert token is not None
+    action = _own_action(token, _id(campaign_id))
+    details = queries.details_of(action.id) if action is not None and action.is_letter else None
+    if action is None or details is None:
+        raise not_found("That advocacy campaign")
+    return action, details
+
+
+@bp.get("/advocacy_campaigns/<int:campaign_id>/outreaches")
+@operation(
+    operation_id="osdiListOutreaches",
+    summary="Letters written to one of the token's own letter actions",
+    security=TOKEN_REQUIRED,
+    id_limits=CAMPAIGN_ID,
+    query=schemas.PageQuery,
+    replies=[ok(schemas.OsdiOutreaches, HAL_JSON, cached=False), *TOKEN_ERRORS],
+)
+def outreaches(campaign_id: int) -> Response:
+    action, details = _own_letter_action(campaign_id)
+    number, per_page = paging()
+    query = (
+        select(Letter, Signature)
+        .join(Signature, Signature.id == Letter.signature_id)
+        .where(Letter.action_id == action.id)
+    )
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(
+        query.order_by(Letter.id).offset((number - 1) * per_page).limit(per_page)
+    ).all()
+    consenting = consent.consenting_signatures(s.id for _, s in rows)
+    items = [_outreach_doc(letter, s, details, s.id in consenting) for letter, s in rows]
+    pages, found = _collection_links(
+        f"/advocacy_campaigns/{action.id}/outreaches", number, per_page, total
+    )
+    return hal(
+        schemas.OsdiOutreaches(
+            total_pages=pages,
+            per_page=per_page,
+            page=number,
+            total_records=total,
+            links=schemas.OsdiOutreachesLinks(
+                **found, outreaches=[item.links.self_ for item in items]
+            ),
+            embedded=schemas.OsdiOutreachesEmbedded(outreaches=items),
+        )
+    )
+
+
+@bp.get("/advocacy_campaigns/<int:campaign_id>/outreaches/<int:outreach_id>")
+@operation(
+    operation_id="osdiGetOutreach",
+    summary="One letter written to one of the token's own letter actions",
+    security=TOKEN_REQUIRED,
+    id_limits=OUTREACH_ID,
+    replies=[ok(schemas.OsdiOutreach, HAL_JSON, cached=False), *TOKEN_ERRORS],
+)
+def outreach(campaign_id: int, outreach_id: int) -> Response:
+    action, details = _own_letter_action(campaign_id)
+    found = db.session.execute(
+        select(Letter, Signature)
+        .join(Signature, Signature.id == Letter.signature_id)
+        .where(Letter.action_id == action.id, Letter.id == _id(outreach_id, schemas.MAX_BIGINT))
+    ).first()
+    if found is None:
+        raise not_found("That outreach")
+    letter, signature = found
+    consenting = signature.id in consent.consenting_signatures([signature.id])
+    return hal(_outreach_doc(letter, signature, details, consenting))

@@ -541,6 +541,50 @@ class OsdiOutreachAccepted(Out):
     links: OsdiOutreachAcceptedLinks = Field(serialization_alias="_links")
 
 
+class OsdiOutreachTarget(OsdiAdvocacyTarget):
+    """A recipient of one letter, and how far that copy got."""
+
+    delivery: str | None = Field(serialization_alias="petitions:delivery")
+
+
+class OsdiOutreachLinks(Out):
+    self_: Link = Field(serialization_alias="self")
+    advocacy_campaign: Link = Field(serialization_alias="osdi:advocacy_campaign")
+    signature: Link = Field(serialization_alias="petitions:signature")
+
+
+class OsdiOutreach(Out):
+    """One supporter's letter with its person: only ever shown to the campaign's organisers."""
+
+    identifiers: list[str]
+    origin_system: str
+    created_date: datetime
+    modified_date: datetime
+    type: Literal["email"]
+    subject: str
+    message: str  # the words as they wrote them ("" once erased)
+    targets: list[OsdiOutreachTarget]
+    status: Literal["pending", "confirmed", "withdrawn", "invalidated"] = Field(
+        serialization_alias="petitions:status"
+    )
+    constituency: str | None = Field(serialization_alias="petitions:constituency")
+    embedded: OsdiSignatureEmbedded = Field(serialization_alias="_embedded")
+    links: OsdiOutreachLinks = Field(serialization_alias="_links")
+
+
+class OsdiOutreachesLinks(OsdiCollectionLinks):
+    outreaches: list[Link] = Field(serialization_alias="osdi:outreaches")
+
+
+class OsdiOutreachesEmbedded(Out):
+    outreaches: list[OsdiOutreach] = Field(serialization_alias="osdi:outreaches")
+
+
+class OsdiOutreaches(OsdiCollection):
+    links: OsdiOutreachesLinks = Field(serialization_alias="_links")
+    embedded: OsdiOutreachesEmbedded = Field(serialization_alias="_embedded")
+
+
 # --- OSDI events and attendances -------------------------------------------------------------
 
 
