@@ -49,6 +49,12 @@ signatures_anonymised = _events.signal(
     "signatures-anonymised",
     doc="Retention anonymised signatures of long-closed actions. kwargs: signature_ids.",
 )
+person_known = _events.signal(
+    "person-known",
+    doc="Does any other area hold data about this address (beyond signatures)? kwargs: "
+    "email_normalised. A receiver returns True if its area does, so the person may sign in "
+    "to 'My actions' to download or erase it (e.g. the host of a proposed event).",
+)
 person_data_requested = _events.signal(
     "person-data-requested",
     doc="Someone asked for everything held about them. kwargs: email_normalised. Each "

@@ -293,6 +293,13 @@ def listed_events(actions: list[Action]) -> dict[int, ListedEvent]:
     }
 
 
+def hosted_pages_for(email_normalised: str) -> list[tuple[Action, EventDetails, str]]:
+    """For "My actions": the events this person proposed, each with its host page's token."""
+    from petitions.gatherings.links import host_token
+
+    return [(a, d, host_token(a.id)) for a, d in hosted_by(email_normalised)]
+
+
 def rsvp_pages_for(signature_ids: list[int]) -> dict[int, tuple[Rsvp, str]]:
     """For "My actions": each RSVP among these signatures, with its own page's token."""
     from petitions.gatherings.links import manage_token
@@ -305,6 +312,20 @@ def rsvp_pages_for(signature_ids: list[int]) -> dict[int, tuple[Rsvp, str]]:
 
 def hosting_of(campaign_id: int) -> EventHosting | None:
     return db.session.get(EventHosting, campaign_id)
+
+
+def hosted_by(email_normalised: str) -> list[tuple[Action, EventDetails]]:
+    """The events this address proposed (as their host), oldest first."""
+    if not email_normalised:
+        return []
+    rows = db.session.execute(
+        select(Action, EventDetails)
+        .join(EventDetails, EventDetails.action_id == Action.id)
+        .where(EventDetails.host_email == email_normalised)
+        .options(joinedload(Action.campaign))
+        .order_by(Action.id)
+    ).all()
+    return [(a, d) for a, d in rows]
 
 
 def proposals(campaign_id: int) -> list[tuple[Action, EventDetails]]:

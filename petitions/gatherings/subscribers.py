@@ -16,7 +16,7 @@ from petitions.core import events
 from petitions.core.dispatch import nudge
 from petitions.core.unit_of_work import after_commit
 from petitions.extensions import db
-from petitions.gatherings import services
+from petitions.gatherings import queries, services
 from petitions.mailer.services import DRAIN_TASK
 
 
@@ -46,6 +46,29 @@ def on_person_erased(
     services.erase_host(email_normalised)
 
 
+def on_person_known(_sender: Any, *, email_normalised: str, **_: Any) -> bool:
+    return bool(queries.hosted_by(email_normalised))
+
+
+def on_person_data_requested(_sender: Any, *, email_normalised: str, **_: Any) -> dict[str, Any]:
+    """ "Download my data": the events this person proposed, with what they gave us."""
+    return {
+        "hosted_events": [
+            {
+                "title": action.title,
+                "campaign": action.campaign.slug,
+                "starts_at": details.starts_utc.isoformat(),
+                "timezone": details.timezone,
+                "place": details.place_line,
+                "review": details.review,
+                "host_name": details.host_name,
+                "host_email": details.host_email,
+            }
+            for action, details in queries.hosted_by(email_normalised)
+        ]
+    }
+
+
 _connected = False
 
 
@@ -56,4 +79,6 @@ def connect() -> None:
     events.signature_confirmed.connect(on_signature_confirmed, weak=False)
     events.signatures_withdrawn.connect(on_signatures_withdrawn, weak=False)
     events.person_erased.connect(on_person_erased, weak=False)
+    events.person_known.connect(on_person_known, weak=False)
+    events.person_data_requested.connect(on_person_data_requested, weak=False)
     _connected = True

@@ -30,7 +30,7 @@ from petitions.core.unit_of_work import after_commit
 from petitions.core.web import no_store
 from petitions.counting.jobs import FOLD_TASK
 from petitions.extensions import db, limiter
-from petitions.gatherings.queries import rsvp_pages_for
+from petitions.gatherings.queries import hosted_pages_for, rsvp_pages_for
 from petitions.mailer.services import DRAIN_TASK
 from petitions.supporters import consent, queries, services
 from petitions.supporters.forms import ButtonForm, EraseForm, PreferencesForm, SigninRequestForm
@@ -105,6 +105,7 @@ def home() -> str:
         updates=queries.latest_updates(campaign_ids),
         untaken=queries.untaken_actions(campaigns, taken),
         rsvps=rsvp_pages_for([e.signature.id for e in entries]),
+        hosted=hosted_pages_for(supporter.email_normalised),
         opted_out=queries.opted_out_campaigns(supporter),
         consenting={
             c.id for c in campaigns if consent.consents_now(supporter.email_normalised, c.id)

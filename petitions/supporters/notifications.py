@@ -28,18 +28,19 @@ def build_signin(supporter_id: int) -> BuiltEmail | None:
         .order_by(Signature.created_at.desc(), Signature.id.desc())
         .limit(1)
     ).first()
-    if latest is None:
-        return None
+    # Someone known only to another area (the host of a proposed event) has no signature:
+    # they are written to at the address they gave there, which is stored normalised.
+    name, address = (latest.name, latest.email) if latest else ("", supporter.email_normalised)
     minutes = current_app.config["SUPPORTER_SIGNIN_MINUTES"]
     raw = issue_token(SIGNIN_PURPOSE, supporter.id, timedelta(minutes=minutes))
     context = {
-        "name": latest.name,
+        "name": name,
         "link": f"{current_app.config['PUBLIC_URL']}/my/signin/{raw}",
         "minutes": minutes,
     }
     message = Message(
         subject="Your link to My actions",
-        recipients=[(latest.name, latest.email)],
+        recipients=[(name, address)],
         body=render_template("email/supporter_signin.txt", **context),
         html=render_template("email/supporter_signin.html", **context),
         extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},

@@ -57,8 +57,15 @@ def supporter_for(email_normalised: str) -> Supporter:
 
 
 def has_signed(email_normalised: str) -> bool:
-    return bool(
-        db.session.scalar(select(exists().where(Signature.email_normalised == email_normalised)))
+    """Whether we hold anything about this address: a signature (of any kind), or data another
+    area answers for on ``person_known`` (a supporter who only proposed an event)."""
+    if db.session.scalar(select(exists().where(Signature.email_normalised == email_normalised))):
+        return True
+    return any(
+        bool(known)
+        for _receiver, known in domain_events.person_known.send(
+            None, email_normalised=email_normalised
+        )
     )
 
 

@@ -231,3 +231,60 @@ def test_public_list_by_postcode_is_nearest_first(app, client):
         response = client.get(f"/events?postcode={odd}")
         assert response.status_code in (200, 400), (odd, response.status_code)
     assert "look like a UK postcode" in client.get("/events?postcode=12345").get_data(as_text=True)
+
+
+def test_a_host_who_signed_nothing_can_sign_in_download_and_erase(app, client, smtp_sink):
+    """A supporter known only as a host still reaches "My actions" (the sign-in link goes to
+    the address they gave), sees their event, gets it in "download my data", and can erase."""
+    import json
+
+    from tests.gatherings.conftest import event_input
+
+    with app.app_context():
+        campaign = make_campaign(slug="week")
+        services.set_hosting(campaign, True)
+        action = services.propose_event(
+            campaign, event_input(title="Leeds stall"), "Hana Host", "hana@example.org"
+        )
+        action_id = action.id
+        db.session.commit()
+    drain(app)  # the "we've received your event" email
+    page = client.get("/my")
+    asked = client.post(
+        "/my/signin",
+        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": "HANA@example.org"},
+    )
+    assert asked.status_code == 200
+    drain(app)
+    link = next(
+        m for m in smtp_sink.wait_for(2, address="hana@example.org") if "/my/signin/" in m.text()
+    )
+    token = re.search(r"/my/signin/([A-Za-z0-9_-]+)", link.text()).group(1)
+    landing = client.get(f"/my/signin/{token}")
+    pressed = client.post(
+        f"/my/signin/{token}", data={"csrf_token": csrf_from(landing.get_data(as_text=True))}
+    )
+    assert pressed.status_code == 303
+    home = client.get("/my").get_data(as_text=True)
+    assert "Events you proposed" in home and "Leeds stall" in home and "/host/" in home
+    data = json.loads(client.get("/my/data.json").get_data(as_text=True))
+    (hosted,) = data["hosted_events"]
+    assert hosted["host_email"] == "hana@example.org" and hosted["title"] == "Leeds stall"
+
+    erase = client.get("/my/erase")
+    done = client.post(
+        "/my/erase", data={"csrf_token": csrf_from(erase.get_data(as_text=True)), "confirm": "y"}
+    )
+    assert done.status_code == 200
+    with app.app_context():
+        details = db.session.get(EventDetails, action_id)
+        assert (details.host_name, details.host_email, details.hosted) == ("", "", True)
+    # Nothing is held any more: asking again sends nothing.
+    before = len(smtp_sink.to("hana@example.org"))
+    page = client.get("/my")
+    client.post(
+        "/my/signin",
+        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": "hana@example.org"},
+    )
+    drain(app)
+    assert len(smtp_sink.to("hana@example.org")) == before
