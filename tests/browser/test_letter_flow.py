@@ -11,12 +11,14 @@ from flask import Flask
 from sqlalchemy import select
 
 from petitions.campaigns.demo import create_demo_campaign
+from petitions.campaigns.models import Action
 from petitions.extensions import db
-from petitions.letters.demo import create_demo_letters
+from petitions.letters.demo import MP_SLUG, create_demo_letters
 from petitions.letters.models import LetterDelivery
 from tests.conftest import WorkerProcess, wait_for
 from tests.support.factories import TOKEN_IN_LINK
 from tests.support.smtp import SmtpSink
+from tests.support.workspace import PASSWORD, make_organiser
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -63,6 +65,34 @@ def test_write_to_the_demo_mp(
     with live_app.app_context():
         wait_for(lambda: db.session.scalar(select(LetterDelivery.status)) == "sent")
         db.session.remove()
+    assert letter.subject == "Thank you for backing the supply-chain amendment"
     page.click("text=See your letter")
     page.wait_for_selector("text=Delivered")
+
+    # The organiser sees the letter counted for the MP (folded by the worker) and the chart.
+    with live_app.app_context():
+        make_organiser("admin@example.org", admin=True)
+        action_id = db.session.scalar(select(Action.id).where(Action.slug == MP_SLUG))
+        db.session.remove()
+    page.goto(f"{live_server}/organise/login")
+    page.fill("#email", "admin@example.org")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{live_server}/organise/")
+    manage = f"{live_server}/organise/letters/{action_id}"
+
+    def counted() -> bool:
+        page.goto(manage)
+        row = page.locator("#targets-table tr", has_text="Alex Rowan MP")
+        return row.locator("td.delivered").inner_text() == "1"
+
+    wait_for(counted, timeout=20)
+    assert (
+        page.locator("#targets-table tr", has_text="Alex Rowan MP")
+        .locator("td.letters")
+        .inner_text()
+        == "1"
+    )
+    assert "Aldershot" in page.inner_text("#constituency-table")
+    page.wait_for_function("document.querySelector('#chart-targets').width > 0")
     assert errors == []
