@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from petitions.config import (
@@ -126,95 +126,91 @@ def _tune_sqlite(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     """Each area registers its own ``flask`` commands; ``core`` imports no area."""
     from petitions.dev import cli as dev_cli
+    from petitions.gatherings.cli import events_cli
     from petitions.geo import cli as geo_cli
     from petitions.organisers import cli as organisers_cli
 
     organisers_cli.init_app(app)
     dev_cli.init_app(app)
     geo_cli.init_app(app)
+    app.cli.add_command(events_cli)
 
 
 def _register_blueprints(app: Flask) -> None:
-    from petitions.dev.blueprint import bp as dev_bp
-    from petitions.organisers.blueprint import bp as organisers_bp
-    from petitions.signing.blueprint import bp as signing_bp
-    from petitions.site.blueprint import bp as campaigns_bp
-
-    app.register_blueprint(campaigns_bp)
-    app.register_blueprint(signing_bp)
-    app.register_blueprint(organisers_bp)
-    _register_workspace_blueprints(app)
-    _register_api_blueprints(app)
-    _register_supporter_blueprints(app)
-    _register_abuse_blueprints(app)
-    _register_event_blueprints(app)
-    _register_letter_blueprints(app)
+    """Every blueprint, grouped by who it serves. An area with both public and organiser pages
+    (events, letters) keeps them in its one blueprint, listed with the public site."""
+    for blueprint in (
+        *_public_blueprints(),
+        *_supporter_blueprints(),
+        *_workspace_blueprints(),
+        *_api_blueprints(),
+    ):
+        app.register_blueprint(blueprint)
     if app.config["DEV_MAIL_DIR"] and app.config["PETITIONS_ENV"] != "production":
+        from petitions.dev.blueprint import bp as dev_bp
+
         app.register_blueprint(dev_bp)
 
 
-def _register_workspace_blueprints(app: Flask) -> None:
-    """The organisers' workspace under /organise/ (issue 3)."""
+def _public_blueprints() -> tuple[Blueprint, ...]:
+    """What anyone sees: home and campaign pages, signing, events, letters, embeds."""
+    from petitions.embeds.blueprint import bp as embeds_bp
+    from petitions.gatherings.blueprint import bp as gatherings_bp
+    from petitions.letters.blueprint import bp as letters_bp
+    from petitions.signing.blueprint import bp as signing_bp
+    from petitions.site.blueprint import bp as site_bp
+
+    return (site_bp, signing_bp, gatherings_bp, letters_bp, embeds_bp)
+
+
+def _supporter_blueprints() -> tuple[Blueprint, ...]:
+    """A supporter's own pages: My actions and one-click unsubscribe."""
+    from petitions.mailings.blueprint import unsubscribe_bp
+    from petitions.supporters.blueprint import bp as supporters_bp
+
+    return (supporters_bp, unsubscribe_bp)
+
+
+def _workspace_blueprints() -> tuple[Blueprint, ...]:
+    """The organisers' workspace under /organise/: sign-in, then each area's organiser pages."""
+    from petitions.abuse.blueprint import bp as abuse_bp
+    from petitions.api.admin import bp as api_tokens_bp
     from petitions.audit.blueprint import bp as audit_bp
     from petitions.dashboards.blueprint import bp as dashboards_bp
     from petitions.donations.blueprint import bp as donations_bp
+    from petitions.embeds.admin import bp as embed_settings_bp
     from petitions.exports.blueprint import bp as exports_bp
+    from petitions.mailings.blueprint import bp as mailings_bp
+    from petitions.organisers.blueprint import bp as organisers_bp
     from petitions.paper.blueprint import bp as paper_bp
+    from petitions.webhooks.blueprint import bp as webhooks_bp
     from petitions.workspace.blueprint import bp as workspace_bp
 
-    for blueprint in (workspace_bp, dashboards_bp, exports_bp, audit_bp, paper_bp, donations_bp):
-        app.register_blueprint(blueprint)
+    return (
+        organisers_bp,
+        workspace_bp,
+        dashboards_bp,
+        exports_bp,
+        audit_bp,
+        paper_bp,
+        donations_bp,
+        mailings_bp,
+        abuse_bp,
+        api_tokens_bp,
+        webhooks_bp,
+        embed_settings_bp,
+    )
 
 
-def _register_api_blueprints(app: Flask) -> None:
-    """The public API, OSDI, OpenAPI, embeds and their workspace pages (issue 5)."""
+def _api_blueprints() -> tuple[Blueprint, ...]:
+    """The public API, OSDI and the generated OpenAPI document."""
     from petitions.api.blueprint import bp as api_bp
     from petitions.api.openapi import bp as openapi_bp
     from petitions.api.osdi import bp as osdi_bp
     from petitions.api.osdi_events import bp as osdi_events_bp
     from petitions.api.osdi_letters import bp as osdi_letters_bp
-    from petitions.api.workspace import bp as api_tokens_bp
-    from petitions.embeds.blueprint import bp as embeds_bp
-    from petitions.embeds.workspace import bp as embed_settings_bp
-    from petitions.webhooks.blueprint import bp as webhooks_bp
 
-    for blueprint in (api_bp, osdi_bp, osdi_letters_bp, osdi_events_bp, openapi_bp, embeds_bp):
-        app.register_blueprint(blueprint)
-    for blueprint in (api_tokens_bp, webhooks_bp, embed_settings_bp):
-        app.register_blueprint(blueprint)
-
-
-def _register_supporter_blueprints(app: Flask) -> None:
-    """My actions, unsubscribing and the organisers' mailing pages (issue 4)."""
-    from petitions.mailings.blueprint import bp as mailings_bp
-    from petitions.mailings.blueprint import unsubscribe_bp
-    from petitions.supporters.blueprint import bp as supporters_bp
-
-    for blueprint in (supporters_bp, unsubscribe_bp, mailings_bp):
-        app.register_blueprint(blueprint)
-
-
-def _register_abuse_blueprints(app: Flask) -> None:
-    """Trending alerts and bulk invalidation under /organise/actions/<id>/ (issue 6)."""
-    from petitions.abuse.blueprint import bp as abuse_bp
-
-    app.register_blueprint(abuse_bp)
-
-
-def _register_event_blueprints(app: Flask) -> None:
-    """Events, RSVPs and their organiser pages (issue 13)."""
-    from petitions.gatherings.blueprint import bp as gatherings_bp
-    from petitions.gatherings.cli import events_cli
-
-    app.register_blueprint(gatherings_bp)
-    app.cli.add_command(events_cli)
-
-
-def _register_letter_blueprints(app: Flask) -> None:
-    """Letters to targets and their organiser pages (issue 12)."""
-    from petitions.letters.blueprint import bp as letters_bp
-
-    app.register_blueprint(letters_bp)
+    return (api_bp, osdi_bp, osdi_letters_bp, osdi_events_bp, openapi_bp)
 
 
 def _register_models_and_builders() -> None:

@@ -9,8 +9,9 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from petitions.abuse import invalidation, trending
 from petitions.abuse import review as review_queue
+from petitions.abuse import services as invalidation
+from petitions.abuse import trending
 from petitions.abuse.forms import ButtonForm, InvalidateForm
 from petitions.abuse.models import InvalidationJob, TrendingAlert
 from petitions.audit.services import record

@@ -3,7 +3,7 @@
 This module owns its transactions: it commits each batch (``unit_of_work.commit()``), so a
 job's progress survives a worker that dies, and a restarted job carries on where it stopped
 (its batches only touch rows not yet invalidated). Choosing what a job matches, creating and
-dispatching it live in :mod:`petitions.abuse.invalidation`.
+dispatching it live in :mod:`petitions.abuse.services`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import logging
 from flask import current_app
 from sqlalchemy import insert, select, update
 
-from petitions.abuse.invalidation import Criteria, batches
 from petitions.abuse.models import InvalidatedSignature, InvalidationJob, JobStatus
+from petitions.abuse.services import Criteria, batches
 from petitions.core import events, task_names, unit_of_work
 from petitions.core.dispatch import nudge
 from petitions.core.time import as_utc, utcnow

@@ -45,8 +45,8 @@ from petitions.organisers.access import visible_campaigns_clause
 from petitions.screening.checks import RequestFacts
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
-from petitions.signing.intake import submit_signature
 from petitions.signing.models import Signature
+from petitions.signing.services import submit_signature
 from petitions.supporters import consent
 
 bp = Blueprint("osdi", __name__, url_prefix=OSDI_ROOT)

@@ -22,7 +22,7 @@ from petitions.gatherings.intake import submit_rsvp
 from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
-from petitions.signing.intake import submit_signature
+from petitions.signing.services import submit_signature
 from petitions.tallies.queries import progress_for
 
 bp = Blueprint("embeds", __name__, url_prefix="/embed")

@@ -15,8 +15,7 @@ from petitions.gatherings import services
 from petitions.gatherings.models import RsvpStatus
 from petitions.mailer.services import DRAIN_TASK
 from petitions.screening.checks import RequestFacts
-from petitions.signing.intake import submit_signature
-from petitions.signing.services import SignatureInput, SignOutcome
+from petitions.signing.services import SignatureInput, SignOutcome, submit_signature
 
 
 def submit_rsvp(
@@ -27,7 +26,7 @@ def submit_rsvp(
     sensitive: dict[str, str],
 ) -> SignOutcome:
     """Record an RSVP. Raises ``signing.services.ActionClosed`` (and the intake's
-    ``RateLimited``) like :func:`petitions.signing.intake.submit_signature`."""
+    ``RateLimited``) like :func:`petitions.signing.services.submit_signature`."""
     outcome = submit_signature(action, data, facts)
     found = services.record_rsvp(action, outcome.signature_id, answers, sensitive)
     if found is not None and found.status == RsvpStatus.PENDING.value:

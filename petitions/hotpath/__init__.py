@@ -8,7 +8,7 @@ layer in front of the Flask app (``install``) that answers the ordinary case its
 * ``POST /c/<campaign>/<action>`` (``signing``) from an anonymous browser session whose form
   passes every rule (``signing.forms.read_valid_submission``) and whose CSRF token is good.
   It answers the same 303, with the same headers, after writing the same rows through the
-  same intake (``signing.intake.submit_signature``: the screening counts, one statement for
+  same intake (``signing.services.submit_signature``: the screening counts, one statement for
   the signature and its outbox row with the open/deadline check in SQL, the debounced nudges);
 * the thank-you page the browser is sent to next, and the public count endpoint, from a copy
   of the app's own answer a few seconds old (``pages``).

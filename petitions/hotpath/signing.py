@@ -2,7 +2,7 @@
 
 The same steps as ``signing.blueprint.sign`` with the same pieces — the form's rules
 (``signing.forms.read_valid_submission``), the screening facts, the intake
-(``signing.intake.submit_signature``) and the unit of work's runner (one commit, then the
+(``signing.services.submit_signature``) and the unit of work's runner (one commit, then the
 nudges) — but without WTForms, the ORM load or Flask's request machinery.
 Anything else (an error to show, a closed action, a rate limit, a failure) returns None and the
 request goes on to that view.
@@ -24,8 +24,7 @@ from petitions.hotpath.snapshot import Snapshots
 from petitions.hotpath.wsgi import FormPost, csrf_ok, read_form_post
 from petitions.screening.checks import RateLimited, facts_from_fields, session_binding
 from petitions.signing.forms import read_valid_submission, source_and_referrer
-from petitions.signing.intake import submit_signature
-from petitions.signing.services import ActionClosed
+from petitions.signing.services import ActionClosed, submit_signature
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ from petitions.letters import services
 from petitions.letters.models import Letter, LetterDetails, LetterTarget
 from petitions.letters.notifications import Recipient, recipient_of
 from petitions.screening.checks import RequestFacts
-from petitions.signing.intake import submit_signature
-from petitions.signing.services import SignatureInput, SignOutcome
+from petitions.signing.services import SignatureInput, SignOutcome, submit_signature
 
 
 @dataclass(frozen=True)

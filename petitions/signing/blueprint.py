@@ -11,9 +11,9 @@ from petitions.donations.services import record_hit
 from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source, referrer_host, source_and_referrer
-from petitions.signing.intake import submit_signature
 from petitions.signing.prefill import apply_prefill, prefill_token
 from petitions.signing.queries import taken_action_ids
+from petitions.signing.services import submit_signature
 from petitions.tallies.queries import pledge_counts, progress_for
 
 bp = Blueprint("signing", __name__)

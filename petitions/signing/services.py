@@ -1,12 +1,20 @@
 """Signing and confirming. Services flush; the unit of work commits.
 
+:func:`submit_signature` is the one path from a submission to a stored signature, shared by
+the web form, the embed, the hot path, the API and the letters and events intakes: it runs the
+screening checks, records the signature (flushed, in the caller's unit of work) and registers
+the workers' nudge to run after that unit of work commits, so a broker failure loses nothing
+and a rollback drops the nudge with the row.
+
 What other areas do about a new or confirmed signature (webhooks, counting, ...) they do in
 receivers of ``petitions.core.events``; signing imports none of them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -18,13 +26,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action, Campaign
 from petitions.core import events
+from petitions.core.dispatch import nudge
 from petitions.core.emails import canonical_email
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
+from petitions.core.unit_of_work import after_commit
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
-from petitions.mailer.services import enqueue, outbox_rows_for
+from petitions.mailer.services import DRAIN_TASK, enqueue, outbox_rows_for
+from petitions.screening.checks import RequestFacts, Verdict, assess, clean_ip
 from petitions.signing.models import Signature
+
+log = logging.getLogger(__name__)
 
 CONFIRM_PURPOSE = "confirm_signature"
 CONFIRM_EMAIL_KIND = "confirm_signature"
@@ -325,3 +338,35 @@ def confirm(raw_token: str) -> ConfirmOutcome:
         "signing", signature_id=signature.id, action_id=signature.action_id
     )
     return ConfirmOutcome(ConfirmState.CONFIRMED, signature)
+
+
+def submit_signature(
+    action: Signable, data: SignatureInput, facts: RequestFacts | None = None
+) -> SignOutcome:
+    """Record a signature and queue its confirmation. Raises ``ActionClosed``.
+
+    ``facts`` carries what the view knows about the request (form fill time, honeypot); the
+    client IP defaults to ``data.ip_address``. Past a hard rate limit this raises
+    ``petitions.screening.checks.RateLimited`` (an HTTP 429); a dropped, held or flagged
+    submission returns an outcome shaped like any other, so the caller shows the normal
+    response.
+    """
+    facts = facts or RequestFacts()
+    ip = clean_ip(facts.ip or data.ip_address)
+    if ip != data.ip_address:
+        data = dataclasses.replace(data, ip_address=ip)
+    assessment = assess(action.id, data.email_normalised, dataclasses.replace(facts, ip=ip))
+    if assessment.verdict is Verdict.DROP:
+        log.info("signature dropped on action %s: %s", action.id, ", ".join(assessment.reasons))
+        return SignOutcome(0, created=False, email_queued=False)
+    reasons = "; ".join(assessment.reasons)
+    if assessment.verdict is Verdict.SUSPECT:
+        log.info("signature held for review on action %s: %s", action.id, reasons)
+        data = dataclasses.replace(data, suspect=True, review_reason=reasons)
+    elif assessment.verdict is Verdict.REVIEW:
+        # Sent and counted as usual (the mailbox proves a person); the signal is kept.
+        data = dataclasses.replace(data, review_reason=reasons)
+    outcome = sign(action, data)  # on error the unit of work rolls back: no nudge
+    if outcome.email_queued:
+        after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
+    return outcome

@@ -29,7 +29,8 @@ from petitions.signing.forms import SignForm
 from petitions.signing.queries import undelivered_confirmations
 from petitions.supporters import consent
 from petitions.tallies.queries import pledge_counts, progress_for
-from petitions.workspace import signatures as sigs
+from petitions.workspace import queries as signature_queries
+from petitions.workspace import services as signature_services
 from petitions.workspace.forms import (
     ActionForm,
     CampaignForm,
@@ -352,17 +353,17 @@ def _parse_date(value: str | None) -> date | None:
         return None
 
 
-def _search_from_args() -> sigs.SignatureSearch:
+def _search_from_args() -> signature_queries.SignatureSearch:
     args = request.args
     state = args.get("state", "all")
-    return sigs.SignatureSearch(
+    return signature_queries.SignatureSearch(
         name=(args.get("name") or "").strip()[:100],
         email=(args.get("email") or "").strip()[:254],
         domain=(args.get("domain") or "").strip()[:254],
         source=(args.get("source") or "").strip()[:64],
         date_from=_parse_date(args.get("from")),
         date_to=_parse_date(args.get("to")),
-        state=state if state in ("all", *sigs.SEARCH_STATES) else "all",
+        state=state if state in ("all", *signature_queries.SEARCH_STATES) else "all",
         before_id=id_arg(args, "before"),
     )
 
@@ -372,17 +373,17 @@ def _search_from_args() -> sigs.SignatureSearch:
 def signatures(campaign_id: int, action_id: int) -> str:
     action = action_for_organiser(action_id, campaign_id)
     search = _search_from_args()
-    rows = sigs.search_signatures(action, search)
+    rows = signature_queries.search_signatures(action, search)
     return render_template(
         "workspace/signatures.html",
         campaign=action.campaign,
         action=action,
         search=search,
-        states=("all", *sigs.SEARCH_STATES),
+        states=("all", *signature_queries.SEARCH_STATES),
         rows=rows,
-        matches=sigs.count_matches(action, search),
+        matches=signature_queries.count_matches(action, search),
         undelivered=undelivered_confirmations(action.id),
-        more=len(rows) == sigs.PAGE_SIZE,
+        more=len(rows) == signature_queries.PAGE_SIZE,
         button=ButtonForm(),
         args={k: v for k, v in request.args.items() if k in SEARCH_KEYS},
     )
@@ -392,7 +393,7 @@ def signatures(campaign_id: int, action_id: int) -> str:
 @organiser_required
 def signature(campaign_id: int, action_id: int, signature_id: int) -> str:
     action = action_for_organiser(action_id, campaign_id)
-    found = sigs.signature_of(action, signature_id)
+    found = signature_queries.signature_of(action, signature_id)
     if found is None:
         abort(404)
     return render_template(
@@ -414,7 +415,11 @@ def change_signatures(campaign_id: int, action_id: int, change: str) -> Response
         abort(400)
     ids = id_list(request.form, "ids")
     reason = (request.form.get("reason") or "").strip()[:200]
-    apply = sigs.invalidate_signatures if change == "invalidate" else sigs.restore_signatures
+    apply = (
+        signature_services.invalidate_signatures
+        if change == "invalidate"
+        else signature_services.restore_signatures
+    )
     changed = apply(
         action,
         ids,

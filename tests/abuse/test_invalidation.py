@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from petitions.abuse import invalidation, jobs
-from petitions.abuse.invalidation import Criteria, CriteriaError
+from petitions.abuse import jobs
+from petitions.abuse import services as invalidation
 from petitions.abuse.models import InvalidatedSignature, JobStatus
+from petitions.abuse.services import Criteria, CriteriaError
 from petitions.core.time import utcnow
 from petitions.counting.jobs import fold_counts, reconcile_counts
 from petitions.extensions import db

@@ -428,7 +428,7 @@ def test_10_corrupted_count_is_repaired_and_logged(
 def test_bulk_invalidation_job_and_undo_through_the_worker(
     fault_app, fault_worker, smtp_sink, action_url, invariant, app
 ):
-    from petitions.abuse import invalidation
+    from petitions.abuse import services as invalidation
     from petitions.abuse.models import InvalidationJob
     from petitions.core.time import utcnow
     from petitions.signing.models import Signature as Sig

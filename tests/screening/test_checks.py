@@ -13,8 +13,8 @@ from petitions import create_app
 from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.screening.checks import RequestFacts, clean_ip, fill_seconds_from_stamp
-from petitions.signing.intake import submit_signature
 from petitions.signing.models import Signature
+from petitions.signing.services import submit_signature
 from tests.support.factories import make_action, make_campaign, signature_input
 from tests.support.web import csrf_from
 

@@ -350,7 +350,7 @@ def test_erasure_blots_the_person_out_of_what_organisers_typed(app, factories):
     """Audit reasons, bulk invalidation criteria and trending alerts name the person only in
     organisers' text; erasure reaches those too, and a job whose criterion it blotted matches
     nobody instead of failing."""
-    from petitions.abuse import invalidation
+    from petitions.abuse import services as invalidation
     from petitions.abuse.models import InvalidationJob, TrendingAlert
     from petitions.audit.services import record
     from petitions.supporters.services import erase

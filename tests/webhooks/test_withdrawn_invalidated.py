@@ -10,7 +10,7 @@ from petitions.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from petitions.workspace.signatures import invalidate_signatures
+from petitions.workspace.services import invalidate_signatures
 from tests.support.factories import make_action, make_signature
 
 

@@ -10,7 +10,8 @@ import logging
 
 from celery import shared_task
 
-from petitions.abuse import invalidation, jobs, trending
+from petitions.abuse import jobs, trending
+from petitions.abuse import services as invalidation
 from petitions.core import task_names
 from petitions.core.unit_of_work import after_commit
 

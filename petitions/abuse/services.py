@@ -1,4 +1,5 @@
-"""Bulk invalidation: describe, preview the count, run in batches as a worker job, undo.
+"""Bulk invalidation: describe, preview the count, create a job and ask for its undo; the
+batches themselves run in ``abuse/jobs.py``, which owns their transactions.
 
 Counts follow exactly because nothing here touches a tally: each batch sets
 ``invalidated_at`` and ``needs_count`` on the signatures it changes and records them, in one
