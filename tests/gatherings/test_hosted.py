@@ -210,6 +210,8 @@ def test_public_list_by_postcode_is_nearest_first(app, client):
                 starts_local=start,
                 ends_local=start + timedelta(hours=1),
             )
+    campaign_page = client.get("/c/week").get_data(as_text=True)
+    assert 'href="/events"' in campaign_page, "the list is reachable from the campaign page"
     html = client.get("/events?postcode=gu11+1aa").get_data(as_text=True)
     order = [
         "Right here",
