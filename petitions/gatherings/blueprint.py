@@ -150,7 +150,12 @@ def event_ics(slug: str, action_slug: str) -> Response:
 
 @bp.get("/events")
 def public_list() -> str:
-    """Upcoming events, filterable by date and postcode area (no personal data)."""
+    """Upcoming events, filterable by date, postcode area and campaign, nearest first to a
+    postcode (no personal data)."""
+    wanted = (request.args.get("campaign") or "").strip()[:100]
+    campaign = campaign_queries.public_campaign(wanted) if wanted else None
+    if wanted and campaign is None:
+        abort(404)
     day = _parse_day(request.args.get("from", ""))
     until = _parse_day(request.args.get("to", ""))
     area = "".join(ch for ch in request.args.get("area", "").upper() if ch.isalpha())[:2]
@@ -163,10 +168,12 @@ def public_list() -> str:
         before=datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None,
         postcode_area=area,
         near="" if bad_postcode else near,
+        campaign_id=campaign.id if campaign is not None else None,
     )
     return render_template(
         "gatherings/list.html",
         events=events,
+        campaign=campaign,
         area=area,
         near=pretty(near) if near and not bad_postcode else "",
         bad_postcode=bad_postcode,

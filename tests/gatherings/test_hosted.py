@@ -211,7 +211,9 @@ def test_public_list_by_postcode_is_nearest_first(app, client):
                 ends_local=start + timedelta(hours=1),
             )
     campaign_page = client.get("/c/week").get_data(as_text=True)
-    assert 'href="/events"' in campaign_page, "the list is reachable from the campaign page"
+    assert 'href="/events?campaign=week"' in campaign_page, "reachable from the campaign page"
+    assert ">Far away</a>" in client.get("/events?campaign=week").get_data(as_text=True)
+    assert client.get("/events?campaign=no-such-campaign").status_code == 404
     html = client.get("/events?postcode=gu11+1aa").get_data(as_text=True)
     order = [
         "Right here",
