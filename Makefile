@@ -26,7 +26,8 @@ install-dev: $(VENV)/.installed-dev assets
 # Front-end libraries come from npm (package-lock.json) and are copied into static/vendor;
 # the copies are committed too, so the app still works where npm is absent.
 VENDOR := petitions/static/vendor
-assets: $(VENDOR)/chart.umd.min.js
+AXE := tests/browser/vendor/axe.min.js
+assets: $(VENDOR)/chart.umd.min.js $(AXE)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
@@ -35,6 +36,11 @@ node_modules/.package-lock.json: package.json package-lock.json
 $(VENDOR)/chart.umd.min.js: node_modules/.package-lock.json
 	@if [ -f node_modules/chart.js/dist/chart.umd.min.js ]; then \
 		mkdir -p $(VENDOR) && cp node_modules/chart.js/dist/chart.umd.min.js $@; fi
+
+# axe-core (accessibility rules) for the browser tests only: injected by tests/browser, never served.
+$(AXE): node_modules/.package-lock.json
+	@if [ -f node_modules/axe-core/axe.min.js ]; then \
+		mkdir -p $(dir $(AXE)) && cp node_modules/axe-core/axe.min.js $@; fi
 
 migrate: install
 	$(BIN)/flask --app petitions db upgrade

@@ -46,6 +46,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     ids.install(app.url_map)  # before any route: every <int:...> is a bounded id
     _init_extensions(app)
     _register_blueprints(app)
+    _register_branding(app)
     _register_models_and_builders()
     _connect_subscribers()
 
@@ -123,6 +124,13 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.close()
 
 
+def _register_branding(app: Flask) -> None:
+    """``branding()`` in every template, pages and emails alike (issue 15)."""
+    from petitions.branding.queries import current
+
+    app.jinja_env.globals["branding"] = current
+
+
 def _register_commands(app: Flask) -> None:
     """Each area registers its own ``flask`` commands; ``core`` imports no area."""
     from petitions.dev import cli as dev_cli
@@ -185,10 +193,12 @@ def _workspace_blueprints() -> tuple[Blueprint, ...]:
     from petitions.paper.blueprint import bp as paper_bp
     from petitions.webhooks.blueprint import bp as webhooks_bp
     from petitions.workspace.blueprint import bp as workspace_bp
+    from petitions.workspace.branding import bp as branding_bp
 
     return (
         organisers_bp,
         workspace_bp,
+        branding_bp,
         dashboards_bp,
         exports_bp,
         audit_bp,
@@ -218,6 +228,7 @@ def _register_models_and_builders() -> None:
     import petitions.abuse.models
     import petitions.api.models
     import petitions.audit.models
+    import petitions.branding.models
     import petitions.campaigns.models
     import petitions.core.models
     import petitions.donations.models

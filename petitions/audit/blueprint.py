@@ -16,9 +16,12 @@ def index() -> str:
     event = (request.args.get("event") or "")[:64] or None
     campaign_id = id_arg(request.args, "campaign")
     events = queries.recent_events(before_id=before, event=event, campaign_id=campaign_id)
+    campaigns, actions = queries.names_for(events)
     return render_template(
         "audit/index.html",
         events=events,
+        campaigns=campaigns,
+        actions=actions,
         event=event,
         campaign_id=campaign_id,
         more=len(events) == queries.PAGE_SIZE,

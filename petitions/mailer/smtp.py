@@ -18,6 +18,7 @@ from flask_mail import (
     sanitize_addresses,
 )
 
+from petitions.branding.queries import current as current_brand
 from petitions.core.emails import wire_address
 
 _SMTP_COMPAT32 = policy.compat32.clone(linesep="\r\n")
@@ -59,6 +60,7 @@ class TimeoutConnection(Connection):
         message.bcc = [_wire(r) for r in message.bcc or []]
         if message.date is None:
             message.date = time.time()
+        _brand_sender(message)
         sender = envelope_from or message.sender
         if not message.send_to or not sender:
             raise ValueError("a message needs recipients and a sender")
@@ -111,6 +113,17 @@ class TimeoutConnection(Connection):
                 self.host.quit()
             with contextlib.suppress(Exception):
                 self.host.close()
+
+
+def _brand_sender(message: Message) -> None:
+    """Messages from the default sender carry the operator's sender name (branding)."""
+    default = current_app.config.get("MAIL_DEFAULT_SENDER")
+    if not default or message.sender != default:
+        return
+    name = current_brand().sender_name
+    if name:
+        address = parseaddr(default)[1] if isinstance(default, str) else default[1]
+        message.sender = (name, address)
 
 
 def _bare(recipient: str | tuple[str, str]) -> str:

@@ -8,6 +8,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -91,12 +92,14 @@ class SendAtField(DateTimeLocalField):
 class ScheduleForm(FlaskForm):
     """Step one of sending: now, or at a time. The next page asks to confirm."""
 
-    when = SelectField(
-        "When",
-        choices=[SelectChoice("now", "Send now"), SelectChoice("later", "At a time")],
-        default="now",
-    )
+    when = RadioField("When", default="now")
     send_at = SendAtField("Send at (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Radio buttons render from (value, label) pairs, set after construction as SignForm
+        # sets its pledge options.
+        self.when.choices = [("now", "Send now"), ("later", "At a time")]  # type: ignore[assignment]
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

@@ -151,6 +151,14 @@ def confirm(token: str) -> tuple[str, int]:
             ask=ask,
             ask_source=ask_source,
             ask_action=signature.action if signature is not None else None,
+            share_url=url_for(
+                "signing.action_page",
+                slug=signature.action.campaign.slug,
+                action_slug=signature.action.slug,
+                _external=True,
+            )
+            if signature is not None
+            else None,
         ),
         status,
     )
