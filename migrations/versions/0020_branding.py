@@ -1,7 +1,7 @@
 """branding: the organisation's name, logo, colour, footer links and sender name
 
-Revision ID: 0019_branding
-Revises: 0018_letter_target_tallies
+Revision ID: 0020_branding
+Revises: 0019_letter_digests
 Create Date: 2026-12-03 13:15:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0019_branding'
-down_revision = '0018_letter_target_tallies'
+revision = '0020_branding'
+down_revision = '0019_letter_digests'
 branch_labels = None
 depends_on = None
 
