@@ -85,6 +85,8 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.cpu
+	$(BIN)/python -m bench.emails
 	$(BIN)/python -m bench.bench_postcodes
 
 bench-smoke: install-dev

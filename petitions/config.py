@@ -111,6 +111,9 @@ def base_settings() -> dict[str, Any]:
         # A drain task returns after the batch that crosses this, and re-queues itself.
         "OUTBOX_DRAIN_SECONDS": env_float("OUTBOX_DRAIN_SECONDS", 1.0),
         "OUTBOX_LEASE_SECONDS": env_int("OUTBOX_LEASE_SECONDS", 120),
+        # Sent rows are marked (one UPDATE, one commit) per this many, or this often.
+        "OUTBOX_MARK_SENT_EVERY": env_int("OUTBOX_MARK_SENT_EVERY", 50),
+        "OUTBOX_MARK_SENT_SECONDS": env_float("OUTBOX_MARK_SENT_SECONDS", 0.5),
         "OUTBOX_MAX_ATTEMPTS": env_int("OUTBOX_MAX_ATTEMPTS", 8),
         "OUTBOX_RETRY_BASE_SECONDS": env_float("OUTBOX_RETRY_BASE_SECONDS", 30.0),
         # Per-message backoff (a 4xx for one recipient) doubles up to this.

@@ -8,8 +8,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from petitions.core.models import Token
 from petitions.core.time import as_utc, utcnow
@@ -36,18 +37,33 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode("ascii")).hexdigest()
 
 
+_TABLE: Any = Token.__table__
+_ISSUE = insert(_TABLE).values(
+    purpose=bindparam("p_purpose"),
+    token_hash=bindparam("p_hash"),
+    subject_id=bindparam("p_subject"),
+    created_at=bindparam("p_now"),
+    expires_at=bindparam("p_expires"),
+)
+
+
 def issue_token(purpose: str, subject_id: int, lifetime: timedelta) -> str:
-    """Create a token row (flushed, not committed) and return the raw token for the link."""
+    """Create a token row (in the current transaction, not committed) and return the raw
+    token for the link. One prebuilt statement: the worker issues one per confirmation email,
+    and building an ORM object and flushing it was a tenth of that email's CPU."""
     raw = secrets.token_urlsafe(32)
-    db.session.add(
-        Token(
-            purpose=purpose,
-            token_hash=hash_token(raw),
-            subject_id=subject_id,
-            expires_at=utcnow() + lifetime,
-        )
+    now = utcnow()
+    db.session.flush()  # what the caller has pending goes first, as a flush of the token did
+    db.session.execute(
+        _ISSUE,
+        {
+            "p_purpose": purpose,
+            "p_hash": hash_token(raw),
+            "p_subject": subject_id,
+            "p_now": now,
+            "p_expires": now + lifetime,
+        },
     )
-    db.session.flush()
     return raw
 
 

@@ -288,17 +288,34 @@ def send_batch(ids: list[int]) -> DrainReport:
     return report
 
 
+_MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id.in_(bindparam("p_ids", expanding=True)))
+    .values(sent_at=bindparam("p_now"), claimed_until=None, last_error=None)
+    .execution_options(synchronize_session=False)
+)
+
+
 class _OutboxSender(BatchSender[tuple[_Claimed, BuiltEmail]]):
     """The outbox's rows: a final outcome (refused, unsendable, or a retryable one on the
     ``OUTBOX_MAX_ATTEMPTS``-th claim) fails the row with its reason, a retryable one backs off
-    (``_retry_later``), and messages not tried go back uncharged (``_give_back``). One commit
-    per message."""
+    (``_retry_later``), and messages not tried go back uncharged (``_give_back``).
+
+    Sent rows are marked together, one UPDATE and one commit per ``OUTBOX_MARK_SENT_EVERY``
+    messages (or ``OUTBOX_MARK_SENT_SECONDS``, whichever comes first), and before any other
+    outcome is written; a worker killed in between re-sends at most those few when their lease
+    runs out (each at most once more, as before). Other outcomes commit one by one."""
 
     name = "outbox"
 
     def __init__(self, report: DrainReport) -> None:
+        config = current_app.config
         self.report = report
-        self.max_attempts = int(current_app.config["OUTBOX_MAX_ATTEMPTS"])
+        self.max_attempts = int(config["OUTBOX_MAX_ATTEMPTS"])
+        self.mark_every = max(1, int(config.get("OUTBOX_MARK_SENT_EVERY", 50)))
+        self.mark_seconds = float(config.get("OUTBOX_MARK_SENT_SECONDS", 0.5))
+        self.sent: list[int] = []
+        self.first_sent_at = 0.0
 
     def attempt_of(self, item: tuple[_Claimed, BuiltEmail]) -> int:
         return item[0].attempts  # the claim counted this one
@@ -312,9 +329,18 @@ class _OutboxSender(BatchSender[tuple[_Claimed, BuiltEmail]]):
     def record(self, item: tuple[_Claimed, BuiltEmail], outcome: Outcome) -> None:
         claimed, report = item[0], self.report
         if outcome.result is Result.SENT:
-            _close(claimed.id, sent_at=utcnow(), last_error=None)
+            if not self.sent:
+                self.first_sent_at = time.monotonic()
+            self.sent.append(claimed.id)
             report.sent += 1
-        elif outcome.final:
+            if (
+                len(self.sent) >= self.mark_every
+                or time.monotonic() - self.first_sent_at >= self.mark_seconds
+            ):
+                self._mark_sent()
+            return
+        self._mark_sent()
+        if outcome.final:
             _fail(claimed, outcome.error or "", report)
         elif _retry_later(claimed, outcome.error or ""):
             report.retried += 1
@@ -323,7 +349,18 @@ class _OutboxSender(BatchSender[tuple[_Claimed, BuiltEmail]]):
         db.session.commit()
 
     def give_back(self, items: Sequence[tuple[_Claimed, BuiltEmail]], reason: str) -> None:
+        self._mark_sent()
         _give_back(list(items), reason, self.report)
+
+    def finish(self) -> None:
+        self._mark_sent()
+
+    def _mark_sent(self) -> None:
+        if not self.sent:
+            return
+        db.session.execute(_MARK_SENT, {"p_ids": self.sent, "p_now": utcnow()})
+        db.session.commit()
+        self.sent = []
 
 
 def _send_built(built: list[tuple[_Claimed, BuiltEmail]], report: DrainReport) -> None:

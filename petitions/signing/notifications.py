@@ -16,19 +16,32 @@ from petitions.mailer.registry import BuiltEmail, email_builder
 from petitions.signing.models import Signature, SignatureState
 from petitions.signing.services import CONFIRM_EMAIL_KIND, CONFIRM_PURPOSE
 
+_KEPT = "signing.notifications.actions"
+
+
+def _action(action_id: int) -> Action:
+    """The action and its campaign, loaded once per worker session and held (the session
+    holds loaded objects only weakly): a batch's emails are mostly about one action. A commit
+    expires them as usual, so each batch reads them fresh, once."""
+    kept: dict[int, Action] = db.session.info.setdefault(_KEPT, {})
+    action = kept.get(action_id)
+    if action is None:
+        action = db.session.scalar(
+            select(Action).where(Action.id == action_id).options(joinedload(Action.campaign))
+        )
+        assert action is not None  # a signature's action is never deleted before it
+        if len(kept) > 1000:
+            kept.clear()
+        kept[action_id] = action
+    return action
+
 
 @email_builder(CONFIRM_EMAIL_KIND)
 def build_confirmation(signature_id: int) -> BuiltEmail | None:
-    # One query for the signature, its action and campaign: built one by one in a batch, they
-    # would otherwise be three (the session holds loaded objects only weakly).
-    signature = db.session.scalar(
-        select(Signature)
-        .where(Signature.id == signature_id)
-        .options(joinedload(Signature.action).joinedload(Action.campaign))
-    )
+    signature = db.session.get(Signature, signature_id)
     if signature is None or signature.state is not SignatureState.PENDING:
         return None
-    action = signature.action
+    action = _action(signature.action_id)
     lifetime = timedelta(days=current_app.config["CONFIRM_TOKEN_DAYS"])
     raw = issue_token(CONFIRM_PURPOSE, signature.id, lifetime)
     link = f"{current_app.config['PUBLIC_URL']}/confirm/{raw}"
