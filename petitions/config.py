@@ -164,6 +164,12 @@ def base_settings() -> dict[str, Any]:
         "LOGIN_LIMIT_PER_ACCOUNT": env_str("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute"),
         "SIGNIN_LINK_LIMIT_PER_IP": env_str("SIGNIN_LINK_LIMIT_PER_IP", "10 per hour"),
         "SIGNIN_LINK_LIMIT_PER_ADDRESS": env_str("SIGNIN_LINK_LIMIT_PER_ADDRESS", "5 per hour"),
+        # Supporters proposing events: each proposal emails the address given and waits in an
+        # organiser's queue, so both are capped (per IP, and per host address in any spelling).
+        "EVENT_PROPOSAL_LIMIT_PER_IP": env_str("EVENT_PROPOSAL_LIMIT_PER_IP", "10 per hour"),
+        "EVENT_PROPOSAL_LIMIT_PER_ADDRESS": env_str(
+            "EVENT_PROPOSAL_LIMIT_PER_ADDRESS", "5 per day"
+        ),
         # Organisers' workspace: CSV exports (web and workers must share EXPORT_DIR) and
         # how often an open dashboard polls for new counts.
         "EXPORT_DIR": env_str("EXPORT_DIR", "") or "",

@@ -9,14 +9,26 @@ import io
 import re
 from datetime import UTC, datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
 from petitions.core.csvsafe import safe_cell
 from petitions.core.dispatch import nudge
+from petitions.core.emails import limit_key
+from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.unit_of_work import after_commit, retry_on_disconnect
+from petitions.extensions import limiter
 from petitions.gatherings import jobs, queries, services
 from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, HostEventForm
 from petitions.gatherings.ics import build_calendar, google_link, outlook_link
@@ -429,7 +441,22 @@ def follow_up(action_id: int) -> Response | tuple[str, int]:
 # --- supporter-hosted events ------------------------------------------------------------------
 
 
+def _host_address_key() -> str:
+    """Proposals per host address (whatever the IP): the address in any spelling, pseudonymised."""
+    return "event-proposal-address:" + pseudonym(limit_key(request.form.get("host_email")))
+
+
 @bp.route("/c/<slug>/host-an-event", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["EVENT_PROPOSAL_LIMIT_PER_IP"],
+    key_func=remote_address_key,
+    methods=["POST"],
+)  # no IP in a Redis key
+@limiter.limit(
+    lambda: current_app.config["EVENT_PROPOSAL_LIMIT_PER_ADDRESS"],
+    key_func=_host_address_key,
+    methods=["POST"],
+)
 def propose(slug: str) -> Response | tuple[str, int]:
     campaign = campaign_queries.public_campaign(slug)
     hosting = queries.hosting_of(campaign.id) if campaign is not None else None

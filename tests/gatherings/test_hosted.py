@@ -292,3 +292,55 @@ def test_a_host_who_signed_nothing_can_sign_in_download_and_erase(app, client, s
     )
     drain(app)
     assert len(smtp_sink.to("hana@example.org")) == before
+
+
+def test_proposals_are_limited_per_address_and_per_ip(app, database_url, redis_url):
+    """Each proposal emails the address given and waits for an organiser: five a day per host
+    address (any spelling, any IP) and ten an hour per IP; the GET form is never limited."""
+    import redis as redis_lib
+
+    from petitions import create_app
+
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    limited = create_app(
+        "test",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        REDIS_URL=redis_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=redis_url,
+        TASK_DISPATCH=False,
+        EVENT_PROPOSAL_LIMIT_PER_IP="3 per hour",
+    )
+    with limited.app_context():
+        campaign = make_campaign(slug="week")
+        services.set_hosting(campaign, True)
+        db.session.commit()
+    url = "/c/week/host-an-event"
+
+    def propose(ip: str, email: str) -> int:
+        client = limited.test_client()
+        client.environ_base["REMOTE_ADDR"] = ip
+        page = client.get(url)
+        assert page.status_code == 200
+        data = {
+            **PROPOSAL,
+            "host_email": email,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        }
+        return client.post(url, data=data).status_code
+
+    try:
+        spellings = [
+            "hana@example.org",
+            "HANA@example.org",
+            "hana@EXAMPLE.ORG",
+            "Hana@Example.Org",
+        ]
+        by_address = [propose(f"10.0.3.{n}", spellings[n % 4]) for n in range(7)]
+        assert by_address[:5] == [303] * 5 and by_address[5:] == [429, 429], by_address
+        by_ip = [propose("10.0.4.1", f"p{n}@example.org") for n in range(4)]
+        assert by_ip == [303, 303, 303, 429], by_ip
+    finally:
+        with limited.app_context():
+            db.engine.dispose()
+        redis_lib.Redis.from_url(redis_url).flushdb()
