@@ -190,6 +190,7 @@ def _workspace_blueprints() -> tuple[Blueprint, ...]:
     from petitions.exports.blueprint import bp as exports_bp
     from petitions.mailings.blueprint import bp as mailings_bp
     from petitions.organisers.blueprint import bp as organisers_bp
+    from petitions.outcomes.blueprint import bp as outcomes_bp
     from petitions.paper.blueprint import bp as paper_bp
     from petitions.webhooks.blueprint import bp as webhooks_bp
     from petitions.workspace.blueprint import bp as workspace_bp
@@ -203,6 +204,7 @@ def _workspace_blueprints() -> tuple[Blueprint, ...]:
         exports_bp,
         audit_bp,
         paper_bp,
+        outcomes_bp,  # the target's response and the outcome (issue 16)
         donations_bp,
         mailings_bp,
         abuse_bp,
@@ -242,6 +244,7 @@ def _register_models_and_builders() -> None:
     import petitions.mailings.notifications
     import petitions.organisers.models
     import petitions.organisers.notifications
+    import petitions.outcomes.models
     import petitions.paper.models
     import petitions.signing.models
     import petitions.signing.notifications

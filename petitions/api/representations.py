@@ -13,6 +13,7 @@ from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.core.text import render_markdown
 from petitions.core.time import as_utc
 from petitions.gatherings.queries import ListedEvent
+from petitions.outcomes import queries as outcomes
 from petitions.signing.models import Signature, SignatureState
 from petitions.supporters import consent
 
@@ -79,6 +80,16 @@ def action_detail(
     return schemas.ActionDetail(
         **action_fields(campaign, action, confirmed),
         breakdowns=schemas.Breakdowns.model_validate(breakdowns),
+        timeline=[
+            schemas.TimelineEntry(
+                kind=entry.kind,  # type: ignore[arg-type]
+                title=entry.title,
+                text=entry.text,
+                link=entry.link or None,
+                happened_on=entry.happened_on,
+            )
+            for entry in outcomes.timeline(action.id)
+        ],
     )
 
 

@@ -186,8 +186,19 @@ class Breakdowns(Out):
     by_referrer: list[SiteCount]
 
 
+class TimelineEntry(Out):
+    """One entry of an action's public timeline: the target's response, a debate, victory."""
+
+    kind: Literal["response", "debated", "update", "victory"]
+    title: str
+    text: str  # Markdown, as shown (sanitised) on the action's page
+    link: str | None
+    happened_on: date
+
+
 class ActionDetail(Action):
     breakdowns: Breakdowns
+    timeline: list[TimelineEntry]
 
 
 class CampaignLinks(Out):

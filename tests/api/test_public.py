@@ -150,7 +150,8 @@ def test_shapes_keep_their_field_names_and_json_types(client: Any, factories: An
     assert one["percent"] == 100 and one["confirmed"] == 1  # a goal of 0 is always met
 
     detail = client.get(one["links"]["self"]).get_json()
-    assert set(detail) == ACTION_FIELDS | {"breakdowns"}
+    assert set(detail) == ACTION_FIELDS | {"breakdowns", "timeline"}
+    assert detail["timeline"] == []
     (day,) = detail["breakdowns"]["by_day"]
     assert date.fromisoformat(day["day"]) and day["count"] == 1
     count = client.get(one["links"]["count"]).get_json()
