@@ -56,14 +56,12 @@ run: install
 		$(BIN)/flask --app petitions db upgrade
 	DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} \
 		PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask --app petitions demo
-	@echo
-	@echo "  Petitions is starting: open http://127.0.0.1:$(PORT)/"
-	@echo "  Caught mail (click the confirmation links there): http://127.0.0.1:$(PORT)/dev/mail"
-	@echo "  Press Ctrl-C once to stop everything."
-	@echo
-	PATH=$(CURDIR)/$(BIN):$$PATH DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} \
-		PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
-		$(BIN)/honcho -f Procfile.dev start
+	@echo "Starting the web app, worker, beat and mail sink (quiet; LOG_LEVEL=info for detail)..."
+	@# Ctrl-C stops everything; honcho then exits 130, which is how a run ends, not an error.
+	@trap 'true' INT; PATH=$(CURDIR)/$(BIN):$$PATH DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} \
+		PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} LOG_LEVEL=$${LOG_LEVEL:-warning} WEB_PORT=$(PORT) \
+		$(BIN)/honcho -f Procfile.dev start; status=$$?; \
+		if [ $$status -ne 0 ] && [ $$status -ne 130 ]; then exit $$status; fi; echo "Stopped."
 
 lint: install-dev
 	$(BIN)/ruff check .

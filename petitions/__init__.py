@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,9 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     logging.getLogger("petitions").setLevel(logging.INFO)
+    level = (os.environ.get("LOG_LEVEL") or "").upper()
+    if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        logging.getLogger("werkzeug").setLevel(level)  # `make run`: no line per request
     return app
 
 

@@ -49,6 +49,15 @@ def init_app(app: Flask) -> None:
         else:
             click.echo(f"Demo admin: {admin.email} / {password} unless changed (log in at {url})")
 
+    @app.cli.command("ready")
+    @click.option("--port", default=5000, type=int)
+    def ready_command(port: int) -> None:
+        """``make run``'s last word: wait until the web process answers, print where to go,
+        then stay quiet until Ctrl-C (so the address is the last thing on the screen)."""
+        from petitions.dev.ready import announce_when_up
+
+        announce_when_up(port, current_app.config["PUBLIC_URL"])
+
     @app.cli.command("mailsink")
     @click.option("--host", default="127.0.0.1")
     @click.option("--port", default=1025, type=int)
