@@ -31,7 +31,7 @@ from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.extensions import limiter
 from petitions.gatherings import jobs, queries, services
 from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, HostEventForm
-from petitions.gatherings.ics import build_calendar, google_link, outlook_link
+from petitions.gatherings.ics import build_calendar, build_feed, google_link, outlook_link
 from petitions.gatherings.intake import submit_rsvp
 from petitions.gatherings.links import action_id_from_host_token, rsvp_id_from
 from petitions.gatherings.models import EventDetails, RsvpStatus
@@ -160,14 +160,50 @@ def event_ics(slug: str, action_slug: str) -> Response:
     )
 
 
-@bp.get("/events")
-def public_list() -> str:
-    """Upcoming events, filterable by date, postcode area and campaign, nearest first to a
-    postcode (no personal data)."""
+def _listed_campaign() -> Campaign | None:
+    """``?campaign=<slug>``: that public campaign (404 if there is none), or None for all."""
     wanted = (request.args.get("campaign") or "").strip()[:100]
     campaign = campaign_queries.public_campaign(wanted) if wanted else None
     if wanted and campaign is None:
         abort(404)
+    return campaign
+
+
+@bp.get("/events.ics")
+def public_feed() -> Response:
+    """Upcoming events as a calendar to subscribe to (no online links, no people)."""
+    campaign = _listed_campaign()
+    events = queries.upcoming_events(campaign_id=campaign.id if campaign else None)
+    items = [
+        (
+            item.details,
+            item.action.title,
+            item.action.text or "",
+            url_for(
+                "gatherings.event_page",
+                slug=item.action.campaign.slug,
+                action_slug=item.action.slug,
+                _external=True,
+            ),
+        )
+        for item in events
+    ]
+    name = f"{campaign.title}: events" if campaign else "Upcoming events"
+    return Response(
+        build_feed(items, name=name),
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": 'inline; filename="events.ics"',
+            "Cache-Control": "public, max-age=300",
+        },
+    )
+
+
+@bp.get("/events")
+def public_list() -> str:
+    """Upcoming events, filterable by date, postcode area and campaign, nearest first to a
+    postcode (no personal data)."""
+    campaign = _listed_campaign()
     day = _parse_day(request.args.get("from", ""))
     until = _parse_day(request.args.get("to", ""))
     area = "".join(ch for ch in request.args.get("area", "").upper() if ch.isalpha())[:2]

@@ -7,7 +7,7 @@ METHOD:REQUEST invites or updates; METHOD:CANCEL removes the entry.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -34,11 +34,66 @@ def build_calendar(
     stamp: datetime | None = None,
 ) -> bytes:
     """The .ics for one event. ``attendee`` is (name, email) for a personal invitation."""
+    calendar = _calendar(method)
+    calendar.add_component(
+        _event(
+            details,
+            title=title,
+            description=description,
+            url=url,
+            cancelled=method == "CANCEL",
+            attendee=attendee,
+            organiser_email=organiser_email,
+            include_online_link=include_online_link,
+            stamp=stamp,
+        )
+    )
+    return calendar.to_ical()
+
+
+def build_feed(
+    items: list[tuple[EventDetails, str, str, str]], *, name: str, stamp: datetime | None = None
+) -> bytes:
+    """A subscribable calendar (METHOD:PUBLISH) of several events: (details, title,
+    description, url) each. Public: never an online link or an attendee."""
+    calendar = _calendar("PUBLISH")
+    calendar.add("x-wr-calname", _strip(name, 200))
+    calendar.add("refresh-interval", timedelta(hours=6), parameters={"VALUE": "DURATION"})
+    for details, title, description, url in items:
+        calendar.add_component(
+            _event(
+                details,
+                title=title,
+                description=description,
+                url=url,
+                cancelled=details.is_cancelled,
+                stamp=stamp,
+            )
+        )
+    return calendar.to_ical()
+
+
+def _calendar(method: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
+    return calendar
+
+
+def _event(
+    details: EventDetails,
+    *,
+    title: str,
+    description: str,
+    url: str,
+    cancelled: bool,
+    attendee: tuple[str, str] | None = None,
+    organiser_email: str = "noreply@petitions.invalid",
+    include_online_link: bool = False,
+    stamp: datetime | None = None,
+) -> Event:
     event = Event()
     event.add("uid", details.uid)
     event.add("sequence", details.sequence)
@@ -57,7 +112,7 @@ def build_calendar(
     if location:
         event.add("location", location)
     event.add("url", url)
-    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     organizer = vCalAddress(f"mailto:{organiser_email}")
     organizer.params["cn"] = vText("Petitions")
     event.add("organizer", organizer)
@@ -68,8 +123,7 @@ def build_calendar(
         address.params["role"] = vText("REQ-PARTICIPANT")
         address.params["partstat"] = vText("ACCEPTED")
         event.add("attendee", address)
-    calendar.add_component(event)
-    return calendar.to_ical()
+    return event
 
 
 def _stamp(value: datetime) -> str:

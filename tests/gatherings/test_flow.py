@@ -239,3 +239,29 @@ def test_rsvp_again_after_cancelling(app, client, smtp_sink, event):
     drain(app)
     with app.app_context():
         assert [r.status for r in db.session.scalars(select(Rsvp))] == ["going"]
+
+
+def test_calendar_feed_of_upcoming_events(app, client, event):
+    """/events.ics: a feed to subscribe to (METHOD:PUBLISH), valid for the icalendar library,
+    one VEVENT per upcoming event with its stable UID, never the online link; per campaign."""
+    from petitions.gatherings import services
+    from tests.gatherings.conftest import event_input
+    from tests.support.factories import make_campaign
+
+    with app.app_context():
+        other = services.create_event(make_campaign(slug="other"), event_input(title="Elsewhere"))
+        db.session.commit()
+        uid = db.session.get(EventDetails, event["id"]).uid
+        other_uid = db.session.get(EventDetails, other.id).uid
+    feed = client.get("/events.ics")
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    calendar = Calendar.from_ical(feed.data)
+    assert str(calendar["METHOD"]) == "PUBLISH" and "X-WR-CALNAME" in calendar
+    uids = {str(v["UID"]) for v in calendar.walk("VEVENT")}
+    assert uids == {uid, other_uid}
+    assert b"secret-room" not in feed.data and b"@example.org" not in feed.data
+    mine = Calendar.from_ical(client.get("/events.ics?campaign=gather").data)
+    assert [str(v["UID"]) for v in mine.walk("VEVENT")] == [uid]
+    assert str(mine["X-WR-CALNAME"]).endswith(": events")
+    assert client.get("/events.ics?campaign=nope").status_code == 404
+    assert b"/events.ics" in client.get("/events").data
