@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<19} median {median:6.1f} ms  p95 {p95:6.1f} ms  ({size:,} bytes)")
 
     if args.export:
+        from petitions.exports import jobs as export_jobs
         from petitions.exports import services as exports
 
         with app.app_context():
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             db.session.commit()
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             started = time.perf_counter()
-            name = exports.run_export(job.id)
+            name = export_jobs.run_export(job.id)
             seconds = time.perf_counter() - started
             rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             size = (exports.export_dir() / str(name)).stat().st_size

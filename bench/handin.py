@@ -37,7 +37,7 @@ def _resident_mb() -> float:
 def build(url: str, folder: str, job_id: int) -> None:
     """In the child: build one hand-in job and print what it measured."""
     from petitions import create_app
-    from petitions.exports import services
+    from petitions.exports import jobs, services
     from petitions.extensions import db
 
     app = create_app(SQLALCHEMY_DATABASE_URI=url, TASK_DISPATCH=False, EXPORT_DIR=folder)
@@ -47,7 +47,7 @@ def build(url: str, folder: str, job_id: int) -> None:
         start_mb = _resident_mb()
         started = time.perf_counter()
         cpu = time.process_time()
-        name = services.run_export(job_id)
+        name = jobs.run_export(job_id)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

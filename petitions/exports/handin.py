@@ -1,6 +1,6 @@
 """The hand-in PDF: a cover page and every confirmed signature, for handing to the target.
 
-Written by the export worker (``services.run_export`` for a job of kind ``handin``), with
+Written by the export worker (``jobs.run_export`` for a job of kind ``handin``), with
 ReportLab's canvas: rows come from a server-side cursor and are drawn one at a time, so the
 signatures are never all in memory; only the finished pages are (compressed, a few KB each),
 until ``save()``. Each signature is measured before it is drawn and goes whole onto the current

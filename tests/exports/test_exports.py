@@ -13,7 +13,7 @@ from flask import Flask
 from petitions.audit.models import AuditEvent
 from petitions.core.csvsafe import safe_cell
 from petitions.core.time import utcnow
-from petitions.exports import services
+from petitions.exports import jobs
 from petitions.exports.models import ExportJob
 from petitions.extensions import db
 from tests.conftest import WorkerProcess, wait_for
@@ -74,8 +74,8 @@ def test_export_runs_and_only_the_requester_downloads(app: Flask, export_dir: Pa
 
     with app.app_context():
         job_id = db.session.scalar(db.select(ExportJob.id))
-        assert services.run_export(job_id) is not None  # the worker's task, run here
-        assert services.run_export(job_id) is None  # idempotent: a finished job is left alone
+        assert jobs.run_export(job_id) is not None  # the worker's task, run here
+        assert jobs.run_export(job_id) is None  # idempotent: a finished job is left alone
     status = client.get(export_url + ".json").get_json()
     assert status["ready"] and status["percent"] == 100 and status["done"] == 2
 
@@ -111,14 +111,14 @@ def test_expired_exports_are_gone(app: Flask, export_dir: Path) -> None:
     export_url = client.post(page, data={"csrf_token": csrf(client, page)}).location
     with app.app_context():
         job = db.session.scalar(db.select(ExportJob))
-        services.run_export(job.id)
+        jobs.run_export(job.id)
         db.session.refresh(job)
         path = export_dir / job.file_name
         assert path.is_file()
         job.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
         assert client.get(export_url + "/download").status_code == 410
-        assert services.sweep() == (1, 0)
+        assert jobs.sweep() == (1, 0)
         assert not path.exists()
 
 

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from petitions.core.time import utcnow
 from petitions.counting.jobs import fold_counts
-from petitions.exports import services
+from petitions.exports import jobs
 from petitions.exports.models import ExportJob
 from petitions.extensions import db
 from petitions.paper.models import OfflineTally, PaperSignature
@@ -96,8 +96,8 @@ def test_handin_pdf_has_cover_names_and_areas_but_never_emails(
     client, export_url = _ask(app, campaign_id, action_id)
     with app.app_context():
         job_id = db.session.scalar(db.select(ExportJob.id))
-        assert services.run_export(job_id) is not None
-        assert services.run_export(job_id) is None  # idempotent
+        assert jobs.run_export(job_id) is not None
+        assert jobs.run_export(job_id) is None  # idempotent
     status = client.get(export_url + ".json").get_json()  # type: ignore[attr-defined]
     assert status["ready"] and status["done"] == 4
     download = client.get(status["download_url"])  # type: ignore[attr-defined]
@@ -125,7 +125,7 @@ def test_grouped_by_area_with_counts_and_no_signature_split(app: Flask, export_d
     with app.app_context():
         job = db.session.scalar(db.select(ExportJob))
         assert (job.kind, job.grouping) == ("handin", "area")
-        name = services.run_export(job.id)
+        name = jobs.run_export(job.id)
     pages = _pages((export_dir / str(name)).read_bytes())
     assert len(pages) >= 3
     text = "\n".join(pages[1:])

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 
 from petitions.core.time import utcnow
 from petitions.extensions import db
-from petitions.mailer import services as mailer
+from petitions.mailer import jobs as mailer
 from petitions.mailer.models import OutboxMessage
 from petitions.mailer.registry import BUILDERS
+from petitions.mailer.services import enqueue
 from tests.conftest import free_port
 from tests.support.factories import make_legacy_signature
 from tests.support.smtp import SmtpSink
@@ -76,7 +77,7 @@ def test_a_builder_that_raises_is_retried_alone_then_given_up(
     monkeypatch.setitem(BUILDERS, "test_broken", broken)
     action = factories.make_action()
     factories.make_signature(action, "before@example.org")
-    broken_id = mailer.enqueue("test_broken", 1)
+    broken_id = enqueue("test_broken", 1)
     factories.make_signature(action, "after@example.org")
     db.session.commit()
 

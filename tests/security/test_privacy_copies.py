@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 
 from petitions.audit.models import AuditEvent
 from petitions.campaigns.models import CampaignUpdate
+from petitions.exports import jobs as export_jobs
 from petitions.exports import services as exports
 from petitions.exports.models import ExportJob
 from petitions.extensions import db
@@ -152,7 +153,7 @@ def _export(client: Any, world: dict[str, Any]) -> int:
     asked = client.post(url, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
     assert asked.status_code == 303
     job_id = db.session.scalar(select(func.max(ExportJob.id)))
-    assert exports.run_export(job_id) is not None  # the worker's task, run here
+    assert export_jobs.run_export(job_id) is not None  # the worker's task, run here
     return int(job_id)
 
 
@@ -225,7 +226,7 @@ def test_an_erased_person_is_in_no_table_export_file_or_redis_key(
     job = db.session.get(ExportJob, job_id)
     assert job.status == "queued" and job.file_name is None
     assert not old_file.exists()
-    assert exports.run_export(job_id) is not None  # the worker's re-run
+    assert export_jobs.run_export(job_id) is not None  # the worker's re-run
     db.session.expire_all()
     job = db.session.get(ExportJob, job_id)
     redone = (export_dir / job.file_name).read_text(encoding="utf-8-sig").lower()

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from petitions.core.tokens import issue_token
+from petitions.exports import jobs as export_jobs
 from petitions.exports import services as exports
 from petitions.exports.models import ExportJob
 from petitions.extensions import db
@@ -67,7 +68,7 @@ class Views:
         )
         db.session.add(job)
         db.session.commit()
-        name = exports.run_export(job.id)
+        name = export_jobs.run_export(job.id)
         assert name is not None
         body = (exports.export_dir() / name).read_text(encoding="utf-8-sig")
         rows = {r["email"]: r for r in csv.DictReader(io.StringIO(body))}

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from petitions.extensions import db
-from petitions.webhooks import addresses, services
+from petitions.webhooks import addresses, jobs, services
 from petitions.webhooks.models import WebhookEndpoint
 from tests.support.workspace import csrf, login, make_organiser
 
@@ -113,8 +113,8 @@ def test_the_service_refuses_the_same_addresses(app_ctx: None, production_rules:
     assert services.check_url("https://crm.example.org/hook")  # unresolvable now: delivery decides
 
 
-def _attempt(url: str) -> services.Attempt:
-    return services.Attempt(1, 1, url, b"{}", {"Content-Type": "application/json"}, 1)
+def _attempt(url: str) -> jobs.Attempt:
+    return jobs.Attempt(1, 1, url, b"{}", {"Content-Type": "application/json"}, 1)
 
 
 def test_delivery_to_a_nat64_private_address_never_connects(
@@ -122,7 +122,7 @@ def test_delivery_to_a_nat64_private_address_never_connects(
 ) -> None:
     port = receiver.server.server_address[1]
     attempt = _attempt(f"http://[64:ff9b::7f00:1]:{port}/hook")
-    services._post(attempt, timeout=5, allow_private=services._private_allowed())
+    jobs._post(attempt, timeout=5, allow_private=services._private_allowed())
     assert attempt.status is None
     assert (attempt.error or "").startswith("refused:"), attempt.error
     assert receiver.posts() == []
@@ -148,7 +148,7 @@ def test_dns_rebinding_is_caught_on_the_connected_address(
     assert addresses.check_host("rebind.example") is None
     # ... and delivery, which resolves again and gets loopback, refuses what it connected to.
     attempt = _attempt(f"http://rebind.example:{port}/hook")
-    services._post(attempt, timeout=5, allow_private=services._private_allowed())
+    jobs._post(attempt, timeout=5, allow_private=services._private_allowed())
     assert len(answers) >= 2
     assert attempt.status is None
     assert (attempt.error or "").startswith("refused:"), attempt.error
@@ -159,5 +159,5 @@ def test_delivery_outside_production_still_reaches_a_local_receiver(
     app_ctx: None, receiver: Any
 ) -> None:
     attempt = _attempt(receiver.url)
-    services._post(attempt, timeout=5, allow_private=True)
+    jobs._post(attempt, timeout=5, allow_private=True)
     assert attempt.status == 200 and len(receiver.posts()) == 1

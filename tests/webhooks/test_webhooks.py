@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from petitions.extensions import db
-from petitions.webhooks import events, services
+from petitions.webhooks import events, jobs, services
 from petitions.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import wait_for
 from tests.support.factories import TOKEN_IN_LINK
@@ -231,8 +231,8 @@ def test_production_refuses_plain_http_and_private_addresses(app: Flask, app_ctx
         with pytest.raises(services.WebhookError):
             services.check_url("http://crm.example.org/hook")
         assert services.check_url("https://crm.example.org/hook")
-        attempt = services.Attempt(1, 1, "https://127.0.0.1:9/hook", b"{}", {}, 1)
-        services._post(attempt, timeout=1, allow_private=services._private_allowed())
+        attempt = jobs.Attempt(1, 1, "https://127.0.0.1:9/hook", b"{}", {}, 1)
+        jobs._post(attempt, timeout=1, allow_private=services._private_allowed())
         assert attempt.status is None
         assert attempt.error == "refused: the address is this machine (loopback)"
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from petitions.core import task_names
-from petitions.exports import services
+from petitions.exports import jobs, services
 
 
 @shared_task(
@@ -14,9 +14,9 @@ from petitions.exports import services
     time_limit=3660,
 )
 def run_export(job_id: int) -> str | None:
-    return services.run_export(job_id)
+    return jobs.run_export(job_id)
 
 
 @shared_task(name=task_names.SWEEP_EXPORTS, soft_time_limit=120, time_limit=150)
 def sweep_exports() -> tuple[int, int]:
-    return services.sweep()
+    return jobs.sweep()

@@ -14,7 +14,7 @@ from celery import shared_task
 from flask import current_app
 
 from petitions.core.dispatch import clear_nudge, nudge
-from petitions.mailer import services
+from petitions.mailer import jobs, services
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 )
 def drain_outbox() -> dict[str, int]:
     clear_nudge(services.DRAIN_TASK)
-    report = services.drain(max_seconds=current_app.config["OUTBOX_DRAIN_SECONDS"])
+    report = jobs.drain(max_seconds=current_app.config["OUTBOX_DRAIN_SECONDS"])
     if report.more:
         nudge(services.DRAIN_TASK)  # carry on in a fresh task, behind what queued meanwhile
     if report.sent or report.retried or report.failed:

@@ -13,7 +13,7 @@ import logging
 from celery import shared_task
 
 from petitions.core.dispatch import clear_nudge
-from petitions.webhooks import services
+from petitions.webhooks import jobs
 from petitions.webhooks.events import DELIVER_TASK
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 )
 def deliver_webhooks() -> dict[str, int]:
     clear_nudge(DELIVER_TASK)
-    report = services.deliver_due()
+    report = jobs.deliver_due()
     if report.delivered or report.retried or report.failed:
         log.info(
             "webhooks: delivered %d, retry later %d, failed %d",
