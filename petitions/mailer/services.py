@@ -8,7 +8,6 @@ transactions; suppressed addresses are ``mailer/suppression.py``.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, literal, select
@@ -32,8 +31,6 @@ __all__ = [
     "suppress",
     "suppressed_among",
 ]
-
-log = logging.getLogger(__name__)
 
 DRAIN_TASK = task_names.DRAIN_OUTBOX
 
