@@ -46,6 +46,9 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
     ids.install(app.url_map)  # before any route: every <int:...> is a bounded id
     _init_extensions(app)
+    from petitions.core import i18n
+
+    i18n.init_app(app)
     _register_blueprints(app)
     _register_branding(app)
     _register_models_and_builders()

@@ -124,6 +124,13 @@ def base_settings() -> dict[str, Any]:
         # Off: addresses whose part before the @ is not ASCII are refused at intake (few
         # servers take them). On only if the MAIL_SERVER advertises SMTPUTF8.
         "MAIL_SMTPUTF8": env_bool("MAIL_SMTPUTF8", False),
+        # Languages the site is offered in (docs/languages.md): the first is the default,
+        # served without a prefix; each other one at /<code>/….
+        "LANGUAGES": [
+            code.strip()
+            for code in (env_str("LANGUAGES", "en,cy") or "en,cy").split(",")
+            if code.strip()
+        ],
         "COUNT_INTERVAL_SECONDS": env_float("COUNT_INTERVAL_SECONDS", 2.0),
         "COUNT_BATCH_SIZE": env_int("COUNT_BATCH_SIZE", 5000),
         "RECONCILE_INTERVAL_SECONDS": env_float("RECONCILE_INTERVAL_SECONDS", 600.0),
@@ -320,6 +327,10 @@ def check_config(config: dict[str, Any], env_name: str) -> None:
             raise ConfigError("Production needs SECRET_KEY set to a random value of 32+ characters")
         if str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("sqlite"):
             raise ConfigError("Production needs DATABASE_URL pointing at PostgreSQL")
+    languages = config.get("LANGUAGES") or []
+    if not languages or any(not code.isalpha() or len(code) > 8 for code in languages):
+        raise ConfigError(f"LANGUAGES must be language codes like en,cy, got {languages!r}")
+    config["DEFAULT_LANGUAGE"] = languages[0]
     public_url = config.get("PUBLIC_URL", "")
     if not public_url.startswith(("http://", "https://")):
         raise ConfigError(f"PUBLIC_URL must start with http:// or https://, got {public_url!r}")

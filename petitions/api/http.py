@@ -21,9 +21,12 @@ class ApiError(HTTPException):
     """A 4xx with a JSON body naming what was wrong (and, for 422, which fields)."""
 
     def __init__(self, code: int, message: str, errors: dict[str, list[str]] | None = None):
-        super().__init__(description=message)
+        super().__init__(description=str(message))
         self.code = code
-        self.errors = errors or {}
+        # Form messages may be lazy translations: made into text in the request's language.
+        self.errors = {
+            field: [str(m) for m in messages] for field, messages in (errors or {}).items()
+        }
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:  # type: ignore[override]
         body = schemas.Error(

@@ -16,13 +16,16 @@ import unicodedata
 import idna
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+
+from petitions.core.i18n import N_
 
 
 class EmailError(ValueError):
     pass
 
 
-NON_ASCII_LOCAL_PART = (
+NON_ASCII_LOCAL_PART = N_(
     "We can't send email to an address with accents or other special letters before the @. "
     "Please use an address written with a–z, 0–9 and . _ - + before the @."
 )
@@ -36,16 +39,16 @@ def normalise_email(value: str) -> str:
     """The one spelling of an address we dedupe on: validated, trimmed, lower-cased."""
     value = (value or "").strip()
     if not value:
-        raise EmailError("Enter your email address.")
+        raise EmailError(_l("Enter your email address."))
     if len(value) > 254:
-        raise EmailError("That email address is too long.")
+        raise EmailError(_l("That email address is too long."))
     smtputf8 = _smtputf8()
     if not smtputf8 and not value.rpartition("@")[0].isascii():
-        raise EmailError(NON_ASCII_LOCAL_PART)
+        raise EmailError(_l(NON_ASCII_LOCAL_PART))
     try:
         result = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
     except EmailNotValidError as exc:
-        raise EmailError("Enter a valid email address, like name@example.org.") from exc
+        raise EmailError(_l("Enter a valid email address, like name@example.org.")) from exc
     return result.normalized.lower()
 
 

@@ -5,26 +5,28 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: "Something in that request was not right.",
-    403: "You can't do that here.",
-    404: "We couldn't find that page.",
-    405: "That page can't be used that way.",
-    409: "That can't be done any more.",
-    410: "That link has expired.",
-    413: "That was too much data to send at once.",
-    415: "That content type isn't accepted here.",
-    429: "Too many requests. Please wait a minute and try again.",
-    500: "Something went wrong on our side. Nothing you did caused it.",
+    400: _l("Something in that request was not right."),
+    403: _l("You can't do that here."),
+    404: _l("We couldn't find that page."),
+    405: _l("That page can't be used that way."),
+    409: _l("That can't be done any more."),
+    410: _l("That link has expired."),
+    413: _l("That was too much data to send at once."),
+    415: _l("That content type isn't accepted here."),
+    429: _l("Too many requests. Please wait a minute and try again."),
+    500: _l("Something went wrong on our side. Nothing you did caused it."),
 }
 
 
-def _render(code: int, message: str):
+def _render(code: int, message: object):
+    message = str(message)  # a lazy translation, made in the page's language
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify({"error": message, "status": code}), code
     return render_template("errors/error.html", code=code, message=message), code
@@ -35,15 +37,17 @@ def init_app(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return _render(
             400,
-            "Your form session expired or the security token was missing. "
-            "Please go back, reload the page and try again.",
+            _l(
+                "Your form session expired or the security token was missing. "
+                "Please go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = error.code or 500
         message = getattr(error, "public_message", None) or MESSAGES.get(
-            code, error.description or "Request failed."
+            code, error.description or _l("Request failed.")
         )
         body, status = _render(code, message)
         retry_after = getattr(error, "retry_after", None)
@@ -57,4 +61,4 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(UnicodeError)
     def unicode_error(error: UnicodeError):
-        return _render(400, "The request contained text we could not read.")
+        return _render(400, _l("The request contained text we could not read."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, g, request
 from werkzeug.wrappers import Response
@@ -118,3 +119,15 @@ def no_store(response: Response, *, pragma: bool = False) -> Response:
     if pragma:
         response.headers["Pragma"] = "no-cache"
     return response
+
+
+def safe_next(target: str | None) -> str | None:
+    """A ``next=`` target only if it is a path on this site."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     Flask,
@@ -23,7 +21,7 @@ from petitions.core import unit_of_work
 from petitions.core.dispatch import nudge
 from petitions.core.emails import limit_key
 from petitions.core.pseudonym import pseudonym, remote_address_key
-from petitions.core.web import no_store
+from petitions.core.web import no_store, safe_next
 from petitions.extensions import db, limiter, login_manager
 from petitions.mailer.services import DRAIN_TASK
 from petitions.organisers import queries, services
@@ -62,18 +60,6 @@ def _no_store_for_organisers(response: Response) -> Response:
     if request.path == "/organise" or request.path.startswith("/organise/"):
         return no_store(response, pragma=True)
     return response
-
-
-def safe_next(target: str | None) -> str | None:
-    """A ``next=`` target only if it is a path on this site."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def _account_key() -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -76,56 +77,56 @@ def _multi_line_ok(value: str) -> bool:
 def _one_line(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value):
-        raise ValidationError("Use letters, numbers and punctuation only (no line breaks).")
+        raise ValidationError(_l("Use letters, numbers and punctuation only (no line breaks)."))
     if has_invisible_chars(value):
-        raise ValidationError("Remove the invisible formatting characters.")
+        raise ValidationError(_l("Remove the invisible formatting characters."))
 
 
 def _multi_line(form: Any, field: Any) -> None:
     if not _multi_line_ok(field.data or ""):
-        raise ValidationError("Remove the control or invisible characters.")
+        raise ValidationError(_l("Remove the control or invisible characters."))
 
 
 class SignForm(FlaskForm):
     name = StringField(
-        "Full name",
+        _l("Full name"),
         filters=[lambda v: (v or "").strip()],
         validators=[
-            DataRequired("Enter your name."),
-            Length(max=NAME_MAX, message="Names can be up to 100 characters."),
+            DataRequired(_l("Enter your name.")),
+            Length(max=NAME_MAX, message=_l("Names can be up to 100 characters.")),
             _one_line,
         ],
         render_kw={"autocomplete": "name"},
     )
     email = StringField(
-        "Email address",
+        _l("Email address"),
         filters=[lambda v: (v or "").strip()],
-        validators=[DataRequired("Enter your email address."), _one_line],
+        validators=[DataRequired(_l("Enter your email address.")), _one_line],
         render_kw={"autocomplete": "email", "type": "email", "inputmode": "email"},
     )
     # Checked against a set in validate_country: wtforms' own choice check walks all ~250
     # choices on every submission, the largest CPU cost of signing (bench/README.md).
-    country = SelectField("Country", default=DEFAULT_COUNTRY, validate_choice=False)
+    country = SelectField(_l("Country"), default=DEFAULT_COUNTRY, validate_choice=False)
     postcode = StringField(
-        "Postcode",
+        _l("Postcode"),
         filters=[lambda v: (v or "").strip()],
-        validators=[DataRequired("Enter your postcode."), Length(max=POSTCODE_MAX), _one_line],
+        validators=[DataRequired(_l("Enter your postcode.")), Length(max=POSTCODE_MAX), _one_line],
         render_kw={"autocomplete": "postal-code"},
     )
-    pledge_option = RadioField("Your pledge", validate_choice=False)
+    pledge_option = RadioField(_l("Your pledge"), validate_choice=False)
     comment = TextAreaField(
-        "Comment (optional)",
+        _l("Comment (optional)"),
         filters=[lambda v: (v or "").strip()],
         validators=[
             Optional(),
-            Length(max=COMMENT_MAX, message="Comments can be up to 1000 characters."),
+            Length(max=COMMENT_MAX, message=_l("Comments can be up to 1000 characters.")),
             _multi_line,
         ],
     )
-    wants_updates = BooleanField("Email me updates about this campaign", default=False)
+    wants_updates = BooleanField(_l("Email me updates about this campaign"), default=False)
     source = HiddenField(filters=[clean_source])
     # Bot traps (petitions.screening.checks): a field people never see, and when the form was shown.
-    website = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    website = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
     started = HiddenField()
 
     email_normalised: str = ""
@@ -134,7 +135,7 @@ class SignForm(FlaskForm):
     def __init__(self, *args: Any, pledge_options: list[str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices()  # type: ignore[assignment]
-        self.country.validators = [DataRequired("Choose your country.")]
+        self.country.validators = [DataRequired(_l("Choose your country."))]
         self.pledge_options = pledge_options or []
         self.pledge_option.choices = [(o, o) for o in self.pledge_options]  # type: ignore[assignment]
         if not self.started.data:
@@ -142,7 +143,7 @@ class SignForm(FlaskForm):
 
     def validate_country(self, field: Any) -> None:
         if field.data not in country_codes():
-            raise ValidationError("Not a valid choice.")
+            raise ValidationError(_l("Not a valid choice."))
 
     def validate_email(self, field: Any) -> None:
         try:
@@ -161,7 +162,7 @@ class SignForm(FlaskForm):
             field.data = None
             return
         if field.data not in self.pledge_options:
-            raise ValidationError("Choose what you pledge to do.")
+            raise ValidationError(_l("Choose what you pledge to do."))
 
     def signature_input(
         self,

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request
+from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries
+from petitions.core import i18n
+from petitions.core.web import safe_next
 from petitions.gatherings.queries import hosting_of, listed_events
 from petitions.tallies.queries import progress_for
 
@@ -31,3 +34,24 @@ def campaign(slug: str) -> str:
         events=listed_events([a for a in found.actions if a.is_event]),
         hosting_open=bool((h := hosting_of(found.id)) and h.closed_at is None),
     )
+
+
+@bp.get("/lang/<code>")
+def choose_language(code: str) -> Response:
+    """The switcher on every page: remember the choice, then show the same page in it."""
+    if code not in i18n.enabled():
+        abort(404)
+    path = safe_next(request.args.get("next")) or "/"
+    for other in i18n.enabled():  # a path that already carries a language loses it
+        if path == "/" + other or path.startswith("/" + other + "/"):
+            path = path[len(other) + 1 :] or "/"
+    response = redirect(i18n.url_in(code, path), code=303)
+    response.set_cookie(
+        i18n.COOKIE,
+        code,
+        max_age=365 * 24 * 3600,
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response

@@ -1,0 +1,138 @@
+"""Languages: which one a page is in, and how its address says so.
+
+The language of a request comes, in this order, from
+
+1. the address: ``/cy/…`` is the Welsh version of ``/…`` (each enabled language but the
+   default has its prefix). :class:`LanguagePrefix` moves the prefix from ``PATH_INFO`` to
+   ``SCRIPT_NAME``, so the routes never see it and every ``url_for`` on that page keeps it:
+   a Welsh page links to Welsh pages;
+2. the person's choice, remembered in the ``lang`` cookie by the switcher on every page;
+3. the browser's ``Accept-Language``;
+4. ``DEFAULT_LANGUAGE``.
+
+Strings are marked with Flask-Babel (``_``/``gettext`` in templates, ``lazy_gettext`` in
+forms); the catalogues live in ``petitions/translations`` (``make translations``). A
+signature records the language it was made in (``Signature.language``) and every email to
+that person is rendered in it (:func:`in_language`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+ENVIRON_KEY = "petitions.url_language"
+COOKIE = "lang"
+# What a language is called in itself: the switcher offers each in its own words.
+NATIVE_NAMES = {"en": "English", "cy": "Cymraeg"}
+
+babel = Babel()
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogues where it is defined; translate it where it is used."""
+    return message
+
+
+class LanguagePrefix:
+    """WSGI middleware: ``/cy/c/x`` is served as ``/c/x`` with ``SCRIPT_NAME`` ending ``/cy``."""
+
+    def __init__(self, app: Any, prefixed: Iterable[str]) -> None:
+        self.app = app
+        self.prefixed = frozenset(prefixed)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO") or ""
+        head, _, rest = path[1:].partition("/")
+        if head in self.prefixed and path.startswith("/" + head):
+            environ[ENVIRON_KEY] = head
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + "/" + head
+            environ["PATH_INFO"] = "/" + rest
+        return self.app(environ, start_response)
+
+
+def enabled() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def default_language() -> str:
+    return str(current_app.config["DEFAULT_LANGUAGE"])
+
+
+def select_locale() -> str:
+    languages = enabled()
+    if not has_request_context():
+        return default_language()
+    from_url = request.environ.get(ENVIRON_KEY)
+    if from_url in languages:
+        return str(from_url)
+    chosen = request.cookies.get(COOKIE)
+    if chosen in languages:
+        return str(chosen)
+    return request.accept_languages.best_match(languages) or default_language()
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return str(locale.language) if locale is not None else default_language()
+
+
+def site_root() -> str:
+    """``SCRIPT_NAME`` without a language prefix: where the default-language site lives."""
+    root = request.script_root
+    prefix = request.environ.get(ENVIRON_KEY)
+    if prefix and root.endswith("/" + prefix):
+        root = root[: -len(prefix) - 1]
+    return root
+
+
+def url_in(language: str, path: str | None = None) -> str:
+    """This page (or ``path``, site-relative) in ``language``."""
+    query = ""
+    if path is None:
+        path = quote(request.path)
+        query = request.query_string.decode("latin-1")
+    prefix = "" if language == default_language() else "/" + language
+    return site_root() + prefix + path + ("?" + query if query else "")
+
+
+def alternates() -> list[dict[str, str]]:
+    """For ``hreflang`` links and the switcher: each enabled language's version of this page."""
+    path = quote(request.path)
+    return [
+        {"code": code, "name": NATIVE_NAMES.get(code, code), "href": url_in(code, path)}
+        for code in enabled()
+    ]
+
+
+@contextlib.contextmanager
+def in_language(language: str | None) -> Iterator[None]:
+    """Render what is inside (an email, say) in ``language``, or the default if it is not
+    enabled any more."""
+    code = language if language in enabled() else default_language()
+    with force_locale(code):
+        yield
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["DEFAULT_LANGUAGE"])
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=select_locale)
+    prefixed = [code for code in app.config["LANGUAGES"] if code != app.config["DEFAULT_LANGUAGE"]]
+    app.wsgi_app = LanguagePrefix(app.wsgi_app, prefixed)  # type: ignore[method-assign]
+    app.jinja_env.globals.update(current_language=current_language, language_alternates=alternates)
+
+    @app.after_request
+    def _vary(response: Any) -> Any:
+        # Without a prefix the language was negotiated: caches must keep one copy per answer.
+        if response.mimetype == "text/html" and ENVIRON_KEY not in request.environ:
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response
