@@ -6,7 +6,7 @@ PORT ?= 5000
 MAIL_PORT ?= 1025
 export PORT MAIL_PORT
 
-.PHONY: run test install install-dev lint typecheck pytest bench bench-smoke migrate demo clean assets
+.PHONY: run test install install-dev lint typecheck pytest bench bench-smoke migrate demo clean assets translations compile-translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,20 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed assets
-install-dev: $(VENV)/.installed-dev assets
+install: $(VENV)/.installed assets compile-translations
+install-dev: $(VENV)/.installed-dev assets compile-translations
+
+# Languages (docs/languages.md). `make translations` re-extracts every marked string into
+# messages.pot and merges it into each catalogue (translators then fill in the new ones);
+# the compiled .mo files are built from the .po files on every install.
+I18N := petitions/translations
+translations: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ --no-location --sort-output \
+		--project petitions --copyright-holder "petitions contributors" -o $(I18N)/messages.pot .
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete
+
+compile-translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d $(I18N) --statistics
 
 # Front-end libraries come from npm (package-lock.json) and are copied into static/vendor;
 # the copies are committed too, so the app still works where npm is absent.

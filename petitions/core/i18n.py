@@ -24,12 +24,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale
+from flask import Flask, current_app, has_app_context, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, refresh
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 ENVIRON_KEY = "petitions.url_language"
 COOKIE = "lang"
+FALLBACK = "en"  # outside any app (a script importing a form)
 # What a language is called in itself: the switcher offers each in its own words.
 NATIVE_NAMES = {"en": "English", "cy": "Cymraeg"}
 
@@ -58,6 +61,25 @@ class LanguagePrefix:
         return self.app(environ, start_response)
 
 
+def speaks_default(environ: dict[str, Any], config: Any) -> bool:
+    """Would :func:`select_locale` choose the default language for this raw request? For WSGI
+    layers in front of the app (the hot path keeps only default-language pages)."""
+    languages = list(config["LANGUAGES"])
+    default = config["DEFAULT_LANGUAGE"]
+    if len(languages) == 1:
+        return True
+    if environ.get(ENVIRON_KEY) not in (None, default):
+        return False
+    path = environ.get("PATH_INFO") or ""
+    if any(path == "/" + code or path.startswith("/" + code + "/") for code in languages):
+        return False  # a prefix the layer below has not taken off yet
+    chosen = parse_cookie(environ).get(COOKIE)
+    if chosen in languages:
+        return bool(chosen == default)
+    accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
+    return (accepted.best_match(languages) or default) == default
+
+
 def enabled() -> list[str]:
     return list(current_app.config["LANGUAGES"])
 
@@ -80,6 +102,8 @@ def select_locale() -> str:
 
 
 def current_language() -> str:
+    if not has_app_context():
+        return FALLBACK
     locale = get_locale()
     return str(locale.language) if locale is not None else default_language()
 
@@ -112,6 +136,12 @@ def alternates() -> list[dict[str, str]]:
     ]
 
 
+def language_prefix() -> str:
+    """``/cy`` for a page in Welsh, ``""`` in the default language: for links in emails."""
+    language = current_language()
+    return "" if language == default_language() else "/" + language
+
+
 @contextlib.contextmanager
 def in_language(language: str | None) -> Iterator[None]:
     """Render what is inside (an email, say) in ``language``, or the default if it is not
@@ -129,10 +159,20 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = LanguagePrefix(app.wsgi_app, prefixed)  # type: ignore[method-assign]
     app.jinja_env.globals.update(current_language=current_language, language_alternates=alternates)
 
+    @app.before_request
+    def _choose_afresh() -> None:
+        # Flask-Babel keeps the locale on ``g``; an app context shared by several requests
+        # (a test, a CLI command) must not keep the previous request's language.
+        refresh()
+
     @app.after_request
     def _vary(response: Any) -> Any:
         # Without a prefix the language was negotiated: caches must keep one copy per answer.
-        if response.mimetype == "text/html" and ENVIRON_KEY not in request.environ:
+        if (
+            response.status_code == 200
+            and response.mimetype == "text/html"
+            and ENVIRON_KEY not in request.environ
+        ):
             response.vary.add("Accept-Language")
             response.vary.add("Cookie")
         return response

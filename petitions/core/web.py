@@ -6,6 +6,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, g, request
+from flask_babel import format_decimal
 from werkzeug.wrappers import Response
 
 from petitions.core.text import markdown_to_plain, render_markdown
@@ -27,7 +28,8 @@ def init_app(app: Flask) -> None:
 
     @app.template_filter("thousands")
     def thousands(value: int) -> str:
-        return f"{int(value):,}"
+        # Grouped the page's language's way (Babel): 12,345 in English and Welsh.
+        return str(format_decimal(int(value)))
 
     app.before_request(reject_nul_bytes)
     app.before_request(forms_take_form_data)

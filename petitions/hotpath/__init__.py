@@ -31,6 +31,7 @@ from typing import Any
 
 from flask import Flask
 
+from petitions.core.i18n import speaks_default
 from petitions.hotpath.pages import PageCache
 from petitions.hotpath.signing import sign
 from petitions.hotpath.snapshot import Snapshots
@@ -82,13 +83,15 @@ class HotPath:
         path = environ.get("PATH_INFO") or ""
         if method == "POST":
             match = SIGN_PATH.fullmatch(path)
-            if match is not None:
+            # Another language's pages are the app's: the kept pages and the signature's
+            # recorded language here are the default one's.
+            if match is not None and speaks_default(environ, self.app.config):
                 response = sign(self.app, self.snapshots, environ, match[1], match[2])
                 if response is not None:
                     self.taken += 1
                     return response(environ, start_response)
         elif method == "GET":
-            if THANKS_PATH.fullmatch(path):
+            if THANKS_PATH.fullmatch(path) and speaks_default(environ, self.app.config):
                 return self.thanks.serve(self.app, self.wrapped, environ, start_response)
             if COUNT_PATH.fullmatch(path):
                 return self.counts.serve(self.app, self.wrapped, environ, start_response)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -8,12 +9,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
+from babel import Locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from petitions.core.emails import EmailError, normalise_email
+from petitions.core.i18n import current_language
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.screening.checks import issue_form_stamp
 from petitions.signing.postcodes import PostcodeError, normalise_postcode
@@ -22,18 +25,33 @@ from petitions.signing.services import SignatureInput
 _SOURCE_SHAPE = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
-@lru_cache(maxsize=1)
 def country_choices() -> list[tuple[str, str]]:
+    """Countries by name in the page's language (the UK first), as ``(code, name)``."""
+    return _country_choices(current_language())
+
+
+@lru_cache(maxsize=8)
+def _country_choices(language: str) -> list[tuple[str, str]]:
+    names = Locale.parse(language).territories  # CLDR's names, via Babel
     countries = sorted(
-        ((c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries),
-        key=lambda pair: pair[1],
+        (
+            (c.alpha_2, names.get(c.alpha_2) or getattr(c, "common_name", None) or c.name)
+            for c in pycountry.countries
+        ),
+        key=lambda pair: strxfrm_key(pair[1]),
     )
-    return [("GB", "United Kingdom")] + [pair for pair in countries if pair[0] != "GB"]
+    uk = next(name for code, name in countries if code == "GB")
+    return [("GB", uk)] + [pair for pair in countries if pair[0] != "GB"]
+
+
+def strxfrm_key(name: str) -> str:
+    # Accents sort with their letter ("Åland" by A), whatever the process's C locale.
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().casefold()
 
 
 @lru_cache(maxsize=1)
 def country_codes() -> frozenset[str]:
-    return frozenset(code for code, _ in country_choices())
+    return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
 NAME_MAX = 100
@@ -126,7 +144,9 @@ class SignForm(FlaskForm):
     wants_updates = BooleanField(_l("Email me updates about this campaign"), default=False)
     source = HiddenField(filters=[clean_source])
     # Bot traps (petitions.screening.checks): a field people never see, and when the form was shown.
-    website = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    website = StringField(
+        _l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"}
+    )
     started = HiddenField()
 
     email_normalised: str = ""
@@ -186,6 +206,7 @@ class SignForm(FlaskForm):
             source=source,
             referrer=referrer,
             ip_address=ip_address,
+            language=current_language(),
         )
 
 

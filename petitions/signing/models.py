@@ -96,6 +96,8 @@ class Signature(Base):
     suspect: Mapped[bool] = mapped_column(Boolean, default=False)
     # Why it was held, or the signal kept beside a signature sent as usual (None: nothing).
     review_reason: Mapped[str | None] = mapped_column(String(200))
+    # The language the person signed in (core.i18n): every email to them is written in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirm_emails_sent: Mapped[int] = mapped_column(SmallInteger, default=0)
     counted: Mapped[int] = mapped_column(SmallInteger, default=Counted.NONE.value)

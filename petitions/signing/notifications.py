@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from petitions.campaigns.models import Action
+from petitions.core.i18n import current_language, in_language, language_prefix
 from petitions.core.tokens import issue_token
 from petitions.extensions import db
 from petitions.mailer.registry import BuiltEmail, email_builder
@@ -44,26 +46,33 @@ def build_confirmation(signature_id: int) -> BuiltEmail | None:
     action = _action(signature.action_id)
     lifetime = timedelta(days=current_app.config["CONFIRM_TOKEN_DAYS"])
     raw = issue_token(CONFIRM_PURPOSE, signature.id, lifetime)
-    link = f"{current_app.config['PUBLIC_URL']}/confirm/{raw}"
-    context = {
-        "signature": signature,
-        "action": action,
-        "campaign": action.campaign,
-        "link": link,
-        "days": lifetime.days,
-    }
-    verb = (
-        "RSVP"
-        if action.is_event
-        else "letter"
-        if action.is_letter
-        else ("pledge" if action.is_pledge else "signature")
-    )
-    message = Message(
-        subject=f"Please confirm your {verb}: {action.title}",
-        recipients=[(signature.name, signature.email)],
-        body=render_template("email/confirm_signature.txt", **context),
-        html=render_template("email/confirm_signature.html", **context),
-        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-    )
+    with in_language(signature.language):
+        # The link opens the confirmation page in the language they signed in.
+        link = f"{current_app.config['PUBLIC_URL']}{language_prefix()}/confirm/{raw}"
+        context = {
+            "signature": signature,
+            "action": action,
+            "campaign": action.campaign,
+            "link": link,
+            "days": lifetime.days,
+        }
+        if action.is_event:
+            subject = _("Please confirm your RSVP: %(title)s", title=action.title)
+        elif action.is_letter:
+            subject = _("Please confirm your letter: %(title)s", title=action.title)
+        elif action.is_pledge:
+            subject = _("Please confirm your pledge: %(title)s", title=action.title)
+        else:
+            subject = _("Please confirm your signature: %(title)s", title=action.title)
+        message = Message(
+            subject=subject,
+            recipients=[(signature.name, signature.email)],
+            body=render_template("email/confirm_signature.txt", **context),
+            html=render_template("email/confirm_signature.html", **context),
+            extra_headers={
+                "Auto-Submitted": "auto-generated",
+                "X-Auto-Response-Suppress": "All",
+                "Content-Language": current_language(),
+            },
+        )
     return BuiltEmail(message=message, recipient=signature.email_normalised)

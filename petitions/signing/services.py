@@ -65,6 +65,9 @@ class SignatureInput:
     # organiser approves it), and why; or only the reason, for a signature sent as usual.
     suspect: bool = False
     review_reason: str | None = None
+    # The language the person used (core.i18n): their emails are written in it. Empty: the
+    # site's default.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ _SIGNATURE_COLUMNS = (
     "needs_count",
     "suspect",
     "review_reason",
+    "language",
 )
 
 
@@ -190,6 +194,7 @@ def sign(action: Signable, data: SignatureInput) -> SignOutcome:
         "needs_count": True,
         "suspect": data.suspect,
         "review_reason": data.review_reason[:200] if data.review_reason else None,
+        "language": data.language or current_app.config["DEFAULT_LANGUAGE"],
     }
     dialect = db.session.get_bind().dialect.name
     with_outbox = dialect == "postgresql" and not data.suspect
@@ -226,7 +231,11 @@ def sign(action: Signable, data: SignatureInput) -> SignOutcome:
             Signature.invalidated_at.is_(None),
             *_resend_spacing(),
         )
-        .values(confirm_emails_sent=Signature.confirm_emails_sent + 1)
+        .values(
+            confirm_emails_sent=Signature.confirm_emails_sent + 1,
+            # Asked again in another language: the new email is in the one used now.
+            language=values["language"],
+        )
         .returning(Signature.id)
         .execution_options(synchronize_session=False)
     )
