@@ -16,6 +16,7 @@ from flask import g
 from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 
+from petitions.branding.models import DEFAULT_NAME
 from petitions.campaigns.services import DEFAULT_CONSENT
 from petitions.core import i18n
 from petitions.extensions import db
@@ -134,7 +135,7 @@ class _Text(HTMLParser):
 
 
 def _words(html: str, content: list[str]) -> set[str]:
-    content = [*content, " ".join(DEFAULT_CONSENT.split())]
+    content = [*content, " ".join(DEFAULT_CONSENT.split()), DEFAULT_NAME]  # the charity's name
     parser = _Text()
     parser.feed(html)
     words = set()
