@@ -1,7 +1,7 @@
 """signatures: the language each was made in (its emails are written in it)
 
-Revision ID: 0021_signature_language
-Revises: 0020_branding
+Revision ID: 0022_signature_language
+Revises: 0021_action_outcomes
 Create Date: 2026-12-03 13:30:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-03 13:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_signature_language"
-down_revision = "0020_branding"
+revision = "0022_signature_language"
+down_revision = "0021_action_outcomes"
 branch_labels = None
 depends_on = None
 
