@@ -546,11 +546,25 @@ def host_page(token: str) -> tuple[str, int, dict[str, str]]:
             rows=rows,
             places=queries.places_for([action.id])[action.id],
             form=FollowUpForm(),
+            confirm_form=ButtonForm(),
             token=token,
         ),
         200,
         NO_STORE,
     )
+
+
+@bp.post("/host/<token>/confirm")
+def host_confirm(token: str) -> Response:
+    """The host confirms their proposal (a POST from their host page: a mail scanner following
+    the emailed link changes nothing)."""
+    action, _details = _hosted_from_token(token)
+    if not ButtonForm().validate():
+        abort(400)
+    if services.confirm_host(action):
+        _nudge_mail()
+        flash("Thank you: your event is with the organisers now.")
+    return redirect(url_for("gatherings.host_page", token=token), code=303)
 
 
 @bp.post("/host/<token>")

@@ -52,7 +52,8 @@ HOLDS_PLACE = (RsvpStatus.GOING.value,)
 
 
 class ReviewState(enum.StrEnum):
-    PENDING = "pending"
+    UNCONFIRMED = "unconfirmed"  # proposed; the host has not confirmed their email yet
+    PENDING = "pending"  # confirmed by the host: waiting for an organiser
     APPROVED = "approved"
     REJECTED = "rejected"
 

@@ -214,10 +214,11 @@ def build_host_notice(action_id: int) -> BuiltEmail | None:
         "event_url": public_event_url(action),
     }
     subject = {
+        "unconfirmed": f"Confirm your event: {action.title}",
         "pending": f"We've received your event: {action.title}",
         "approved": f"Your event is approved: {action.title}",
         "rejected": f"Your event was not approved: {action.title}",
-    }[details.review]
+    }.get(details.review, f"Confirm your event: {action.title}")
     message = Message(
         subject=subject,
         recipients=[(details.host_name, details.host_email)],

@@ -665,7 +665,8 @@ def set_hosting(campaign: Campaign, open_: bool, intro: str = "") -> EventHostin
 
 
 def propose_event(campaign: Campaign, data: EventInput, host_name: str, host_email: str) -> Action:
-    """A supporter's proposed event: stored closed and pending until an organiser approves."""
+    """A supporter's proposed event: stored closed and ``unconfirmed``; the host is emailed a
+    link to confirm it (:func:`confirm_host`), then it waits for an organiser's approval."""
     hosting = db.session.get(EventHosting, campaign.id)
     if hosting is None or hosting.closed_at is not None:
         raise EventError("This campaign is not taking proposals for events.")
@@ -675,7 +676,7 @@ def propose_event(campaign: Campaign, data: EventInput, host_name: str, host_ema
     action = create_event(campaign, data)
     details = db.session.get(EventDetails, action.id)
     assert details is not None
-    details.review = ReviewState.PENDING.value
+    details.review = ReviewState.UNCONFIRMED.value
     details.host_name = host_name
     details.host_email = host_email
     details.hosted = True
@@ -685,9 +686,23 @@ def propose_event(campaign: Campaign, data: EventInput, host_name: str, host_ema
     return action
 
 
+def confirm_host(action: Action) -> bool:
+    """The host pressed Confirm on their host page (the link emailed to the address they gave):
+    the proposal now waits for an organiser, and the host is told it was received. Once only."""
+    details = details_for_update(action.id)
+    if details.review != ReviewState.UNCONFIRMED.value or not details.host_email:
+        return False
+    details.review = ReviewState.PENDING.value
+    db.session.flush()
+    enqueue(HOST_EMAIL, action.id)
+    return True
+
+
 def review_event(action: Action, approve: bool, note: str = "") -> None:
     """The organiser's decision on a proposal; the host is told either way."""
     details = details_for_update(action.id)
+    if details.review == ReviewState.UNCONFIRMED.value:
+        raise EventError("The host has not confirmed their email address yet.")
     if details.review != ReviewState.PENDING.value:
         raise EventError("This proposal was already decided.")
     details.review_note = _one_line("Note", note, 500)

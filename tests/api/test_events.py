@@ -24,6 +24,7 @@ def _seed(factories: Any) -> dict[str, Any]:
     approved = services.propose_event(
         campaign, event_input(title="Approved stall", postcode="M1 1AB"), "Olu", "olu@x.org"
     )
+    services.confirm_host(approved)
     services.review_event(approved, True)
     db.session.commit()
     return {"day": day.id, "proposal": proposal.slug, "approved": approved.id}

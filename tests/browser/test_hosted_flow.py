@@ -1,9 +1,10 @@
-"""Supporter-hosted events in a real browser: a supporter proposes a local event, the organiser
-approves it (the host is emailed), and it shows in the public list, nearest first to a
-postcode, where someone can RSVP to it."""
+"""Supporter-hosted events in a real browser: a supporter proposes a local event and confirms
+it from the email, the organiser approves it (the host is emailed), and it shows in the public
+list, nearest first to a postcode, where someone can RSVP to it."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -54,7 +55,13 @@ def test_propose_approve_and_find_it_nearest_first(
     host.fill("#capacity", "5")
     host.click("main form button[type=submit]")
     host.wait_for_url("**/thanks")
-    received = smtp_sink.wait_for(1, address="hana@example.org", timeout=20)[-1]
+    to_confirm = smtp_sink.wait_for(1, address="hana@example.org", timeout=20)[-1]
+    assert to_confirm.subject.startswith("Confirm your event")
+    host_link = re.search(r"https?://[^\s]+/host/[A-Za-z0-9_.-]+", to_confirm.text()).group(0)
+    host.goto(host_link.replace(host_link.split("/host/")[0], base))
+    host.click("text=Confirm my event")
+    host.wait_for_selector("text=with the organisers now")
+    received = smtp_sink.wait_for(2, address="hana@example.org", timeout=20)[-1]
     assert received.subject.startswith("We've received")
     host.goto(f"{base}/events")
     assert "Leeds stall" not in host.inner_text("main"), "not listed before approval"
@@ -71,7 +78,7 @@ def test_propose_approve_and_find_it_nearest_first(
     organiser.fill("input[name=note]", "Lovely, thank you")
     organiser.click("button[value=approve]")
     organiser.wait_for_selector("text=it is public now")
-    approved = smtp_sink.wait_for(2, address="hana@example.org", timeout=20)[-1]
+    approved = smtp_sink.wait_for(3, address="hana@example.org", timeout=20)[-1]
     assert approved.subject.startswith("Your event is approved")
 
     visitor = browser.new_context().new_page()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from petitions.campaigns.models import Action
@@ -52,13 +53,31 @@ def test_propose_approve_list_and_host_page(app, client, smtp_sink):
     sent = client.post(url, data={"csrf_token": csrf(client, url), **PROPOSAL})
     assert sent.status_code == 303
     drain(app)
-    received = smtp_sink.wait_for(1, address="hana@example.org")[-1]
-    assert received.subject.startswith("We've received")
-    host_url = re.search(r"/host/[A-Za-z0-9_.-]+", received.text()).group(0)
+    to_confirm = smtp_sink.wait_for(1, address="hana@example.org")[-1]
+    assert to_confirm.subject.startswith("Confirm your event")
+    host_url = re.search(r"/host/[A-Za-z0-9_.-]+", to_confirm.text()).group(0)
 
     with app.app_context():
         action = db.session.scalar(select(Action).where(Action.kind == "event"))
         action_id, slug = action.id, action.slug
+    # Unconfirmed: the organiser sees it but cannot decide it yet.
+    waiting = client.get(hosting)
+    assert b"Waiting for the host to confirm" in waiting.data
+    early = client.post(
+        f"/organise/events/{action_id}/review",
+        data={"csrf_token": csrf_from(waiting.get_data(as_text=True)), "decision": "approve"},
+    )
+    assert early.status_code == 409
+    # The host confirms from their page (a POST: a scanner following the link changes nothing).
+    host_page = client.get(host_url)
+    assert b"Confirm my event" in host_page.data
+    confirmed = client.post(
+        f"{host_url}/confirm", data={"csrf_token": csrf_from(host_page.get_data(as_text=True))}
+    )
+    assert confirmed.status_code == 303
+    drain(app)
+    received = smtp_sink.wait_for(2, address="hana@example.org")[-1]
+    assert received.subject.startswith("We've received")
     # Pending: not public anywhere.
     assert client.get(f"/e/week/{slug}").status_code == 404
     assert b"Leeds stall" not in client.get("/events").data
@@ -77,7 +96,7 @@ def test_propose_approve_list_and_host_page(app, client, smtp_sink):
     )
     assert approved.status_code == 303
     drain(app)
-    told = smtp_sink.wait_for(2, address="hana@example.org")[-1]
+    told = smtp_sink.wait_for(3, address="hana@example.org")[-1]
     assert told.subject.startswith("Your event is approved") and "Lovely" in told.text()
     assert client.get(f"/e/week/{slug}").status_code == 200
     assert b"Leeds stall" in client.get("/events?area=LS").data
@@ -112,6 +131,9 @@ def test_rejected_stays_private_and_cannot_be_decided_twice(factories):
     campaign = make_campaign()
     services.set_hosting(campaign, True)
     action = services.propose_event(campaign, event_input(), "Hana", "hana@example.org")
+    with pytest.raises(EventError, match="not confirmed"):
+        review_event(action, True)
+    assert services.confirm_host(action) and not services.confirm_host(action)
     review_event(action, False, "Too far away")
     db.session.commit()
     details = db.session.get(EventDetails, action.id)
@@ -143,6 +165,7 @@ def test_erasing_the_host_blanks_their_name_and_email_on_their_events(app, clien
         other = services.propose_event(
             campaign, event_input(title="Other"), "Olu", "olu@example.org"
         )
+        services.confirm_host(mine)
         services.review_event(mine, True)
         ids, campaign_id = (mine.id, other.id), campaign.id
         host_link = f"/host/{host_token(mine.id)}"
