@@ -28,10 +28,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, case, delete, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.core import task_names, unit_of_work
+from petitions.core.sql import dialect_insert
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
 from petitions.paper.models import OfflineTally, PaperSignature
@@ -68,7 +67,7 @@ def _upsert_add(table: Any, keys: list[str], rows: list[dict[str, Any]]) -> None
     if not rows:
         return
     rows.sort(key=lambda row: tuple(str(row[k]) for k in keys))
-    insert = pg_insert if _dialect() == "postgresql" else sqlite_insert
+    insert = dialect_insert()
     statement = insert(table).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=keys, set_={"n": table.c.n + statement.excluded.n}
@@ -170,7 +169,7 @@ def fold_batch(limit: int) -> FoldReport:
     ]
     if tally_rows:
         table: Any = ActionTally.__table__
-        insert = pg_insert if _dialect() == "postgresql" else sqlite_insert
+        insert = dialect_insert()
         statement = insert(table).values(tally_rows)
         statement = statement.on_conflict_do_update(
             index_elements=["action_id"],
@@ -221,7 +220,7 @@ def _add_to_tallies(deltas: dict[int, int]) -> None:
     if not rows:
         return
     table: Any = ActionTally.__table__
-    insert = pg_insert if _dialect() == "postgresql" else sqlite_insert
+    insert = dialect_insert()
     statement = insert(table).values(rows)
     statement = statement.on_conflict_do_update(
         index_elements=["action_id"],

@@ -14,13 +14,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import String, cast, delete, exists, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action
 from petitions.core import events as domain_events
 from petitions.core.erasure import PersonTraces
 from petitions.core.models import Token
+from petitions.core.sql import dialect_insert
 from petitions.core.time import utcnow
 from petitions.core.tokens import TokenState, check_token, use_token
 from petitions.extensions import db
@@ -37,15 +36,11 @@ SIGNIN_EMAIL_KIND = "supporter_signin"
 SIGNIN_RESEND_SECONDS = 60  # at most one sign-in email a minute per supporter
 
 
-def _insert() -> Any:
-    return pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def supporter_for(email_normalised: str) -> Supporter:
     """The supporter row for this address, created if needed (safe under concurrency)."""
     now = utcnow()
     db.session.execute(
-        _insert()(Supporter)
+        dialect_insert()(Supporter)
         .values(email_normalised=email_normalised, created_at=now, updated_at=now)
         .on_conflict_do_nothing(index_elements=["email_normalised"])
     )
@@ -188,7 +183,7 @@ def unsubscribe(
     else:
         changed = bool(
             db.session.execute(
-                _insert()(CampaignOptOut)
+                dialect_insert()(CampaignOptOut)
                 .values(supporter_id=supporter.id, campaign_id=campaign_id, created_at=now)
                 .on_conflict_do_nothing()
             ).rowcount  # type: ignore[attr-defined]
@@ -231,7 +226,7 @@ def set_preferences(
         consent.record(email, consent.GRANTED, source, campaign_id=campaign_id, at=now)
     for campaign_id in sorted(unwanted - opted_out):
         db.session.execute(
-            _insert()(CampaignOptOut)
+            dialect_insert()(CampaignOptOut)
             .values(supporter_id=supporter.id, campaign_id=campaign_id, created_at=now)
             .on_conflict_do_nothing()
         )
