@@ -199,6 +199,7 @@ def _workspace_blueprints() -> tuple[Blueprint, ...]:
     from petitions.organisers.blueprint import bp as organisers_bp
     from petitions.outcomes.blueprint import bp as outcomes_bp
     from petitions.paper.blueprint import bp as paper_bp
+    from petitions.questions.blueprint import bp as questions_bp
     from petitions.webhooks.blueprint import bp as webhooks_bp
     from petitions.workspace.blueprint import bp as workspace_bp
     from petitions.workspace.branding import bp as branding_bp
@@ -212,6 +213,7 @@ def _workspace_blueprints() -> tuple[Blueprint, ...]:
         audit_bp,
         paper_bp,
         outcomes_bp,  # the target's response and the outcome (issue 16)
+        questions_bp,  # custom questions on an action's form (issue 16)
         donations_bp,
         mailings_bp,
         abuse_bp,
@@ -253,6 +255,7 @@ def _register_models_and_builders() -> None:
     import petitions.organisers.notifications
     import petitions.outcomes.models
     import petitions.paper.models
+    import petitions.questions.models
     import petitions.signing.models
     import petitions.signing.notifications
     import petitions.supporters.models
@@ -271,6 +274,7 @@ def _connect_subscribers() -> None:
     from petitions.gatherings import subscribers as gatherings_subscribers
     from petitions.letters import subscribers as letters_subscribers
     from petitions.mailings import subscribers as mailings_subscribers
+    from petitions.questions import subscribers as questions_subscribers
     from petitions.supporters import subscribers as supporters_subscribers
 
     abuse_subscribers.connect()
@@ -280,3 +284,4 @@ def _connect_subscribers() -> None:
     mailings_subscribers.connect()
     supporters_subscribers.connect()
     letters_subscribers.connect()
+    questions_subscribers.connect()

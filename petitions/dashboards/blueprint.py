@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template
 from werkzeug.wrappers import Response
 
-from petitions.dashboards.queries import action_totals, dashboard_for
+from petitions.dashboards.queries import action_totals, answer_counts, dashboard_for
 from petitions.donations.queries import ask_stats
 from petitions.letters.queries import counts_per_target
 from petitions.organisers.access import (
@@ -56,6 +56,7 @@ def action_dashboard(campaign_id: int, action_id: int) -> str:
         asks=ask_stats(action.campaign_id, [action.id]),
         totals={},
         letters=counts_per_target(action.id) if action.is_letter else [],
+        answers=answer_counts(action.id),
         poll_ms=_poll_ms(),
     )
 

@@ -19,6 +19,8 @@ from petitions.campaigns.models import Action
 from petitions.core.time import as_utc, utcnow
 from petitions.extensions import db
 from petitions.gatherings.queries import dashboard_figures
+from petitions.questions.models import QuestionKind, SignatureAnswer
+from petitions.questions.queries import questions_of
 from petitions.signing.models import Signature
 from petitions.tallies.models import ActionTally, TallyArea, TallyDaily, TallyHourly, TallyReferrer
 from petitions.tallies.queries import pledge_counts
@@ -308,3 +310,23 @@ def dashboard_for(actions: Sequence[Action], now: datetime | None = None) -> Das
         uk_areas=parts["uk_areas"],
         events=dashboard_figures(list(actions), now),
     )
+
+
+def answer_counts(action_id: int) -> list[tuple[Any, list[tuple[str, int]]]]:
+    """Per choice or checkbox question of the action, how many confirmed, valid signers
+    answered each way (text answers are in the export only)."""
+    result = []
+    for question in questions_of(action_id):
+        if question.kind == QuestionKind.TEXT.value:
+            continue
+        rows = dict(
+            db.session.execute(
+                select(SignatureAnswer.value, func.count())
+                .join(Signature, Signature.id == SignatureAnswer.signature_id)
+                .where(SignatureAnswer.question_id == question.id, Signature.is_confirmed)
+                .group_by(SignatureAnswer.value)
+            ).all()
+        )
+        options = question.choices if question.kind == QuestionKind.CHOICE.value else ["yes"]
+        result.append((question, [(option, int(rows.get(option, 0))) for option in options]))
+    return result

@@ -14,6 +14,7 @@ import os
 import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
@@ -33,6 +34,8 @@ from petitions.exports.services import (
     ttl,
 )
 from petitions.extensions import db
+from petitions.questions.models import ActionQuestion, SignatureAnswer
+from petitions.questions.queries import questions_of
 from petitions.signing.models import Signature
 from petitions.supporters.consent import consenting
 
@@ -63,10 +66,30 @@ def _claim(job_id: int) -> ExportJob | None:
     return db.session.get(ExportJob, job_id) if claimed else None
 
 
-def _rows_query(action_id: int, campaign_id: int):  # type: ignore[no-untyped-def]
+def _answer_columns(questions: list[ActionQuestion]) -> list[Any]:
+    """One column per custom question: the signature's answer ("" when none)."""
+    return [
+        select(SignatureAnswer.value)
+        .where(
+            SignatureAnswer.signature_id == Signature.id,
+            SignatureAnswer.question_id == question.id,
+        )
+        .scalar_subquery()
+        .label(f"answer_{question.id}")
+        for question in questions
+    ]
+
+
+def _question_header(question: ActionQuestion) -> str:
+    return safe_cell(question.label + (" (sensitive)" if question.sensitive else ""))
+
+
+def _rows_query(  # type: ignore[no-untyped-def]
+    action_id: int, campaign_id: int, questions: list[ActionQuestion] | None = None
+):
     """The confirmed, valid signatures of the action, with the signer's *current* consent
     (``supporters.consent.consenting``: unsubscribes, bounces and erasure count, not only the
-    tick at signing time)."""
+    tick at signing time), and their answers to the action's questions."""
     return (
         select(
             Signature.id,
@@ -82,6 +105,7 @@ def _rows_query(action_id: int, campaign_id: int):  # type: ignore[no-untyped-de
             Signature.referrer,
             Signature.created_at,
             Signature.confirmed_at,
+            *_answer_columns(questions or []),
         )
         .where(
             Signature.action_id == action_id,
@@ -106,6 +130,7 @@ def run_export(job_id: int) -> str | None:
     action_id = job.action_id
     campaign_id = job.action.campaign_id
     started_at = job.started_at
+    asked = questions_of(action_id)
     total = db.session.scalar(
         select(func.count()).select_from(
             _rows_query(action_id, campaign_id).order_by(None).subquery()
@@ -122,9 +147,9 @@ def run_export(job_id: int) -> str | None:
         with partial.open("w", newline="", encoding="utf-8") as handle, db.engine.connect() as conn:
             handle.write("\ufeff")  # so spreadsheets read UTF-8 names correctly
             writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
+            writer.writerow(COLUMNS + [_question_header(q) for q in asked])
             result = conn.execution_options(stream_results=True, yield_per=2000).execute(
-                _rows_query(action_id, campaign_id)
+                _rows_query(action_id, campaign_id, asked)
             )
             for row in result:
                 writer.writerow(
@@ -142,6 +167,7 @@ def run_export(job_id: int) -> str | None:
                         safe_cell(row.referrer),
                         _iso(row.created_at),
                         _iso(row.confirmed_at),
+                        *(safe_cell(row._mapping[f"answer_{q.id}"] or "") for q in asked),
                     ]
                 )
                 done += 1

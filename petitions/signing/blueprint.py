@@ -8,6 +8,8 @@ from petitions.campaigns.models import Action, Campaign
 from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.donations.queries import ask_for
 from petitions.donations.services import record_hit
+from petitions.questions import queries as questions
+from petitions.questions.services import read_answers, store_answers
 from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source, referrer_host, source_and_referrer
@@ -31,13 +33,22 @@ def _referrer_host() -> str:
     return referrer_host(request.referrer, request.host)
 
 
-def _render_action(campaign: Campaign, action: Action, form: SignForm, status: int = 200):
+def _render_action(
+    campaign: Campaign,
+    action: Action,
+    form: SignForm,
+    status: int = 200,
+    answer_errors: dict[str, str] | None = None,
+):
     return (
         render_template(
             "signing/action.html",
             campaign=campaign,
             action=action,
             form=form,
+            questions=questions.questions_of(action.id),
+            answered=request.form if request.method == "POST" else {},
+            answer_errors=answer_errors or {},
             progress=progress_for([action])[action.id],
             pledges=pledge_counts([action]).get(action.id, []),
         ),
@@ -73,14 +84,18 @@ def sign(slug: str, action_slug: str) -> Response | tuple[str, int]:
     if not action.is_open():
         return render_template("signing/closed.html", campaign=campaign, action=action), 409
     form = SignForm(pledge_options=action.pledge_options)
-    if not form.validate():
-        return _render_action(campaign, action, form, status=400)
+    asked = questions.questions_of(action.id)
+    answers, answer_errors = read_answers(asked, request.form)
+    if not form.validate() or answer_errors:
+        return _render_action(campaign, action, form, status=400, answer_errors=answer_errors)
     source, referrer = source_and_referrer(form.source.data or "", request.referrer, request.host)
     data = form.signature_input(source=source, referrer=referrer, ip_address=request.remote_addr)
     try:
-        submit_signature(action, data, facts_from_form(form, request.remote_addr))
+        outcome = submit_signature(action, data, facts_from_form(form, request.remote_addr))
     except services.ActionClosed:
         return render_template("signing/closed.html", campaign=campaign, action=action), 409
+    if outcome.created:  # answers are the new signature's; nobody rewrites another's by email
+        store_answers(outcome.signature_id, asked, answers)
     return redirect(url_for("signing.thanks", slug=slug, action_slug=action_slug), code=303)
 
 

@@ -1,0 +1,1 @@
+"""Custom questions on an action's form: organiser-defined, answers stored per signature."""

@@ -1,0 +1,154 @@
+"""Custom questions: an organiser adds them to an action's form; answers are validated (a clear
+400, nothing stored), stored with the signature, exported formula-safe, counted per choice on
+the dashboard, never shown publicly, and erased with the person."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from petitions.exports import jobs as exports
+from petitions.exports.models import ExportJob
+from petitions.extensions import db
+from petitions.questions.models import SignatureAnswer
+from petitions.signing.models import Signature
+from petitions.supporters.services import erase
+from tests.support import factories
+from tests.support.web import csrf_from
+from tests.support.workspace import csrf, grant, login, make_organiser
+
+
+@pytest.fixture
+def export_dir(app, tmp_path: Path):  # type: ignore[no-untyped-def]
+    app.config["EXPORT_DIR"] = str(tmp_path)
+    yield tmp_path
+    app.config["EXPORT_DIR"] = ""
+
+
+def _setup(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        campaign = factories.make_campaign(slug="clean-rivers")
+        action = factories.make_action(campaign, slug="stop-the-sewage")
+        organiser = make_organiser("org@example.org")
+        grant(campaign.id, organiser.id)
+        ids = campaign.id, action.id
+        db.session.remove()
+    return ids
+
+
+def _sign(client, email, **answers):  # type: ignore[no-untyped-def]
+    page = client.get("/c/clean-rivers/stop-the-sewage").get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_from(page),
+        "name": email.split("@")[0].title(),
+        "email": email,
+        "country": "GB",
+        "postcode": "GU11 1AA",
+    } | answers
+    return client.post("/c/clean-rivers/stop-the-sewage", data=data)
+
+
+def test_questions_answers_export_dashboard_and_erasure(app, client, export_dir):
+    campaign_id, action_id = _setup(app)
+    org = app.test_client()
+    login(org, "org@example.org")
+    url = f"/organise/actions/{action_id}/questions"
+    token = csrf(org, url)
+    one = org.post(
+        url, data={"csrf_token": token, "label": "Pick", "kind": "choice", "choices": "A"}
+    )
+    assert one.status_code == 400 and b"2 to 10 choices" in one.data
+    crlf = org.post(url, data={"csrf_token": token, "label": "Q\r\nBcc: x", "kind": "text"})
+    assert crlf.status_code == 400 and b"one line" in crlf.data
+    for data in (
+        {"label": "Which river do you swim in?", "kind": "text", "required": "y"},
+        {"label": "How often?", "kind": "choice", "choices": "Weekly\nMonthly\n\nWeekly"},
+        {"label": "I have been ill after swimming", "kind": "checkbox", "sensitive": "y"},
+    ):
+        assert org.post(url, data={"csrf_token": token} | data).status_code == 303
+    page = org.get(url).get_data(as_text=True)
+    assert "one of: Weekly, Monthly" in page
+
+    form = client.get("/c/clean-rivers/stop-the-sewage").get_data(as_text=True)
+    assert 'name="q_which_river_do_you_swim_in"' in form and 'value="Monthly"' in form
+    missing = _sign(client, "ann@example.org")
+    assert missing.status_code == 400 and b"Answer this question." in missing.data
+    bad = _sign(
+        client, "ann@example.org", q_which_river_do_you_swim_in="Thames", q_how_often="Daily"
+    )
+    assert bad.status_code == 400 and b"Choose one of the answers listed." in bad.data
+    assert b'value="Thames"' in bad.data  # what they typed is kept
+    nul = _sign(client, "ann@example.org", q_which_river_do_you_swim_in="Tha\x07mes")
+    assert nul.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(Signature.id)) is None  # nothing stored
+    ok = _sign(
+        client,
+        "ann@example.org",
+        q_which_river_do_you_swim_in='=HYPERLINK("http://x")',
+        q_how_often="Weekly",
+        q_i_have_been_ill_after_swimming="y",
+    )
+    assert ok.status_code == 303
+    assert _sign(client, "bob@example.org", q_which_river_do_you_swim_in="Wye").status_code == 303
+    # Signing again with Ann's address can't rewrite her answers.
+    again = _sign(client, "ann@example.org", q_which_river_do_you_swim_in="Changed")
+    assert again.status_code == 303
+    with app.app_context():
+        for signature in db.session.scalars(select(Signature)):
+            signature.confirmed_at = signature.created_at
+        db.session.commit()
+        assert len(db.session.scalars(select(SignatureAnswer)).all()) == 4
+
+    # Never on public pages.
+    public = client.get("/c/clean-rivers/stop-the-sewage").get_data(as_text=True)
+    assert "HYPERLINK" not in public and "Wye" not in public
+    thanks = client.get("/c/clean-rivers/stop-the-sewage/thanks").get_data(as_text=True)
+    assert "Wye" not in thanks
+
+    dashboard = org.get(f"/organise/campaigns/{campaign_id}/actions/{action_id}/dashboard")
+    text = dashboard.get_data(as_text=True)
+    assert "Answers to your questions" in text and "How often?" in text
+    assert "I have been ill after swimming (sensitive)" in text
+
+    exports_page = f"/organise/campaigns/{campaign_id}/actions/{action_id}/exports"
+    assert org.post(exports_page, data={"csrf_token": csrf(org, exports_page)}).status_code == 303
+    with app.app_context():
+        job_id = db.session.scalar(select(ExportJob.id))
+        path = exports.run_export(job_id)
+        assert path is not None
+    text = (export_dir / path).read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["email"] for r in rows] == ["ann@example.org", "bob@example.org"]
+    assert rows[0]["Which river do you swim in?"] == '\'=HYPERLINK("http://x")'
+    assert rows[0]["How often?"] == "Weekly" and rows[1]["How often?"] == ""
+    assert rows[0]["I have been ill after swimming (sensitive)"] == "yes"
+
+    with app.app_context():
+        erase("ann@example.org")
+        db.session.commit()
+        left = db.session.execute(
+            select(Signature.email, SignatureAnswer.value).join(
+                Signature, Signature.id == SignatureAnswer.signature_id
+            )
+        ).all()
+    assert [value for _, value in left] == ["Wye"]
+
+
+def test_no_more_than_five_and_none_on_letters(app, client):
+    _campaign_id, action_id = _setup(app)
+    org = app.test_client()
+    login(org, "org@example.org")
+    url = f"/organise/actions/{action_id}/questions"
+    token = csrf(org, url)
+    for n in range(5):
+        assert (
+            org.post(url, data={"csrf_token": token, "label": f"Q{n}", "kind": "text"}).status_code
+            == 303
+        )
+    sixth = org.post(url, data={"csrf_token": token, "label": "Q6", "kind": "text"})
+    assert sixth.status_code == 400 and b"up to 5 questions" in sixth.data
