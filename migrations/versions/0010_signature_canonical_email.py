@@ -11,13 +11,14 @@ change when the code does). Rows already stored keep their signatures: where two
 fold to the same inbox, the earliest gets the folded key and the later ones keep their
 normalised address as their key, so nothing is deleted or merged here.
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_signature_canonical'
-down_revision = '0009_donations'
+revision = "0010_signature_canonical"
+down_revision = "0009_donations"
 branch_labels = None
 depends_on = None
 
@@ -34,8 +35,8 @@ def _canonical(normalised):
 
 
 def upgrade():
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email_canonical', sa.String(length=254), nullable=True))
+    with op.batch_alter_table("signatures", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("email_canonical", sa.String(length=254), nullable=True))
     bind = op.get_bind()
     bind.execute(sa.text("UPDATE signatures SET email_canonical = email_normalised"))
     rows = bind.execute(
@@ -55,18 +56,22 @@ def upgrade():
             continue  # this inbox already signed this action: keep the row, as it was
         taken.add((action_id, key))
         bind.execute(update, {"key": key, "id": signature_id})
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.alter_column('email_canonical', existing_type=sa.String(length=254), nullable=False)
-        batch_op.drop_constraint('uq_signatures_action_id_email_normalised', type_='unique')
+    with op.batch_alter_table("signatures", schema=None) as batch_op:
+        batch_op.alter_column(
+            "email_canonical", existing_type=sa.String(length=254), nullable=False
+        )
+        batch_op.drop_constraint("uq_signatures_action_id_email_normalised", type_="unique")
         batch_op.create_unique_constraint(
-            batch_op.f('uq_signatures_action_id_email_canonical'), ['action_id', 'email_canonical']
+            batch_op.f("uq_signatures_action_id_email_canonical"), ["action_id", "email_canonical"]
         )
 
 
 def downgrade():
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('uq_signatures_action_id_email_canonical'), type_='unique')
-        batch_op.create_unique_constraint(
-            'uq_signatures_action_id_email_normalised', ['action_id', 'email_normalised']
+    with op.batch_alter_table("signatures", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("uq_signatures_action_id_email_canonical"), type_="unique"
         )
-        batch_op.drop_column('email_canonical')
+        batch_op.create_unique_constraint(
+            "uq_signatures_action_id_email_normalised", ["action_id", "email_normalised"]
+        )
+        batch_op.drop_column("email_canonical")

@@ -5,21 +5,22 @@ Revises: 0010_signature_canonical
 Create Date: 2026-12-03 07:30:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_signature_review'
-down_revision = '0010_signature_canonical'
+revision = "0011_signature_review"
+down_revision = "0010_signature_canonical"
 branch_labels = None
 depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('review_reason', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("signatures", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("review_reason", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
     # Signatures held before reasons were recorded: say so, so the review page explains them.
     op.execute(
         "UPDATE signatures SET review_reason = 'held before reasons were recorded' "
@@ -28,6 +29,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('signatures', schema=None) as batch_op:
-        batch_op.drop_column('reviewed_at')
-        batch_op.drop_column('review_reason')
+    with op.batch_alter_table("signatures", schema=None) as batch_op:
+        batch_op.drop_column("reviewed_at")
+        batch_op.drop_column("review_reason")

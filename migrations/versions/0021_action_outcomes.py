@@ -27,7 +27,9 @@ def upgrade():
         sa.Column("happened_on", sa.Date(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("mailing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column(
+            "mailing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        ),
         sa.ForeignKeyConstraint(
             ["action_id"],
             ["actions.id"],
@@ -48,9 +50,7 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_action_outcomes")),
     )
-    op.create_index(
-        "ix_action_outcomes_action_on", "action_outcomes", ["action_id", "happened_on"]
-    )
+    op.create_index("ix_action_outcomes_action_on", "action_outcomes", ["action_id", "happened_on"])
 
 
 def downgrade():

@@ -47,6 +47,28 @@ def create_demo_campaign() -> Campaign:
         ),
         status=CampaignStatus.LIVE.value,
         published_at=now - timedelta(days=30),
+        translations={
+            "cy": {
+                "title": "Cadwyni cyflenwi heb lafur gorfodol",
+                "summary": (
+                    "Gall ceir, dillad a phaneli solar a werthir yma gynnwys cotwm, alwminiwm "
+                    "neu bolysilicon a wnaed gan bobl sy'n cael eu cadw mewn gwersylloedd a'u "
+                    "symud i ffatrïoedd yn erbyn eu hewyllys. Gall cwmnïau olrhain eu "
+                    "cyflenwyr; rydym yn gofyn iddyn nhw brofi eu bod yn gwneud hynny."
+                ),
+                "body": (
+                    "Mae ymchwilwyr annibynnol a thribiwnlys pobl wedi cofnodi cadw pobl ar "
+                    "raddfa fawr, trosglwyddo gweithwyr dan orfodaeth a dinistrio diwylliant "
+                    "cymuned. Mae cynnyrch a wneir fel hyn yn dal i gyrraedd ein siopau.\n\n"
+                    "**Yr hyn rydym ei eisiau:** bod pob cwmni sy'n gwerthu yn y DU yn "
+                    "cyhoeddi map llawn o'i gadwyn gyflenwi, yn ei harchwilio heb ddibynnu ar "
+                    "arolygwyr a gymeradwywyd gan y wladwriaeth, ac yn rhoi'r gorau i "
+                    "gyflenwyr sy'n defnyddio llafur gorfodol.\n\n"
+                    "**Beth allwch chi ei wneud:** llofnodi'r ddeiseb i'r gwneuthurwyr ceir, "
+                    "gwneud yr addewid, a dod â ffrind."
+                ),
+            }
+        },
     )
     db.session.add(campaign)
     db.session.flush()
@@ -68,6 +90,21 @@ def create_demo_campaign() -> Campaign:
                 consent_version_id=consent.id,
                 thank_you="Thank you. Each signature makes this harder to ignore.",
                 position=1,
+                translations={
+                    "cy": {
+                        "title": "Gwneuthurwyr ceir: olrheiniwch eich cadwyni cyflenwi",
+                        "text": (
+                            "Galwn arnoch i gyhoeddi o ble y daw'r dur, yr alwminiwm, y batrïau "
+                            "a'r tecstilau yn eich ceir, i gomisiynu archwiliadau nad ydynt yn "
+                            "dibynnu ar arolygwyr a gymeradwywyd gan y wladwriaeth, ac i ddod "
+                            "â chontractau i ben gydag unrhyw gyflenwr sy'n defnyddio llafur "
+                            "gorfodol."
+                        ),
+                        "thank_you": (
+                            "Diolch. Mae pob llofnod yn ei gwneud yn anoddach anwybyddu hyn."
+                        ),
+                    }
+                },
             ),
             Action(
                 campaign_id=campaign.id,

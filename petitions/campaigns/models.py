@@ -53,6 +53,11 @@ class Campaign(Base):
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Sites allowed to frame this campaign's embeds (CSP frame-ancestors), one origin a line.
     embed_origins: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The organiser's words in other languages, {"cy": {"title": …, "summary": …, "body": …}}:
+    # pages in that language use them, and fall back to the fields above (core.i18n.localised).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
     actions: Mapped[list[Action]] = relationship(
         back_populates="campaign", order_by="Action.position, Action.id"
@@ -102,6 +107,10 @@ class Action(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # {"cy": {"title": …, "text": …, "thank_you": …}}, as on Campaign.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
     campaign: Mapped[Campaign] = relationship(back_populates="actions")
     consent_version: Mapped[ConsentVersion | None] = relationship()

@@ -64,6 +64,7 @@ def save_campaign(
     body: str,
     image_url: str | None,
     status: str,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Campaign:
     """Create (campaign None) or edit a campaign. Raises SlugTaken."""
     if not _free_campaign_slug(slug, campaign.id if campaign else None):
@@ -76,9 +77,21 @@ def save_campaign(
     campaign.summary = summary
     campaign.body = body
     campaign.image_url = image_url or None
+    if translations is not None:
+        campaign.translations = kept_translations(translations)
     set_campaign_status(campaign, status)
     db.session.flush()
     return campaign
+
+
+def kept_translations(translations: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Only what was written: an empty field falls back to the default language's words."""
+    kept = {}
+    for language, fields in translations.items():
+        written = {name: value.strip() for name, value in fields.items() if value and value.strip()}
+        if written:
+            kept[language] = written
+    return kept
 
 
 def set_campaign_status(campaign: Campaign, status: str) -> None:
@@ -103,6 +116,7 @@ def save_action(
     consent: str,
     thank_you: str,
     position: int,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> Action:
     if not _free_action_slug(campaign.id, slug, action.id if action else None):
         raise SlugTaken(slug)
@@ -120,6 +134,8 @@ def save_action(
     action.consent_version_id = consent_version(consent.strip()).id
     action.thank_you = thank_you
     action.position = position
+    if translations is not None:
+        action.translations = kept_translations(translations)
     db.session.flush()
     return action
 

@@ -136,6 +136,31 @@ def alternates() -> list[dict[str, str]]:
     ]
 
 
+def localised(thing: Any, field: str) -> Any:
+    """``thing.field`` in the page's language: the organiser's version in it if they wrote one
+    (``thing.translations``), else the default language's."""
+    if thing is None:
+        return ""
+    if has_app_context():
+        language = current_language()
+        if language != default_language():
+            written = (getattr(thing, "translations", None) or {}).get(language, {}).get(field)
+            if written:
+                return written
+    return getattr(thing, field)
+
+
+def missing_translations(thing: Any, fields: Iterable[str]) -> list[str]:
+    """The enabled languages in which ``thing`` has none of ``fields`` written: its pages in
+    them show the default language's words (organisers are told)."""
+    translations = getattr(thing, "translations", None) or {}
+    return [
+        code
+        for code in enabled()
+        if code != default_language() and not any(translations.get(code, {}).get(f) for f in fields)
+    ]
+
+
 def language_prefix() -> str:
     """``/cy`` for a page in Welsh, ``""`` in the default language: for links in emails."""
     language = current_language()
@@ -157,7 +182,13 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     prefixed = [code for code in app.config["LANGUAGES"] if code != app.config["DEFAULT_LANGUAGE"]]
     app.wsgi_app = LanguagePrefix(app.wsgi_app, prefixed)  # type: ignore[method-assign]
-    app.jinja_env.globals.update(current_language=current_language, language_alternates=alternates)
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        language_alternates=alternates,
+        missing_translations=missing_translations,
+        language_name=lambda code: NATIVE_NAMES.get(code, code),
+    )
+    app.jinja_env.filters["localised"] = localised
 
     @app.before_request
     def _choose_afresh() -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from petitions.campaigns.models import Action
-from petitions.core.i18n import current_language, in_language, language_prefix
+from petitions.core.i18n import current_language, in_language, language_prefix, localised
 from petitions.core.tokens import issue_token
 from petitions.extensions import db
 from petitions.mailer.registry import BuiltEmail, email_builder
@@ -57,13 +57,15 @@ def build_confirmation(signature_id: int) -> BuiltEmail | None:
             "days": lifetime.days,
         }
         if action.is_event:
-            subject = _("Please confirm your RSVP: %(title)s", title=action.title)
+            subject = _("Please confirm your RSVP: %(title)s", title=localised(action, "title"))
         elif action.is_letter:
-            subject = _("Please confirm your letter: %(title)s", title=action.title)
+            subject = _("Please confirm your letter: %(title)s", title=localised(action, "title"))
         elif action.is_pledge:
-            subject = _("Please confirm your pledge: %(title)s", title=action.title)
+            subject = _("Please confirm your pledge: %(title)s", title=localised(action, "title"))
         else:
-            subject = _("Please confirm your signature: %(title)s", title=action.title)
+            subject = _(
+                "Please confirm your signature: %(title)s", title=localised(action, "title")
+            )
         message = Message(
             subject=subject,
             recipients=[(signature.name, signature.email)],

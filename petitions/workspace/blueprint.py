@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from petitions.campaigns import services
 from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.campaigns.services import DEFAULT_CONSENT
+from petitions.core import i18n
 from petitions.core.forms import ButtonForm
 from petitions.core.ids import id_arg, id_list
 from petitions.dashboards.queries import action_totals
@@ -32,11 +33,14 @@ from petitions.tallies.queries import pledge_counts, progress_for
 from petitions.workspace import queries as signature_queries
 from petitions.workspace import services as signature_services
 from petitions.workspace.forms import (
+    ACTION_TRANSLATABLE,
+    CAMPAIGN_TRANSLATABLE,
     ActionForm,
     CampaignForm,
     ShareForm,
     UpdateForm,
     slugify,
+    with_translations,
 )
 
 bp = Blueprint("workspace", __name__, url_prefix="/organise/campaigns")
@@ -60,13 +64,26 @@ def _campaign_fields(form: Any, slug: str) -> dict[str, Any]:
         "body": form.body.data or "",
         "image_url": form.image_url.data,
         "status": form.status.data,
+        "translations": form.translations(),
     }
+
+
+def _campaign_form(**kwargs: Any) -> Any:
+    return with_translations(CampaignForm, CAMPAIGN_TRANSLATABLE, _other_languages())(**kwargs)
+
+
+def _action_form(**kwargs: Any) -> Any:
+    return with_translations(ActionForm, ACTION_TRANSLATABLE, _other_languages())(**kwargs)
+
+
+def _other_languages() -> list[str]:
+    return [code for code in i18n.enabled() if code != i18n.default_language()]
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @organiser_required
 def new_campaign() -> Response | tuple[str, int]:
-    form = CampaignForm()
+    form = _campaign_form()
     if form.validate_on_submit():
         slug = form.slug.data or slugify(form.title.data or "")
         try:
@@ -130,7 +147,9 @@ def unshare(campaign_id: int, organiser_id: int) -> Response:
 @organiser_required
 def edit_campaign(campaign_id: int) -> Response | tuple[str, int]:
     found = campaign_for_organiser(campaign_id)
-    form = CampaignForm(obj=found)
+    form = _campaign_form(obj=found)
+    if request.method == "GET":
+        form.fill_translations(found)
     if form.validate_on_submit():
         try:
             services.save_campaign(
@@ -187,6 +206,7 @@ def _action_values(form: ActionForm) -> dict[str, object]:
         "consent": form.consent.data or DEFAULT_CONSENT,
         "thank_you": form.thank_you.data or "",
         "position": form.position.data or 0,
+        "translations": form.translations(),
     }
 
 
@@ -194,7 +214,7 @@ def _action_values(form: ActionForm) -> dict[str, object]:
 @organiser_required
 def new_action(campaign_id: int) -> Response | tuple[str, int]:
     found = campaign_for_organiser(campaign_id)
-    form = ActionForm()
+    form = _action_form()
     if request.method == "GET":
         form.consent.data = DEFAULT_CONSENT
         form.position.data = len(found.actions) + 1
@@ -215,8 +235,9 @@ def new_action(campaign_id: int) -> Response | tuple[str, int]:
 @organiser_required
 def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
     action = action_for_organiser(action_id, campaign_id)
-    form = ActionForm(obj=action, current_deadline=action.deadline)
+    form = _action_form(obj=action, current_deadline=action.deadline)
     if request.method == "GET":
+        form.fill_translations(action)
         form.pledge_options.data = "\n".join(action.pledge_options or [])
         form.consent.data = action.consent_version.text if action.consent_version else ""
     if form.validate_on_submit():

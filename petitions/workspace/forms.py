@@ -171,3 +171,67 @@ class UpdateForm(FlaskForm):
 
 class ShareForm(FlaskForm):
     email = StringField("Organiser's email", validators=[DataRequired(), Length(max=254)])
+
+
+# --- the organiser's words in other languages -----------------------------------------------
+
+# Field name → (label, longest, several lines). What a campaign and an action can say in
+# each language besides the default one (core.i18n.localised reads them back).
+CAMPAIGN_TRANSLATABLE = {
+    "title": ("Title", 200, False),
+    "summary": ("Summary", 1000, True),
+    "body": ("Body (Markdown)", 50_000, True),
+}
+ACTION_TRANSLATABLE = {
+    "title": ("Title", 200, False),
+    "text": ("Text (Markdown)", 20_000, True),
+    "thank_you": ("Thank-you message", 5000, True),
+}
+_WITH_TRANSLATIONS: dict[tuple[type, tuple[str, ...]], type] = {}
+
+
+def with_translations(
+    base: type, spec: dict[str, tuple[str, int, bool]], languages: list[str]
+) -> Any:
+    """``base`` with one optional field per translatable field and language (``title__cy``)."""
+    key = (base, tuple(languages))
+    if key not in _WITH_TRANSLATIONS:
+        attrs: dict[str, Any] = {"translatable": spec, "languages": list(languages)}
+        for language in languages:
+            for name, (label, longest, several_lines) in spec.items():
+                field_class = TextAreaField if several_lines else StringField
+                attrs[f"{name}__{language}"] = field_class(
+                    label,
+                    filters=[lambda v: (v or "").strip()],
+                    validators=[
+                        Optional(),
+                        Length(max=longest),
+                        _text if several_lines else _one_line,
+                    ],
+                )
+        attrs["translation_groups"] = _translation_groups
+        attrs["translations"] = _translations
+        attrs["fill_translations"] = _fill_translations
+        _WITH_TRANSLATIONS[key] = type(base.__name__ + "WithTranslations", (base,), attrs)
+    return _WITH_TRANSLATIONS[key]
+
+
+def _translation_groups(form: Any) -> list[tuple[str, list[Any]]]:
+    return [
+        (language, [form[f"{name}__{language}"] for name in form.translatable])
+        for language in form.languages
+    ]
+
+
+def _translations(form: Any) -> dict[str, dict[str, str]]:
+    return {
+        language: {name: form[f"{name}__{language}"].data or "" for name in form.translatable}
+        for language in form.languages
+    }
+
+
+def _fill_translations(form: Any, thing: Any) -> None:
+    written = getattr(thing, "translations", None) or {}
+    for language in form.languages:
+        for name in form.translatable:
+            form[f"{name}__{language}"].data = written.get(language, {}).get(name, "")

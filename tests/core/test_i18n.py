@@ -288,3 +288,54 @@ def test_every_enabled_language_has_a_name_and_a_catalogue(app: Any) -> None:
         assert code in i18n.NATIVE_NAMES
         if code != app.config["DEFAULT_LANGUAGE"]:
             assert (CATALOGUES / code / "LC_MESSAGES" / "messages.po").exists()
+
+
+def test_the_organisers_words_in_welsh_with_the_english_where_none(
+    app: Any, client: Any, world: Any, smtp_sink: Any
+) -> None:
+    from tests.support.workspace import login, make_organiser
+
+    campaign, action = world["campaign"], world["action"]
+    owner = make_organiser("iaith-owner@example.org")
+    campaign.owner_id = owner.id
+    db.session.commit()
+    _fresh_g()
+    organiser = app.test_client()
+    login(organiser, "iaith-owner@example.org")
+    _fresh_g()
+    page = organiser.get(f"/organise/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "No Cymraeg version of this campaign yet" in page  # the organiser is told
+    edit = f"/organise/campaigns/{campaign.id}/actions/{action.id}/edit"
+    form = organiser.get(edit).get_data(as_text=True)
+    assert 'name="title__cy"' in form
+    saved = organiser.post(
+        edit,
+        data={
+            "csrf_token": csrf_from(form),
+            "kind": "petition",
+            "title": "Zqx Action Title",
+            "slug": "deiseb",
+            "text": "Zqx text",
+            "goal": "100",
+            "consent": DEFAULT_CONSENT,
+            "position": "1",
+            "title__cy": "Teitl Cymraeg y weithred",
+            "text__cy": "  ",  # empty: the English text is shown
+        },
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(action), action.id).translations == {
+        "cy": {"title": "Teitl Cymraeg y weithred"}
+    }
+    _fresh_g()
+    welsh = app.test_client().get("/cy/c/iaith/deiseb").get_data(as_text=True)
+    assert "<h1>Teitl Cymraeg y weithred</h1>" in welsh and "Zqx text" in welsh
+    _fresh_g()
+    english = app.test_client().get("/c/iaith/deiseb").get_data(as_text=True)
+    assert "<h1>Zqx Action Title</h1>" in english
+    _fresh_g()
+    sign_via_form(app.test_client(), "/cy/c/iaith/deiseb", email="teitl@example.org")
+    drain()
+    mail = next(m for m in smtp_sink.messages if m.envelope_to == ["teitl@example.org"])
+    assert mail.subject == "Cadarnhewch eich llofnod: Teitl Cymraeg y weithred"
