@@ -1,7 +1,7 @@
 """campaigns and actions: the organiser's words in other languages
 
-Revision ID: 0023_content_translations
-Revises: 0022_signature_language
+Revision ID: 0024_content_translations
+Revises: 0023_action_questions
 Create Date: 2026-12-03 13:50:00
 
 """
@@ -9,8 +9,8 @@ Create Date: 2026-12-03 13:50:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0023_content_translations"
-down_revision = "0022_signature_language"
+revision = "0024_content_translations"
+down_revision = "0023_action_questions"
 branch_labels = None
 depends_on = None
 
