@@ -2,7 +2,8 @@
 -- CSRF token that came with it, from a pool fetched beforehand by GETting the form, and a
 -- distinct email address at a common mail provider, from a distinct client address (as a
 -- load balancer would pass it in X-Forwarded-For). Arguments: <path> <pool.lua> <run tag>
--- <run number 1-250>.
+-- <run number 1-250>. The form's own hidden fields (its source among them) come from the pool,
+-- once each, as a browser sends them.
 local counter = 0
 local threads = {}
 
@@ -29,7 +30,7 @@ function request()
   local n = (tid - 1) * 20000 + counter
   local ip = "10." .. octet .. "." .. (math.floor(n / 250) % 250) .. "." .. (n % 250 + 1)
   local body = pair[2] .. "&name=Bench+Signer&email=" .. email ..
-    "&country=GB&postcode=SW1A+1AA&comment=&wants_updates=y&source=bench"
+    "&country=GB&postcode=SW1A+1AA&comment=&wants_updates=y"
   return wrk.format("POST", path, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
     ["Cookie"] = pair[1],
