@@ -160,6 +160,13 @@ def test_newcomer_organiser(
     assert_accessible(page)
     page.click("a:has-text('Cancel')")
 
+    # Embed settings: a warning while no site is listed, and a live preview of the embed.
+    page.goto(f"{base}/organise/campaigns/{campaign_id}/embed")
+    expect(page.locator("#no-origins")).to_contain_text("No sites are listed yet")
+    embed = page.frame_locator("iframe.embed-frame").first
+    expect(embed.locator("form")).to_have_count(1)
+    assert_accessible(page)
+
     # Phone width: no page-wide sideways scrolling; tables scroll inside themselves.
     phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     _log_in(phone, base, "admin@example.org")
