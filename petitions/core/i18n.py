@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from babel import dates as babel_dates
 from flask import Flask, current_app, has_app_context, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale, refresh
 from werkzeug.datastructures import LanguageAccept
@@ -161,6 +163,14 @@ def missing_translations(thing: Any, fields: Iterable[str]) -> list[str]:
     ]
 
 
+def zoned(moment: datetime, pattern: str) -> str:
+    """A time in its own zone (an event's), written in the page's language: Flask-Babel's own
+    filters would move it to the app's zone first."""
+    return str(
+        babel_dates.format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=get_locale())
+    )
+
+
 def language_prefix() -> str:
     """``/cy`` for a page in Welsh, ``""`` in the default language: for links in emails."""
     language = current_language()
@@ -189,6 +199,7 @@ def init_app(app: Flask) -> None:
         language_name=lambda code: NATIVE_NAMES.get(code, code),
     )
     app.jinja_env.filters["localised"] = localised
+    app.jinja_env.filters["zoned"] = zoned
 
     @app.before_request
     def _choose_afresh() -> None:

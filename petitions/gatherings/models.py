@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -171,8 +172,9 @@ class EventDetails(Base):
         """The public "where" in one line (never the online link)."""
         parts = [p for p in (self.venue, self.address, self.postcode) if p]
         if parts:
-            return ", ".join(parts) + (" and online" if self.is_online else "")
-        return "Online" if self.is_online else ""
+            where = ", ".join(parts)
+            return str(_("%(where)s and online", where=where)) if self.is_online else where
+        return str(_("Online")) if self.is_online else ""
 
 
 class Rsvp(Base):

@@ -22,12 +22,14 @@ from petitions.core import i18n
 from petitions.extensions import db
 from petitions.mailer.services import drain
 from petitions.signing.models import Signature
+from tests.gatherings.conftest import make_event
 from tests.support.factories import TOKEN_IN_LINK, make_action, make_campaign
 from tests.support.web import csrf_from, sign_via_form
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUES = ROOT / "petitions" / "translations"
 WELSH = CATALOGUES / "cy" / "LC_MESSAGES"
+EVENT_SLUG = "zqx-event-title"
 
 
 def _marked_messages() -> set[tuple[str, str | None]]:
@@ -151,7 +153,16 @@ def _words(html: str, content: list[str]) -> set[str]:
 # The consent wording is the organiser's (versioned, recorded with each signature): content,
 # like the campaign's own words, which have no Welsh version yet (docs/languages.md).
 # Names that are the same in both languages.
-SAME_IN_BOTH = {"English", "Cymraeg", "RSVP", "WhatsApp", "Facebook", "X"}
+SAME_IN_BOTH = {
+    "English",
+    "Cymraeg",
+    "RSVP",
+    "WhatsApp",
+    "Facebook",
+    "X",
+    "Google Calendar",
+    "Outlook com",
+}
 
 
 @pytest.fixture
@@ -161,10 +172,17 @@ def world(factories: Any) -> dict[str, Any]:
     closed = make_action(campaign, slug="closed", title="Zqx Closed Title", text="Zqx closed")
     closed.closed_at = closed.created_at
     db.session.commit()
-    return {"campaign": campaign, "action": action}
+    event = make_event(campaign, title="Zqx Event Title", description="Zqx event text")
+    return {"campaign": campaign, "action": action, "event": event}
 
 
 CONTENT = [
+    "Zqx Event Title",
+    "Zqx event text",
+    "Town hall steps",  # the venue, as the organiser wrote it
+    "Europe/London",
+    "GMT",
+    "BST",
     "Zqx Campaign Title",
     "Zqx summary",
     "Zqx Action Title",
@@ -198,6 +216,22 @@ def _pages(client: Any, prefix: str) -> dict[str, str]:
         prefix + "/c/iaith/deiseb",
         data={"csrf_token": csrf_from(form), "email": "not an address", "postcode": "zz"},
     ).get_data(as_text=True)
+    event = client.get(prefix + f"/e/iaith/{EVENT_SLUG}")
+    pages["event"] = event.get_data(as_text=True)
+    rsvp = client.post(
+        prefix + f"/e/iaith/{EVENT_SLUG}",
+        data={
+            "csrf_token": csrf_from(pages["event"]),
+            "name": "Ann Example",
+            "email": f"e{len(prefix)}@example.org",
+            "country": "GB",
+            "postcode": "SW1A 1AA",
+        },
+    )
+    assert rsvp.status_code in (200, 303), rsvp.status_code
+    if rsvp.status_code == 303:
+        rsvp = client.get(rsvp.headers["Location"])
+    pages["event, RSVP sent"] = rsvp.get_data(as_text=True)
     signed = sign_via_form(client, prefix + "/c/iaith/deiseb", email=f"w{len(prefix)}@example.org")
     pages["thanks"] = client.get(signed.headers["Location"]).get_data(as_text=True)
     return pages
