@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -11,9 +12,9 @@ from petitions.core.emails import EmailError, normalise_email
 
 class SigninRequestForm(FlaskForm):
     email = StringField(
-        "Email address",
+        _l("Email address"),
         filters=[lambda v: (v or "").strip()],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
         render_kw={"autocomplete": "email", "type": "email"},
     )
     email_normalised = ""
@@ -32,11 +33,11 @@ class ButtonForm(FlaskForm):
 class PreferencesForm(FlaskForm):
     """``all_email`` plus one ``campaign-<id>`` checkbox per campaign, read from the request."""
 
-    all_email = BooleanField("Email me about the campaigns I chose")
+    all_email = BooleanField(_l("Email me about the campaigns I chose"))
 
 
 class EraseForm(FlaskForm):
     confirm = BooleanField(
-        "I understand this cannot be undone",
-        validators=[DataRequired("Tick the box to confirm.")],
+        _l("I understand this cannot be undone"),
+        validators=[DataRequired(_l("Tick the box to confirm."))],
     )

@@ -209,6 +209,8 @@ def _pages(client: Any, prefix: str) -> dict[str, str]:
         "closed": "/c/iaith/closed",
         "not found": "/no-such-page",
         "confirm, bad link": "/confirm/not-a-token",
+        "my actions": "/my",
+        "my actions, bad link": "/my/signin/not-a-token",
     }.items():
         pages[name] = client.get(prefix + path).get_data(as_text=True)
     form = client.get(prefix + "/c/iaith/deiseb").get_data(as_text=True)
@@ -232,6 +234,10 @@ def _pages(client: Any, prefix: str) -> dict[str, str]:
     if rsvp.status_code == 303:
         rsvp = client.get(rsvp.headers["Location"])
     pages["event, RSVP sent"] = rsvp.get_data(as_text=True)
+    my = client.get(prefix + "/my").get_data(as_text=True)
+    pages["my actions, link sent"] = client.post(
+        prefix + "/my/signin", data={"csrf_token": csrf_from(my), "email": "nobody@example.org"}
+    ).get_data(as_text=True)
     signed = sign_via_form(client, prefix + "/c/iaith/deiseb", email=f"w{len(prefix)}@example.org")
     pages["thanks"] = client.get(signed.headers["Location"]).get_data(as_text=True)
     return pages
