@@ -42,6 +42,7 @@ from petitions.campaigns.models import Action, Campaign
 from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.extensions import csrf, db
 from petitions.organisers.access import visible_campaigns_clause
+from petitions.questions import queries as question_queries
 from petitions.screening.checks import RequestFacts
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
@@ -212,7 +213,8 @@ def _signature_page(query: Any, path: str) -> Response:
         )
     )
     consenting = consent.consenting_signatures(s.id for s in rows)
-    items = [osdi_signature_doc(s, s.id in consenting) for s in rows]
+    answers = question_queries.shareable_answers(s.id for s in rows)
+    items = [osdi_signature_doc(s, s.id in consenting, answers.get(s.id, {})) for s in rows]
     pages, found = _collection_links(path, number, per_page, total)
     return hal(
         schemas.OsdiSignatures(

@@ -14,6 +14,7 @@ from petitions.core.text import render_markdown
 from petitions.core.time import as_utc
 from petitions.gatherings.queries import ListedEvent
 from petitions.outcomes import queries as outcomes
+from petitions.questions import queries as question_queries
 from petitions.signing.models import Signature, SignatureState
 from petitions.supporters import consent
 
@@ -199,7 +200,9 @@ def osdi_person(signature: Signature, consenting: bool) -> schemas.OsdiPerson:
 
 
 def osdi_signature_doc(
-    signature: Signature, consenting: bool | None = None
+    signature: Signature,
+    consenting: bool | None = None,
+    answers: dict[str, str] | None = None,
 ) -> schemas.OsdiSignature:
     """A signature with its person: only ever shown to the campaign's own organisers.
 
@@ -207,6 +210,8 @@ def osdi_signature_doc(
     signatures look it up once for all, with ``consent.consenting_signatures``)."""
     if consenting is None:
         consenting = signature.id in consent.consenting_signatures([signature.id])
+    if answers is None:
+        answers = question_queries.shareable_answers([signature.id]).get(signature.id, {})
     modified = (
         signature.withdrawn_at
         or signature.invalidated_at
@@ -225,6 +230,7 @@ def osdi_signature_doc(
         status=signature_status(signature),
         confirmed_date=as_utc(signature.confirmed_at),
         pledge_option=signature.pledge_option,
+        answers=answers,
         embedded=schemas.OsdiSignatureEmbedded(person=osdi_person(signature, consenting)),
         links=schemas.OsdiSignatureLinks(
             self_=href(f"/signatures/{signature.id}"),

@@ -433,6 +433,8 @@ class OsdiSignature(Out):
     )
     confirmed_date: datetime | None = Field(serialization_alias="petitions:confirmed_date")
     pledge_option: str | None = Field(serialization_alias="petitions:pledge_option")
+    # Answers to the action's custom questions by question key (sensitive ones left out).
+    answers: dict[str, str] = Field(serialization_alias="petitions:answers")
     embedded: OsdiSignatureEmbedded = Field(serialization_alias="_embedded")
     links: OsdiSignatureLinks = Field(serialization_alias="_links")
 

@@ -33,3 +33,19 @@ def answers_for(signature_ids: Iterable[int]) -> dict[int, dict[int, str]]:
     ):
         found.setdefault(row.signature_id, {})[row.question_id] = row.value
     return found
+
+
+def shareable_answers(signature_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """Answers by question key, without those marked sensitive: what OSDI documents for the
+    campaign's own tokens (and webhooks) carry."""
+    ids = list(signature_ids)
+    found: dict[int, dict[str, str]] = {}
+    if not ids:
+        return found
+    for row in db.session.execute(
+        select(SignatureAnswer.signature_id, ActionQuestion.key, SignatureAnswer.value)
+        .join(ActionQuestion, ActionQuestion.id == SignatureAnswer.question_id)
+        .where(SignatureAnswer.signature_id.in_(ids), ActionQuestion.sensitive.is_(False))
+    ):
+        found.setdefault(row.signature_id, {})[row.key] = row.value
+    return found

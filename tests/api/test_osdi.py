@@ -303,8 +303,9 @@ def test_osdi_documents_keep_their_field_names(client: Any, factories: Any, toke
     assert set(signature) == {
         "identifiers", "origin_system", "created_date", "modified_date", "comments",
         "referrer_data", "petitions:status", "petitions:confirmed_date",
-        "petitions:pledge_option", "_embedded", "_links",
+        "petitions:pledge_option", "petitions:answers", "_embedded", "_links",
     }  # fmt: skip
+    assert signature["petitions:answers"] == {}
     assert signature["petitions:confirmed_date"] is None
     assert signature["petitions:pledge_option"] is None
     assert signature["_embedded"]["osdi:person"]["family_name"] == ""

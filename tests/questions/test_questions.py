@@ -128,6 +128,24 @@ def test_questions_answers_export_dashboard_and_erasure(app, client, export_dir)
     assert rows[0]["How often?"] == "Weekly" and rows[1]["How often?"] == ""
     assert rows[0]["I have been ill after swimming (sensitive)"] == "yes"
 
+    # OSDI for the campaign's own token: the answers by key, without the sensitive one.
+    with app.app_context():
+        from petitions.api.tokens import create_token
+        from petitions.organisers.models import Organiser
+
+        organiser = db.session.scalar(select(Organiser).where(Organiser.email == "org@example.org"))
+        _, raw = create_token(organiser, "crm")
+        db.session.commit()
+    listing = client.get(
+        f"/api/osdi/v1/petitions/{action_id}/signatures", headers={"OSDI-API-Token": raw}
+    ).get_json()
+    docs = listing["_embedded"]["osdi:signatures"]
+    assert docs[0]["petitions:answers"] == {
+        "which_river_do_you_swim_in": '=HYPERLINK("http://x")',
+        "how_often": "Weekly",
+    }
+    assert docs[1]["petitions:answers"] == {"which_river_do_you_swim_in": "Wye"}
+
     with app.app_context():
         erase("ann@example.org")
         db.session.commit()
