@@ -15,6 +15,7 @@ import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import positive_data_acceptance
 
 from petitions.extensions import db
 
@@ -34,6 +35,19 @@ def seeded(app: Flask) -> None:
         make_event(campaign, title="Meet up", postcode="SW1A 1AA")
         db.session.commit()
         db.session.remove()
+
+
+def _excluded(operation: Any) -> list[Any]:
+    """The helpers that record a signature, letter or RSVP check their fields as the web form
+    does (a real UK postcode, a deliverable address, the action's own questions): JSON Schema
+    cannot say that, so a schema-valid body may rightly get the documented 422. Every other
+    check (status codes, content types, headers, response schemas, no 5xx) still applies."""
+    responses = operation.definition.raw.get("responses", {})
+    return (
+        [positive_data_acceptance]
+        if operation.method.upper() == "POST" and "422" in responses
+        else []
+    )
 
 
 def _operations(app: Flask) -> list[Any]:
@@ -56,6 +70,7 @@ def test_api_conforms_to_its_openapi_document(app: Flask, seeded: None, mode: An
     operations = _operations(app)
     assert len(operations) >= 13
     for operation in operations:
+        excluded = _excluded(operation)
 
         @given(case=operation.as_strategy(generation_mode=mode))
         @settings(
@@ -66,7 +81,7 @@ def test_api_conforms_to_its_openapi_document(app: Flask, seeded: None, mode: An
             database=None,
         )
         def run(case: Any) -> None:
-            case.call_and_validate()
+            case.call_and_validate(excluded_checks=excluded)  # noqa: B023 (run at once, below)
 
         try:
             run()
