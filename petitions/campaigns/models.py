@@ -10,13 +10,14 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
     and_,
     or_,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
 from petitions.core.time import utcnow
@@ -45,6 +46,13 @@ class Campaign(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
     image_url: Mapped[str | None] = mapped_column(String(500))
+    # An uploaded hero image (campaigns.images.prepare_hero: JPEG, pixels only), loaded only
+    # when served; ``hero_version`` changes with each upload (0: none) and busts caches.
+    hero_jpeg: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    hero_alt: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    hero_width: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hero_height: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hero_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default=CampaignStatus.DRAFT.value)
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisers.id", ondelete="SET NULL"), index=True

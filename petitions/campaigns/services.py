@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from petitions.campaigns.images import prepare_hero
 from petitions.campaigns.models import (
     Action,
     ActionKind,
@@ -65,6 +66,9 @@ def save_campaign(
     image_url: str | None,
     status: str,
     translations: dict[str, dict[str, str]] | None = None,
+    hero: bytes | None = None,
+    hero_alt: str | None = None,
+    remove_hero: bool = False,
 ) -> Campaign:
     """Create (campaign None) or edit a campaign. Raises SlugTaken."""
     if not _free_campaign_slug(slug, campaign.id if campaign else None):
@@ -79,6 +83,15 @@ def save_campaign(
     campaign.image_url = image_url or None
     if translations is not None:
         campaign.translations = kept_translations(translations)
+    if hero is not None:
+        jpeg, campaign.hero_width, campaign.hero_height = prepare_hero(hero)  # may raise HeroError
+        campaign.hero_jpeg = jpeg
+        campaign.hero_version = (campaign.hero_version or 0) + 1
+    elif remove_hero:
+        campaign.hero_jpeg = None
+        campaign.hero_width = campaign.hero_height = campaign.hero_version = 0
+    if hero_alt is not None:
+        campaign.hero_alt = hero_alt.strip()[:300]
     set_campaign_status(campaign, status)
     db.session.flush()
     return campaign

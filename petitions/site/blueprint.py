@@ -36,6 +36,17 @@ def campaign(slug: str) -> str:
     )
 
 
+@bp.get("/c/<slug>/hero.jpg")
+def hero_image(slug: str) -> Response:
+    """A public campaign's hero image (``?v=`` changes with each upload, so it can be kept)."""
+    found = queries.public_campaign(slug)
+    if found is None or not found.hero_jpeg:
+        abort(404)
+    response = Response(found.hero_jpeg, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.get("/lang/<code>")
 def choose_language(code: str) -> Response:
     """The switcher on every page: remember the choice, then show the same page in it."""

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from petitions.campaigns import services
+from petitions.campaigns.images import MAX_HERO_BYTES, HeroError
 from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.campaigns.services import DEFAULT_CONSENT
 from petitions.core import i18n
@@ -57,7 +58,12 @@ def _to_campaign(campaign: Campaign, code: int = 303) -> Response:
 
 def _campaign_fields(form: Any, slug: str) -> dict[str, Any]:
     """What the campaign form says, as ``services.save_campaign`` takes it."""
+    upload = form.hero.data
+    hero = upload.read(MAX_HERO_BYTES + 1) if upload and getattr(upload, "filename", "") else None
     return {
+        "hero": hero,
+        "hero_alt": form.hero_alt.data or "",
+        "remove_hero": bool(form.remove_hero.data),
         "title": form.title.data or "",
         "slug": slug,
         "summary": form.summary.data or "",
@@ -66,6 +72,27 @@ def _campaign_fields(form: Any, slug: str) -> dict[str, Any]:
         "status": form.status.data,
         "translations": form.translations(),
     }
+
+
+@bp.url_value_preprocessor  # before any before_request reads the body
+def _allow_hero_uploads(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if (
+        endpoint in ("workspace.new_campaign", "workspace.edit_campaign")
+        and request.method == "POST"
+    ):
+        request.max_content_length = MAX_HERO_BYTES + 256 * 1024  # the image and the form
+
+
+@bp.get("/<int:campaign_id>/hero.jpg")
+@organiser_required
+def hero_image(campaign_id: int) -> Response:
+    """The hero image for organisers (a draft's preview); the public one is the site's."""
+    found = campaign_for_organiser(campaign_id)
+    if not found.hero_jpeg:
+        abort(404)
+    return Response(
+        found.hero_jpeg, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=300"}
+    )
 
 
 def _campaign_form(**kwargs: Any) -> Any:
@@ -92,6 +119,8 @@ def new_campaign() -> Response | tuple[str, int]:
             )
         except services.SlugTaken:
             form.slug.errors = ["Another campaign uses that web address."]
+        except HeroError as exc:
+            form.hero.errors = [str(exc)]
         else:
             flash("Campaign created. Add a petition or a pledge next.", "info")
             return _to_campaign(campaign)
@@ -159,6 +188,8 @@ def edit_campaign(campaign_id: int) -> Response | tuple[str, int]:
             )
         except services.SlugTaken:
             form.slug.errors = ["Another campaign uses that web address."]
+        except HeroError as exc:
+            form.hero.errors = [str(exc)]
         else:
             flash("Saved.", "info")
             return _to_campaign(found)

@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     DateTimeLocalField,
     IntegerField,
@@ -103,6 +105,14 @@ class CampaignForm(FlaskForm):
     image_url = URLField(
         "Image URL", validators=[Optional(), Length(max=500), URL(require_tld=False)]
     )
+    hero = FileField("Hero image (upload)")
+    hero_alt = StringField(
+        "Describe the image",
+        validators=[Optional(), Length(max=300), _one_line],
+        description="For people who can't see it, e.g. \"Supporters outside the venue with "
+        'placards". Needed with an image.',
+    )
+    remove_hero = BooleanField("Remove the hero image")
     status = SelectField(
         "Status",
         choices=[
@@ -112,6 +122,14 @@ class CampaignForm(FlaskForm):
         ],
         default=CampaignStatus.DRAFT.value,
     )
+
+    def validate_hero(self, field: Any) -> None:
+        # Here, not on hero_alt: its Optional() stops the chain when it is empty.
+        upload = field.data
+        if upload and getattr(upload, "filename", "") and not (self.hero_alt.data or "").strip():
+            raise ValidationError(
+                "Describe the image for people who can't see it (what it shows, in a sentence)."
+            )
 
     def validate_image_url(self, field: Any) -> None:
         if field.data and not field.data.startswith("https://"):
