@@ -3,19 +3,25 @@ and re-encoded so no metadata (location, camera, author) survives. Flushes, neve
 
 from __future__ import annotations
 
-import io
 import re
 
 from flask import g
 
 from petitions.branding.models import Branding
+from petitions.core.images import ImageRefused, ImageRules, reencode
 from petitions.core.time import utcnow
 from petitions.extensions import db
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 MAX_LOGO_PIXELS = 40_000_000  # decompression bombs stop here
 LOGO_BOX = (480, 160)  # the logo is shrunk to fit this (header height is 40 px at 2x and 3x)
-LOGO_TYPES = {"PNG": "PNG", "JPEG": "JPEG", "GIF": "GIF", "WEBP": "WebP"}
+LOGO_RULES = ImageRules(
+    noun="a logo",
+    max_bytes=MAX_LOGO_BYTES,
+    max_pixels=MAX_LOGO_PIXELS,
+    box=LOGO_BOX,
+    output="PNG",  # keeps a transparent background
+)
 MIN_CONTRAST = 4.5  # WCAG AA for normal text
 COLOUR_SHAPE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -59,40 +65,14 @@ def check_colour(colour: str) -> str:
 
 
 def prepare_logo(data: bytes) -> tuple[bytes, int, int]:
-    """An uploaded image as a PNG that fits ``LOGO_BOX``, with no metadata. BrandingError
-    says why an upload was refused."""
-    from PIL import Image, UnidentifiedImageError
-
+    """An uploaded image as a PNG that fits ``LOGO_BOX``, with no metadata (core.images).
+    BrandingError says why an upload was refused."""
     if not data:
         raise BrandingError("Choose an image file for the logo.")
-    if len(data) > MAX_LOGO_BYTES:
-        raise BrandingError(
-            f"That file is {len(data) / 1024 / 1024:.1f} MB; a logo can be at most 2 MB."
-        )
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            kind = probe.format or ""
-            width, height = probe.size
-    except (UnidentifiedImageError, OSError, ValueError):
-        raise BrandingError(
-            "That file is not an image we can read: use PNG, JPEG, GIF or WebP."
-        ) from None
-    if kind not in LOGO_TYPES:
-        raise BrandingError(f"{kind or 'That'} images can't be used: use PNG, JPEG, GIF or WebP.")
-    if width * height > MAX_LOGO_PIXELS:
-        raise BrandingError("That image is too large in pixels; use one under 6000 × 6000.")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.seek(0)  # the first frame of an animation
-            picture = image.convert("RGBA")
-    except (OSError, ValueError, Image.DecompressionBombError):
-        raise BrandingError("That image could not be read; try saving it again as PNG.") from None
-    picture.thumbnail(LOGO_BOX)
-    clean = Image.new("RGBA", picture.size)  # pixels only: no EXIF, XMP, ICC or text chunks
-    clean.paste(picture)
-    out = io.BytesIO()
-    clean.save(out, format="PNG", optimize=True)
-    return out.getvalue(), clean.width, clean.height
+        return reencode(data, LOGO_RULES)
+    except ImageRefused as exc:
+        raise BrandingError(str(exc)) from None
 
 
 def _row() -> Branding:
