@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from petitions.core.forms import ButtonForm  # noqa: F401 (used by this area's views)
 from petitions.core.text import has_control_chars, has_invisible_chars
 
 _DOMAIN = re.compile(r"^@?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.I)
@@ -84,7 +85,3 @@ class InvalidateForm(FlaskForm):
             self.form_errors.append("Describe at least one thing to match.")
             return False
         return ok
-
-
-class ButtonForm(FlaskForm):
-    """A CSRF-protected button (undo, dismiss)."""

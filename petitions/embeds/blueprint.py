@@ -19,6 +19,8 @@ from petitions.extensions import csrf
 from petitions.gatherings import queries as gatherings_queries
 from petitions.gatherings import services as gatherings_services
 from petitions.gatherings.intake import submit_rsvp
+from petitions.questions import queries as questions
+from petitions.questions.services import read_answers, store_answers
 from petitions.screening.checks import facts_from_form
 from petitions.signing import services
 from petitions.signing.forms import SignForm, clean_source
@@ -115,13 +117,24 @@ def _host_of(url: str | None) -> str:
     return "".join(ch for ch in host if ch.isalnum() or ch in ".-")
 
 
-def _render(campaign: Campaign, action: Action, form: SignForm, token: str, status: int = 200):
+def _render(
+    campaign: Campaign,
+    action: Action,
+    form: SignForm,
+    token: str,
+    status: int = 200,
+    answer_errors: dict[str, str] | None = None,
+):
     html = render_template(
         "embeds/action.html",
         campaign=campaign,
         action=action,
         form=form,
         embed_token=token,
+        # The action's own questions, asked and checked as on its page.
+        questions=questions.questions_of(action.id),
+        answered=request.form if request.method == "POST" else {},
+        answer_errors=answer_errors or {},
         progress=progress_for([action])[action.id],
         count_url=count_path(campaign.slug, action.slug),
         page_url=url_for(
@@ -169,15 +182,18 @@ def sign(slug: str, action_slug: str) -> Response:
             )
         )
     form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
-    if not form.validate():
-        return _render(campaign, found, form, request.form.get("embed_token", ""), 400)
+    asked = questions.questions_of(found.id)
+    answers, answer_errors = read_answers(asked, request.form)
+    if not form.validate() or answer_errors:
+        raw = request.form.get("embed_token", "")
+        return _render(campaign, found, form, raw, 400, answer_errors)
     data = form.signature_input(
         source=form.source.data or "embed",
         referrer=token.referrer,
         ip_address=request.remote_addr,
     )
     try:
-        submit_signature(found, data, facts_from_form(form, request.remote_addr))
+        outcome = submit_signature(found, data, facts_from_form(form, request.remote_addr))
     except services.ActionClosed:
         return no_store(
             Response(
@@ -185,6 +201,8 @@ def sign(slug: str, action_slug: str) -> Response:
                 status=409,
             )
         )
+    if outcome.created:  # answers are the new signature's; nobody rewrites another's by email
+        store_answers(outcome.signature_id, asked, answers)
     return redirect(url_for("embeds.thanks", slug=slug, action_slug=action_slug), code=303)
 
 

@@ -11,6 +11,7 @@ from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField,
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from petitions.core.emails import EmailError, normalise_email
+from petitions.core.forms import ButtonForm  # noqa: F401 (used by this area's views)
 from petitions.gatherings.services import EventInput, parse_questions
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -86,10 +87,6 @@ class EventForm(FlaskForm):
             waitlist=bool(self.waitlist.data),
             questions=parse_questions(self.questions.data or ""),
         )
-
-
-class ButtonForm(FlaskForm):
-    """A form that is only a button (and its CSRF token)."""
 
 
 class FollowUpForm(FlaskForm):

@@ -22,6 +22,7 @@ from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.core.dispatch import nudge
 from petitions.core.time import as_utc, utcnow
 from petitions.core.unit_of_work import after_commit
+from petitions.core.web import no_store
 from petitions.extensions import csrf, db
 from petitions.mailer.services import DRAIN_TASK
 from petitions.mailings import composer, queries, services
@@ -74,8 +75,7 @@ def unsubscribe(token: str) -> tuple[str, int]:
 
 @bp.after_request
 def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 def _mailing(campaign: Campaign, mailing_id: int) -> Mailing:

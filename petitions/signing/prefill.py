@@ -12,6 +12,7 @@ from typing import Any
 from flask import after_this_request, current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from petitions.core.web import no_store
 from petitions.extensions import db
 from petitions.signing.models import Signature
 
@@ -51,9 +52,6 @@ def apply_prefill(form: Any, token: str | None) -> bool:
         if value and name in form:
             form[name].data = value
 
-    @after_this_request
-    def _no_store(response: Any) -> Any:
-        response.headers["Cache-Control"] = "no-store"  # the page now holds personal data
-        return response
+    after_this_request(no_store)  # the page now holds personal data
 
     return True

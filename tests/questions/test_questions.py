@@ -170,3 +170,38 @@ def test_no_more_than_five_and_none_on_letters(app, client):
         )
     sixth = org.post(url, data={"csrf_token": token, "label": "Q6", "kind": "text"})
     assert sixth.status_code == 400 and b"up to 5 questions" in sixth.data
+
+
+def test_the_embed_asks_and_keeps_the_same_questions(app, client):  # type: ignore[no-untyped-def]
+    """A widget on the charity's own site is the same form: its questions are asked, a required
+    one can't be skipped, and the answers are stored with the signature."""
+    import re
+
+    campaign_id, action_id = _setup(app)
+    org = app.test_client()
+    login(org, "org@example.org")
+    url = f"/organise/actions/{action_id}/questions"
+    data = {"csrf_token": csrf(org, url), "label": "Your river", "kind": "text", "required": "y"}
+    assert org.post(url, data=data).status_code == 303
+
+    embed = client.get("/embed/clean-rivers/stop-the-sewage").get_data(as_text=True)
+    assert 'name="q_your_river"' in embed
+    token = re.search(r'name="embed_token" value="([^"]+)"', embed).group(1)
+    person = {
+        "embed_token": token,
+        "name": "Wyn",
+        "email": "wyn@example.org",
+        "country": "GB",
+        "postcode": "GU11 1AA",
+        "q__asked": "1",
+    }
+    skipped = client.post("/embed/clean-rivers/stop-the-sewage", data=person)
+    assert skipped.status_code == 400 and b"Answer this question." in skipped.data
+    answered = client.post(
+        "/embed/clean-rivers/stop-the-sewage", data=person | {"q_your_river": "The Wey"}
+    )
+    assert answered.status_code == 303
+    with app.app_context():
+        stored = db.session.scalars(select(SignatureAnswer)).all()
+        assert [a.value for a in stored] == ["The Wey"]
+        db.session.remove()
