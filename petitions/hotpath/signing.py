@@ -81,6 +81,8 @@ def _recorded(snapshots: Snapshots, post: FormPost, slug: str, action_slug: str)
     action = snapshots.get(slug, action_slug)
     if action is None or action.kind not in _SIGNABLE or not action.is_open():
         return False
+    if action.asks_questions:  # whatever the form sent: the view asks and checks them
+        return False
     submission = read_valid_submission(post.fields, action.pledge_options)
     if submission is None:
         return False

@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 
 from petitions.campaigns.models import Action, Campaign, CampaignStatus, is_open
 from petitions.extensions import db
+from petitions.questions.models import ActionQuestion
 
 _MAX_ENTRIES = 1024  # any path can name a slug; the cache never grows past this
 
@@ -28,6 +29,8 @@ _QUERY = (
         Action.closed_at,
         Campaign.status,
         Action.deadline,
+        # An action with questions of its own is the view's: it asks and checks them.
+        exists().where(ActionQuestion.action_id == Action.id).label("asks_questions"),
     )
     .join(Campaign, Action.campaign_id == Campaign.id)
     .where(
@@ -48,6 +51,7 @@ class ActionSnapshot:
     closed_at: datetime | None
     campaign_status: str
     deadline: date | None
+    asks_questions: bool = False
 
     def is_open(self, today: date | None = None) -> bool:
         return is_open(self.closed_at, self.campaign_status, self.deadline, today)
@@ -78,6 +82,7 @@ class Snapshots:
                 closed_at=row.closed_at,
                 campaign_status=row.status,
                 deadline=row.deadline,
+                asks_questions=bool(row.asks_questions),
             )
         with self._lock:
             if len(self._entries) >= _MAX_ENTRIES:

@@ -205,3 +205,33 @@ def test_the_embed_asks_and_keeps_the_same_questions(app, client):  # type: igno
         stored = db.session.scalars(select(SignatureAnswer)).all()
         assert [a.value for a in stored] == ["The Wey"]
         db.session.remove()
+
+
+def test_a_form_that_leaves_out_the_questions_is_still_asked_them(app, client):  # type: ignore[no-untyped-def]
+    """A scripted client that drops the questions (and their marker) from the form is not
+    signed up by the hot path: the view asks, and a required question can't be skipped."""
+    import re
+
+    campaign_id, action_id = _setup(app)
+    org = app.test_client()
+    login(org, "org@example.org")
+    url = f"/organise/actions/{action_id}/questions"
+    data = {"csrf_token": csrf(org, url), "label": "Your river", "kind": "text", "required": "y"}
+    assert org.post(url, data=data).status_code == 303
+    page = client.get("/c/clean-rivers/stop-the-sewage").get_data(as_text=True)
+    started = re.search(r'name="started"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="started"', page
+    )
+    fields = {
+        "csrf_token": csrf_from(page),
+        "name": "Scripted Person",
+        "email": "scripted@example.org",
+        "country": "GB",
+        "postcode": "GU11 1AA",
+        "started": started.group(1),
+    }
+    answer = client.post("/c/clean-rivers/stop-the-sewage", data=fields)
+    assert answer.status_code == 400 and b"Answer this question." in answer.data
+    with app.app_context():
+        assert db.session.scalars(select(Signature)).all() == []
+        db.session.remove()
