@@ -35,6 +35,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, Paragraph
 from sqlalchemy import and_, case, func, literal, select, union_all
 
+from petitions.branding import queries as branding
+from petitions.branding.models import DEFAULT_NAME
 from petitions.campaigns.models import Action
 from petitions.core.text import markdown_to_plain
 from petitions.core.time import as_utc
@@ -174,7 +176,7 @@ def cover_for(action: Action, grouping: str) -> Cover:
         if d is not None
     ]
     return Cover(
-        organisation=current_app.config.get("ORGANISATION_NAME") or "Petitions",
+        organisation=_organisation(),
         campaign=action.campaign.title,
         title=action.title,
         text=markdown_to_plain(action.text),
@@ -185,6 +187,14 @@ def cover_for(action: Action, grouping: str) -> Cover:
         last=max(days) if days else None,
         grouping=grouping,
     )
+
+
+def _organisation() -> str:
+    """The charity's name as the branding page sets it; ``ORGANISATION_NAME`` until then."""
+    brand = branding.current()
+    if brand.org_name != DEFAULT_NAME:
+        return brand.org_name
+    return str(current_app.config.get("ORGANISATION_NAME") or DEFAULT_NAME)
 
 
 def _day(value: Any) -> date | None:

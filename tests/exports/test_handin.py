@@ -175,3 +175,26 @@ def test_the_worker_builds_the_handin(live_app: Flask, worker: WorkerProcess) ->
         assert "Siân Llŷr" in "\n".join(pages)
     finally:
         app.config["EXPORT_DIR"] = ""
+
+
+def test_the_cover_names_the_charity_its_branding_names(app: Flask, export_dir: Path) -> None:
+    from petitions.branding import services as branding
+
+    campaign_id, action_id = _setup(app)
+    with app.app_context():
+        branding.save(
+            org_name="Cymdeithas yr Afon",
+            colour="#0b5cab",
+            privacy_url="",
+            contact_url="",
+            charity_number="",
+            sender_name="",
+        )
+        db.session.commit()
+    client, export_url = _ask(app, campaign_id, action_id)
+    with app.app_context():
+        job_id = db.session.scalar(db.select(ExportJob.id))
+        assert jobs.run_export(job_id) is not None
+    status = client.get(export_url + ".json").get_json()  # type: ignore[attr-defined]
+    cover = _pages(client.get(status["download_url"]).data)[0]  # type: ignore[attr-defined]
+    assert "Cymdeithas yr Afon" in cover
