@@ -41,7 +41,7 @@ from petitions.gatherings.models import (
     Rsvp,
     RsvpStatus,
 )
-from petitions.mailer.batch import BatchSender, Outcome, Result
+from petitions.mailer.batch import DeliveryRowSender, Outcome, Result
 from petitions.mailer.registry import BuiltEmail
 from petitions.mailer.services import is_suppressed
 
@@ -243,7 +243,7 @@ def send_pending(batch_size: int = 50, max_batches: int = 20) -> Report:
     return report
 
 
-class _ReminderSender(BatchSender[tuple[int, int, BuiltEmail]]):
+class _ReminderSender(DeliveryRowSender):
     """Rows are already ``sending`` (committed): each outcome is committed as it comes. A
     ``CUT`` outcome is ``unknown`` (never retried); 4xx go back to pending, up to
     ``MAX_ATTEMPTS``; rows not tried go back to pending."""
@@ -253,15 +253,6 @@ class _ReminderSender(BatchSender[tuple[int, int, BuiltEmail]]):
 
     def __init__(self, report: Report) -> None:
         self.report = report
-
-    def email_for(self, item: tuple[int, int, BuiltEmail]) -> BuiltEmail:
-        return item[2]
-
-    def key_of(self, item: tuple[int, int, BuiltEmail]) -> object:
-        return item[0]
-
-    def attempt_of(self, item: tuple[int, int, BuiltEmail]) -> int:
-        return item[1]
 
     def record(self, item: tuple[int, int, BuiltEmail], outcome: Outcome) -> None:
         delivery_id, report = item[0], self.report

@@ -31,7 +31,7 @@ from petitions.core.redis import get_redis
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.letters.models import DeliveryStatus, Letter, LetterDelivery, LetterDetails
-from petitions.mailer.batch import BatchSender, Outcome, Result
+from petitions.mailer.batch import DeliveryRowSender, Outcome, Result
 from petitions.mailer.registry import BuiltEmail
 from petitions.mailer.services import is_suppressed
 
@@ -168,7 +168,7 @@ def send_pending(
     return report
 
 
-class _LetterSender(BatchSender[tuple[int, int, BuiltEmail]]):
+class _LetterSender(DeliveryRowSender):
     """Rows are already ``sending`` (committed): each outcome is committed as it comes. A
     ``CUT`` outcome is ``unknown`` (never retried); 4xx wait five minutes, up to
     ``MAX_ATTEMPTS``; rows not tried go back to pending."""
@@ -178,15 +178,6 @@ class _LetterSender(BatchSender[tuple[int, int, BuiltEmail]]):
 
     def __init__(self, report: Report) -> None:
         self.report = report
-
-    def email_for(self, item: tuple[int, int, BuiltEmail]) -> BuiltEmail:
-        return item[2]
-
-    def key_of(self, item: tuple[int, int, BuiltEmail]) -> object:
-        return item[0]
-
-    def attempt_of(self, item: tuple[int, int, BuiltEmail]) -> int:
-        return item[1]
 
     def record(self, item: tuple[int, int, BuiltEmail], outcome: Outcome) -> None:
         delivery_id, report = item[0], self.report

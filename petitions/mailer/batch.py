@@ -234,3 +234,20 @@ def _reset(connection: Any) -> bool:
         _abandon(connection)
         return False
     return True
+
+
+DeliveryRow = tuple[int, int, BuiltEmail]  # (delivery row id, attempts so far, the email)
+
+
+class DeliveryRowSender(BatchSender[DeliveryRow]):
+    """A sender for areas that keep one delivery row per email (letters, event reminders):
+    items are ``(row id, attempts, email)``; the area says how outcomes are recorded."""
+
+    def email_for(self, item: DeliveryRow) -> BuiltEmail:
+        return item[2]
+
+    def key_of(self, item: DeliveryRow) -> object:
+        return item[0]
+
+    def attempt_of(self, item: DeliveryRow) -> int:
+        return item[1]
