@@ -30,7 +30,7 @@ I18N := petitions/translations
 translations: $(VENV)/.installed-dev
 	$(BIN)/pybabel extract -F $(I18N)/babel.cfg -k _l -k N_ --no-location --sort-output \
 		--project petitions --copyright-holder "petitions contributors" -o $(I18N)/messages.pot .
-	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i $(I18N)/messages.pot -d $(I18N) --no-fuzzy-matching --ignore-obsolete --width 100
 
 compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d $(I18N) --statistics
