@@ -36,19 +36,24 @@ def reencode(data: bytes, rules: ImageRules) -> tuple[bytes, int, int]:
             f"That file is {len(data) / 1024 / 1024:.1f} MB; {rules.noun} can be at most "
             f"{rules.max_bytes // (1024 * 1024)} MB."
         )
+    too_many_pixels = ImageRefused(
+        f"That image is too large in pixels; use one under "
+        f"{rules.max_pixels // 1_000_000} megapixels."
+    )
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format or ""
             width, height = probe.size
+    except Image.DecompressionBombError:
+        # Pillow refuses, on reading the header, a picture far beyond its pixel limit: a tiny file
+        # that would unpack to gigabytes. That is the same refusal as ours below, in our words.
+        raise too_many_pixels from None
     except (UnidentifiedImageError, OSError, ValueError):
         raise ImageRefused(f"That file is not an image we can read: use {kinds}.") from None
     if kind not in READABLE:
         raise ImageRefused(f"{kind or 'That'} images can't be used: use {kinds}.")
     if width * height > rules.max_pixels:
-        raise ImageRefused(
-            f"That image is too large in pixels; use one under "
-            f"{rules.max_pixels // 1_000_000} megapixels."
-        )
+        raise too_many_pixels
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.seek(0)  # the first frame of an animation

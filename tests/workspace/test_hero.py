@@ -4,6 +4,8 @@ served by the app; uploads that can't be used get a clear error and change nothi
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from types import SimpleNamespace
 from typing import Any
 
@@ -104,3 +106,28 @@ def test_a_drafts_image_is_for_organisers_and_can_be_removed(app, client) -> Non
     assert own.status_code == 200 and own.mimetype == "image/jpeg"
     assert _save(client, campaign, remove_hero="y").status_code == 303
     assert client.get(f"/organise/campaigns/{campaign.id}/hero.jpg").status_code == 404
+
+
+def _bomb(width: int = 60_000, height: int = 60_000) -> bytes:
+    """A PNG of a few hundred bytes whose header claims 3.6 billion pixels."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = zlib.compress(b"\x00" * 64)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_is_refused_in_words(app, client) -> None:  # type: ignore[no-untyped-def]
+    campaign = _setup(app, client)
+    bomb = _save(client, campaign, hero=(io.BytesIO(_bomb()), "bomb.png"), hero_alt="x y")
+    assert bomb.status_code == 400
+    assert "too large in pixels" in bomb.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Campaign, campaign.id).hero_version == 0
+        db.session.remove()
