@@ -21,6 +21,8 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
 from bench.cpu import HOST, _sqlalchemy_url, fresh_database
 
@@ -42,10 +44,21 @@ def _wait_port(port: int, timeout: float = 20.0) -> None:
     raise RuntimeError(f"the SMTP sink on port {port} did not start")
 
 
+def _profiler() -> Any:
+    from pyinstrument import Profiler  # a dev extra
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    return profiler
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--emails", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--profile", metavar="FILE", help="write a pyinstrument profile of the last round (text)"
+    )
     args = parser.parse_args(argv)
 
     from bench.generate import generate_pending
@@ -90,9 +103,13 @@ def main(argv: list[str] | None = None) -> int:
             for round_no in range(args.rounds):
                 generate_pending(action_id, args.emails)
                 db.session.remove()
+                profiler = _profiler() if args.profile and round_no == args.rounds - 1 else None
                 wall, cpu = time.perf_counter(), time.process_time()
                 report = drain(max_batches=100_000)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                if profiler is not None:
+                    profiler.stop()
+                    Path(args.profile).write_text(profiler.output_text(show_all=False))
                 if report.sent != args.emails:
                     print(
                         f"round {round_no + 1}: sent {report.sent} of {args.emails}: {report}",

@@ -37,7 +37,7 @@ from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.mailer.batch import UNSENDABLE, BatchSender, Outcome, Result, describe
 from petitions.mailer.models import OutboxMessage
-from petitions.mailer.registry import BUILDERS, BuiltEmail
+from petitions.mailer.registry import BATCH_BUILDERS, BUILDERS, BuiltEmail
 from petitions.mailer.suppression import suppressed_among
 
 log = logging.getLogger(__name__)
@@ -197,17 +197,52 @@ def _build(row: OutboxMessage) -> BuiltEmail | None | Exception:
         return exc
 
 
+def _build_batches(rows: list[OutboxMessage]) -> dict[int, BuiltEmail | None | Exception]:
+    """What the kinds' batch builders make of these rows, by outbox id (mailer/registry.py).
+
+    Each kind's batch runs in one savepoint: if it raises, that savepoint is rolled back and
+    its rows are left out of the answer, so ``_build`` makes each of them alone, in its own.
+    A ref_id that occurs twice in the batch is built alone too (each email its own token).
+    """
+    by_kind: dict[str, dict[int, int]] = {}
+    for row in rows:
+        if row.kind in BATCH_BUILDERS:
+            refs = by_kind.setdefault(row.kind, {})
+            refs.setdefault(row.ref_id, row.id)
+    built: dict[int, BuiltEmail | None | Exception] = {}
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    for kind, refs in by_kind.items():
+        try:
+            if postgres:
+                with db.session.begin_nested():
+                    made = BATCH_BUILDERS[kind](list(refs))
+            else:
+                made = BATCH_BUILDERS[kind](list(refs))  # as _build: development only
+        except Exception as exc:  # noqa: BLE001 - each row is then built alone
+            log.warning("outbox: batch of %s failed, building one by one: %s", kind, describe(exc))
+            continue
+        for ref_id, result in made.items():
+            if ref_id in refs:
+                if isinstance(result, Exception):
+                    log.warning(
+                        "outbox %s: building %s failed: %s", refs[ref_id], kind, describe(result)
+                    )
+                built[refs[ref_id]] = result
+    return built
+
+
 def send_batch(ids: list[int]) -> DrainReport:
     """Build and send the claimed rows over one SMTP connection."""
     report = DrainReport()
     rows = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))))
     rows.sort(key=lambda row: row.id)
+    rows = [row for row in rows if row.sent_at is None and row.failed_at is None]
+    # (a row already sent or failed: a redelivered task, already done)
+    prebuilt = _build_batches(rows)
     candidates: list[tuple[_Claimed, BuiltEmail]] = []
     for row in rows:
-        if row.sent_at is not None or row.failed_at is not None:
-            continue  # a redelivered task: already done
         claimed = _Claimed(row.id, row.attempts)
-        email = _build(row)
+        email = prebuilt[row.id] if row.id in prebuilt else _build(row)
         if isinstance(email, Exception):
             if isinstance(email, UNSENDABLE):
                 _fail(claimed, f"cannot be built: {describe(email)}", report)
