@@ -26,6 +26,7 @@ from petitions.campaigns.models import Action, Campaign
 from petitions.core.csvsafe import safe_cell
 from petitions.core.dispatch import nudge
 from petitions.core.emails import limit_key
+from petitions.core.i18n import current_language
 from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.extensions import limiter
@@ -506,7 +507,11 @@ def propose(slug: str) -> Response | tuple[str, int]:
         if form.validate():
             try:
                 services.propose_event(
-                    campaign, form.event_input(), form.host_name.data or "", form.email_normalised
+                    campaign,
+                    form.event_input(),
+                    form.host_name.data or "",
+                    form.email_normalised,
+                    language=current_language(),
                 )
             except services.EventError as exc:
                 error = str(exc)

@@ -109,6 +109,8 @@ class EventDetails(Base):
     review_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
     host_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     host_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # The language the host proposed it in (core.i18n): the emails to them are written in it.
+    host_language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # A supporter proposed it. Kept when the host erases themselves (name and email blanked),
     # so the organiser still sees and decides the proposal.
     hosted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

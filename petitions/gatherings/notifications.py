@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from petitions.campaigns.models import Action
+from petitions.core.i18n import current_language, in_language, language_prefix, localised
 from petitions.extensions import db
 from petitions.gatherings import ics
 from petitions.gatherings.links import manage_url
@@ -40,9 +42,11 @@ class EventContext:
         return public_event_url(self.action)
 
 
-def public_event_url(action: Action) -> str:
-    # Built by hand: workers have no request to build URLs from.
-    return f"{current_app.config['PUBLIC_URL']}/e/{action.campaign.slug}/{action.slug}"
+def public_event_url(action: Action, base: str | None = None) -> str:
+    # Built by hand: workers have no request to build URLs from. ``base``: the site in a
+    # language (``PUBLIC_URL`` + ``/cy``), the default language's if not given.
+    base = current_app.config["PUBLIC_URL"] if base is None else base
+    return f"{base}/e/{action.campaign.slug}/{action.slug}"
 
 
 def load(rsvp_id: int) -> EventContext | None:
@@ -206,24 +210,28 @@ def build_host_notice(action_id: int) -> BuiltEmail | None:
     details = db.session.get(EventDetails, action_id)
     if action is None or details is None or not details.host_email:
         return None
-    context = {
-        "action": action,
-        "details": details,
-        "campaign": action.campaign,
-        "host_url": f"{current_app.config['PUBLIC_URL']}/host/{host_token(action.id)}",
-        "event_url": public_event_url(action),
-    }
-    subject = {
-        "unconfirmed": f"Confirm your event: {action.title}",
-        "pending": f"We've received your event: {action.title}",
-        "approved": f"Your event is approved: {action.title}",
-        "rejected": f"Your event was not approved: {action.title}",
-    }.get(details.review, f"Confirm your event: {action.title}")
-    message = Message(
-        subject=subject,
-        recipients=[(details.host_name, details.host_email)],
-        body=render_template("email/event_host.txt", **context),
-        html=render_template("email/event_host.html", **context),
-        extra_headers=HEADERS,
-    )
+    with in_language(details.host_language):
+        # In the language they proposed it in; the links open the pages in it too.
+        base = current_app.config["PUBLIC_URL"] + language_prefix()
+        title = localised(action, "title")
+        context = {
+            "action": action,
+            "details": details,
+            "campaign": action.campaign,
+            "host_url": f"{base}/host/{host_token(action.id)}",
+            "event_url": public_event_url(action, base),
+        }
+        subject = {
+            "unconfirmed": _("Confirm your event: %(title)s", title=title),
+            "pending": _("We've received your event: %(title)s", title=title),
+            "approved": _("Your event is approved: %(title)s", title=title),
+            "rejected": _("Your event was not approved: %(title)s", title=title),
+        }.get(details.review) or _("Confirm your event: %(title)s", title=title)
+        message = Message(
+            subject=subject,
+            recipients=[(details.host_name, details.host_email)],
+            body=render_template("email/event_host.txt", **context),
+            html=render_template("email/event_host.html", **context),
+            extra_headers={**HEADERS, "Content-Language": current_language()},
+        )
     return BuiltEmail(message=message, recipient=details.host_email)

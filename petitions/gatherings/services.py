@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -664,9 +665,12 @@ def set_hosting(campaign: Campaign, open_: bool, intro: str = "") -> EventHostin
     return hosting
 
 
-def propose_event(campaign: Campaign, data: EventInput, host_name: str, host_email: str) -> Action:
+def propose_event(
+    campaign: Campaign, data: EventInput, host_name: str, host_email: str, language: str = ""
+) -> Action:
     """A supporter's proposed event: stored closed and ``unconfirmed``; the host is emailed a
-    link to confirm it (:func:`confirm_host`), then it waits for an organiser's approval."""
+    link to confirm it (:func:`confirm_host`), then it waits for an organiser's approval. Every
+    email to the host is in ``language``, the one they proposed it in (empty: the default)."""
     hosting = db.session.get(EventHosting, campaign.id)
     if hosting is None or hosting.closed_at is not None:
         raise EventError("This campaign is not taking proposals for events.")
@@ -679,6 +683,7 @@ def propose_event(campaign: Campaign, data: EventInput, host_name: str, host_ema
     details.review = ReviewState.UNCONFIRMED.value
     details.host_name = host_name
     details.host_email = host_email
+    details.host_language = language or current_app.config["DEFAULT_LANGUAGE"]
     details.hosted = True
     action.closed_at = utcnow()  # not public, takes no RSVPs, until approved
     db.session.flush()

@@ -21,10 +21,12 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.core.dispatch import nudge
 from petitions.core.emails import limit_key
+from petitions.core.i18n import current_language, localised
 from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.unit_of_work import after_commit
 from petitions.core.web import no_store
@@ -130,7 +132,7 @@ def request_link() -> tuple[str, int]:
     form = SigninRequestForm()
     if not form.validate_on_submit():
         return render_template("supporters/signin.html", form=form), 400
-    if services.request_signin(form.email_normalised):
+    if services.request_signin(form.email_normalised, language=current_language()):
         after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
     # The same answer whether or not this address has signed anything.
     return render_template("supporters/link_sent.html"), 200
@@ -167,7 +169,7 @@ def signout() -> Response:
     if supporter is not None:
         services.end_sessions(supporter)  # a copy of this cookie no longer works either
     _sign_out()
-    flash("You are signed out of My actions.", "info")
+    flash(_("You are signed out of My actions."), "info")
     return redirect(url_for("supporters.home"), code=303)
 
 
@@ -185,20 +187,31 @@ def withdraw(signature_id: int) -> Response | str:
         )
         if entry is None or not entry.can_withdraw:
             abort(404)
-        kind = "pledge" if entry.action.is_pledge else "signature"
+        title = localised(entry.action, "title")
+        if entry.action.is_pledge:
+            heading = _("Withdraw your pledge from \u201c%(title)s\u201d?", title=title)
+            detail = _(
+                "It stops counting straight away, and you are not counted again unless you "
+                "pledge again."
+            )
+            button = _("Withdraw my pledge")
+        else:
+            heading = _("Withdraw your signature from \u201c%(title)s\u201d?", title=title)
+            detail = _(
+                "It stops counting straight away, and you are not counted again unless you "
+                "sign again."
+            )
+            button = _("Withdraw my signature")
+        if entry.action.is_letter:
+            detail += " " + _("A letter already delivered can't be unsent.")
         return render_template(
             "confirm.html",
             layout="base.html",
-            heading=f"Withdraw your {kind} from \u201c{entry.action.title}\u201d?",
-            detail=(
-                "It stops counting straight away, and you are not counted again unless you "
-                + ("pledge" if kind == "pledge" else "sign")
-                + " again."
-                + (" A letter already delivered can't be unsent." if entry.action.is_letter else "")
-            ),
+            heading=heading,
+            detail=detail,
             action=url_for("supporters.withdraw", signature_id=signature_id),
             form=ButtonForm(),
-            button=f"Withdraw my {kind}",
+            button=button,
             danger=True,
             back=url_for("supporters.home"),
         )
@@ -206,7 +219,7 @@ def withdraw(signature_id: int) -> Response | str:
         abort(400)
     if not services.withdraw(supporter.email_normalised, signature_id):
         abort(404)
-    flash("Withdrawn. It no longer counts; the total updates within a few seconds.", "info")
+    flash(_("Withdrawn. It no longer counts; the total updates within a few seconds."), "info")
     return redirect(url_for("supporters.home"), code=303)
 
 
@@ -219,7 +232,7 @@ def preferences() -> Response:
     known = {e.campaign.id for e in queries.history(supporter.email_normalised)}
     wanted = {cid for cid in known if request.form.get(f"campaign-{cid}")}
     services.set_preferences(supporter, bool(form.all_email.data), wanted, known)
-    flash("Your email choices are saved. They take effect at once.", "info")
+    flash(_("Your email choices are saved. They take effect at once."), "info")
     return redirect(url_for("supporters.home"), code=303)
 
 

@@ -27,11 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.i18n import N_
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.mailer.models import SuppressedAddress
@@ -170,9 +172,39 @@ class HistoryItem:
 
     @property
     def summary(self) -> str:
-        scope = f"email about {self.campaign}" if self.campaign else "all campaign email"
-        verb = {GRANTED: "Agreed to", WITHDRAWN: "Stopped", SUPPRESSED: "Stopped (bounced)"}
-        return f"{verb.get(self.kind, self.kind)} {scope}"
+        """What changed, in the page's language (one sentence per kind and scope, so each
+        language can word it whole)."""
+        if self.campaign:
+            sentence = _CAMPAIGN_SUMMARIES.get(self.kind)
+            return _(sentence, campaign=self.campaign) if sentence else self.kind
+        sentence = _ALL_SUMMARIES.get(self.kind)
+        return _(sentence) if sentence else self.kind
+
+    @property
+    def source_label(self) -> str:
+        """Where the change came from, in the page's language (``source`` is what is stored)."""
+        label = _SOURCE_LABELS.get(self.source)
+        return _(label) if label else self.source
+
+
+_CAMPAIGN_SUMMARIES = {
+    GRANTED: N_("Agreed to email about %(campaign)s"),
+    WITHDRAWN: N_("Stopped email about %(campaign)s"),
+    SUPPRESSED: N_("Stopped (bounced) email about %(campaign)s"),
+}
+_ALL_SUMMARIES = {
+    GRANTED: N_("Agreed to all campaign email"),
+    WITHDRAWN: N_("Stopped all campaign email"),
+    SUPPRESSED: N_("Stopped (bounced) all campaign email"),
+}
+_SOURCE_LABELS = {
+    SOURCE_SIGNATURE: N_("signature"),
+    SOURCE_ONE_CLICK: N_("one-click unsubscribe"),
+    SOURCE_PREFERENCES: N_("preferences"),
+    SOURCE_WITHDRAWAL: N_("signature withdrawn"),
+    SOURCE_BOUNCE: N_("bounce"),
+    SOURCE_BACKFILL: N_("recorded before the history existed"),
+}
 
 
 def history(email_normalised: str, campaign_id: int | None = None) -> list[HistoryItem]:

@@ -29,6 +29,8 @@ class Supporter(Base):
     email_normalised: Mapped[str] = mapped_column(String(254), unique=True)
     unsubscribed_all_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The language of the page they last asked for a sign-in link on: the link is written in it.
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

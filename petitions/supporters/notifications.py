@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 from flask_mail import Message
 from sqlalchemy import select
 
+from petitions.core.i18n import current_language, in_language, language_prefix
 from petitions.core.tokens import issue_token
 from petitions.extensions import db
 from petitions.mailer.registry import BuiltEmail, email_builder
@@ -33,16 +35,22 @@ def build_signin(supporter_id: int) -> BuiltEmail | None:
     name, address = (latest.name, latest.email) if latest else ("", supporter.email_normalised)
     minutes = current_app.config["SUPPORTER_SIGNIN_MINUTES"]
     raw = issue_token(SIGNIN_PURPOSE, supporter.id, timedelta(minutes=minutes))
-    context = {
-        "name": name,
-        "link": f"{current_app.config['PUBLIC_URL']}/my/signin/{raw}",
-        "minutes": minutes,
-    }
-    message = Message(
-        subject="Your link to My actions",
-        recipients=[(name, address)],
-        body=render_template("email/supporter_signin.txt", **context),
-        html=render_template("email/supporter_signin.html", **context),
-        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
-    )
+    with in_language(supporter.language):
+        # In the language of the page they asked on; the link opens My actions in it too.
+        context = {
+            "name": name,
+            "link": f"{current_app.config['PUBLIC_URL']}{language_prefix()}/my/signin/{raw}",
+            "minutes": minutes,
+        }
+        message = Message(
+            subject=_("Your link to My actions"),
+            recipients=[(name, address)],
+            body=render_template("email/supporter_signin.txt", **context),
+            html=render_template("email/supporter_signin.html", **context),
+            extra_headers={
+                "Auto-Submitted": "auto-generated",
+                "X-Auto-Response-Suppress": "All",
+                "Content-Language": current_language(),
+            },
+        )
     return BuiltEmail(message=message, recipient=supporter.email_normalised)

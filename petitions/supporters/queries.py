@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from petitions.campaigns.models import Action, Campaign, CampaignUpdate, ConsentVersion
 from petitions.core import events
+from petitions.core.i18n import N_
 from petitions.core.time import as_utc
 from petitions.extensions import db
 from petitions.mailer.models import SuppressedAddress
@@ -26,8 +28,8 @@ class HistoryEntry:
 
     @property
     def state(self) -> str:
-        """The signature's state (``Signature.state``), in the supporter's words."""
-        return _STATE_WORDS[self.signature.state]
+        """The signature's state (``Signature.state``), in the supporter's words and language."""
+        return _(_STATE_WORDS[self.signature.state])
 
     @property
     def can_withdraw(self) -> bool:
@@ -35,11 +37,11 @@ class HistoryEntry:
 
 
 _STATE_WORDS = {
-    SignatureState.WITHDRAWN: "withdrawn",
-    SignatureState.INVALIDATED: "not counted",
-    SignatureState.SUSPECT: "not counted",
-    SignatureState.CONFIRMED: "confirmed",
-    SignatureState.PENDING: "waiting for confirmation",
+    SignatureState.WITHDRAWN: N_("withdrawn"),
+    SignatureState.INVALIDATED: N_("not counted"),
+    SignatureState.SUSPECT: N_("not counted"),
+    SignatureState.CONFIRMED: N_("confirmed"),
+    SignatureState.PENDING: N_("waiting for confirmation"),
 }
 
 

@@ -67,14 +67,16 @@ def has_signed(email_normalised: str) -> bool:
 # --- sign-in links ---------------------------------------------------------------------------
 
 
-def request_signin(email_normalised: str) -> bool:
+def request_signin(email_normalised: str, language: str = "") -> bool:
     """Queue a sign-in email if this address has signed anything. True if one was queued.
 
+    The email is written in ``language``, the page's where they asked (empty: the default).
     The caller shows the same page either way, so nobody learns who has signed.
     """
     if not has_signed(email_normalised):
         return False
     supporter = supporter_for(email_normalised)
+    supporter.language = language or current_app.config["DEFAULT_LANGUAGE"]
     unsent = db.session.scalar(
         select(
             exists().where(
