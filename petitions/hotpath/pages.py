@@ -89,7 +89,7 @@ class PageCache:
         entry = self._entries.get(key)
         if entry is not None and now - entry[0] < ttl:
             self.hits += 1
-            return _replay(entry[1], start_response)
+            return replay(entry[1], start_response)
         copy = _learn(wrapped, environ)
         if self._keepable(copy):
             with self._lock:
@@ -165,7 +165,7 @@ def _learn(wrapped: Callable[..., Any], environ: dict[str, Any]) -> Copy:
     return Copy(seen["status"], headers, body, nonce, bool(wrote))
 
 
-def _replay(copy: Copy, start_response: Callable[..., Any]) -> list[bytes]:
+def replay(copy: Copy, start_response: Callable[..., Any]) -> list[bytes]:
     if not copy.nonce:
         start_response(copy.status, list(copy.headers))
         return [copy.body]

@@ -10,7 +10,9 @@ request goes on to that view.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask
@@ -20,6 +22,7 @@ from werkzeug.wrappers import Response
 from petitions.campaigns.models import ActionKind
 from petitions.core import unit_of_work
 from petitions.core.web import new_csp_nonce, security_header_items
+from petitions.hotpath.pages import Copy, replay
 from petitions.hotpath.snapshot import Snapshots
 from petitions.hotpath.wsgi import FormPost, csrf_ok, read_form_post
 from petitions.screening.checks import RateLimited, facts_from_fields, session_binding
@@ -28,6 +31,8 @@ from petitions.signing.services import ActionClosed, submit_signature
 
 log = logging.getLogger(__name__)
 
+WSGIAnswer = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
 _SIGNABLE = frozenset({ActionKind.PETITION.value, ActionKind.PLEDGE.value})
 # A visitor's session: the CSRF secret, and Flask-Login's "not fresh" mark.
 _ANONYMOUS = ({"csrf_token": None}.keys(), {"_fresh": None, "csrf_token": None}.keys())
@@ -35,7 +40,7 @@ _ANONYMOUS = ({"csrf_token": None}.keys(), {"_fresh": None, "csrf_token": None}.
 
 def sign(
     app: Flask, snapshots: Snapshots, environ: dict[str, Any], slug: str, action_slug: str
-) -> Response | None:
+) -> WSGIAnswer | None:
     """Record the signature and answer the view's 303, or None to let the view answer."""
     post = read_form_post(app, environ)
     # A session holding more (signed in, a flash to show, permanent) is the app's to handle.
@@ -102,12 +107,38 @@ def answer_error(app: Flask, environ: dict[str, Any], error: HTTPException) -> R
 
 def see_thanks(
     app: Flask, environ: dict[str, Any], slug: str, action_slug: str, post: FormPost
-) -> Response:
-    """The view's answer: 303 to the thank-you page, with the app's headers."""
+) -> WSGIAnswer:
+    """The view's answer: 303 to the thank-you page, with the app's headers.
+
+    Made once per address (Flask's redirect, the security headers, ``Vary: Cookie``) and then
+    replayed with a fresh CSP nonce (``pages.replay``): the same bytes as building it anew."""
     location = f"{environ.get('SCRIPT_NAME', '')}/c/{slug}/{action_slug}/thanks"
-    response: Response = app.redirect(location, 303)
     secure = post.secure or bool(app.config["SESSION_COOKIE_SECURE"])
-    for name, value in security_header_items(new_csp_nonce(), "'none'", secure):
+    key = (location, secure)
+    copy = _redirects.get(key)
+    if copy is None:
+        copy = _redirect_copy(app, location, secure)
+        if len(_redirects) >= _MAX_REDIRECTS:
+            _redirects.clear()
+        _redirects[key] = copy
+    return functools.partial(_answer_copy, copy)
+
+
+_MAX_REDIRECTS = 1024
+_redirects: dict[tuple[str, bool], Copy] = {}
+
+
+def _redirect_copy(app: Flask, location: str, secure: bool) -> Copy:
+    response: Response = app.redirect(location, 303)
+    nonce = new_csp_nonce()
+    for name, value in security_header_items(nonce, "'none'", secure):
         response.headers.setdefault(name, value)
     response.vary.add("Cookie")  # the session was read, as Flask marks it
-    return response
+    headers = tuple(response.headers.to_wsgi_list())
+    return Copy(response.status, headers, response.get_data(), nonce.encode("ascii"), False)
+
+
+def _answer_copy(
+    copy: Copy, environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    return replay(copy, start_response)

@@ -20,6 +20,8 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_cookie
 from werkzeug.wsgi import get_host
 
+from petitions.core.signers import KeptKeySigner
+
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's, for the tokens ``generate_csrf`` signs
 
@@ -93,7 +95,7 @@ def read_session(app: Flask, environ: dict[str, Any]) -> dict[str, Any] | None:
     if type(interface) is not SecureCookieSessionInterface:
         return None
     raw = parse_cookie(environ.get("HTTP_COOKIE") or "").get(app.config["SESSION_COOKIE_NAME"])
-    serializer = interface.get_signing_serializer(app)
+    serializer = _session_serializer(app, interface)
     if not raw or serializer is None:
         return None
     try:
@@ -101,6 +103,34 @@ def read_session(app: Flask, environ: dict[str, Any]) -> dict[str, Any] | None:
     except BadData:
         return None
     return data if isinstance(data, dict) else None
+
+
+_serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
+
+
+def _kept(key: tuple[Any, ...], make: Any) -> Any:
+    serializer = _serializers.get(key)
+    if serializer is None and key not in _serializers:
+        if len(_serializers) >= 64:  # secrets are few; tests that change them stay bounded
+            _serializers.clear()
+        serializer = _serializers[key] = make()
+    return serializer
+
+
+def _session_serializer(
+    app: Flask, interface: SecureCookieSessionInterface
+) -> URLSafeTimedSerializer | None:
+    """Flask's own session serializer (``get_signing_serializer``), made once per secret, its
+    signer keeping its derived keys (``core.signers``: the same checks, the same bytes)."""
+    key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()), interface.salt)
+
+    def make() -> URLSafeTimedSerializer | None:
+        serializer = interface.get_signing_serializer(app)
+        if serializer is not None:
+            serializer.signer = KeptKeySigner
+        return serializer
+
+    return _kept(key, make)  # type: ignore[no-any-return]
 
 
 def csrf_ok(app: Flask, post: FormPost) -> bool:
@@ -116,9 +146,11 @@ def csrf_ok(app: Flask, post: FormPost) -> bool:
     if not secret or not isinstance(expected, str) or not token:
         return False
     try:
-        signed = URLSafeTimedSerializer(secret, salt=_CSRF_SALT).loads(
-            token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600)
+        serializer = _kept(
+            ("csrf", secret),
+            lambda: URLSafeTimedSerializer(secret, salt=_CSRF_SALT, signer=KeptKeySigner),
         )
+        signed = serializer.loads(token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
         if not isinstance(signed, str) or not hmac.compare_digest(expected, signed):
             return False
     except (BadData, TypeError):

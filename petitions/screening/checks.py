@@ -36,11 +36,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import current_app, has_request_context, session
-from itsdangerous import BadSignature, TimestampSigner
+from itsdangerous import BadSignature
 from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from petitions.core.pseudonym import pseudonym
+from petitions.core.signers import KeptKeySigner
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,8 @@ def clean_ip(value: str | None) -> str | None:
         return None
 
 
-def _signer() -> TimestampSigner:
-    return TimestampSigner(current_app.config["SECRET_KEY"], salt=_STAMP_SALT)
+def _signer() -> KeptKeySigner:
+    return KeptKeySigner(current_app.config["SECRET_KEY"], salt=_STAMP_SALT)
 
 
 def _session_binding() -> str:
