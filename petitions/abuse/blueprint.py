@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -143,9 +145,9 @@ def undo(action_id: int, job_id: int) -> Response:
             detail={"job_id": job.id},
         )
         after_commit(invalidation.dispatch, invalidation.UNDO_TASK, job.id)
-        flash("Undo started: the signatures are being restored.", "info")
+        flash(_("Undo started: the signatures are being restored."), "info")
     else:
-        flash("Only a finished job can be undone.", "error")
+        flash(_("Only a finished job can be undone."), "error")
     return redirect(url_for("abuse.job", action_id=action.id, job_id=job.id), code=303)
 
 
@@ -210,10 +212,15 @@ def review_decide(action_id: int, decision: str) -> Response:
         ids = id_list(request.form, "ids")[:MAX_DECISION]
     decide = review_queue.approve if decision == "approve" else review_queue.reject
     changed = decide(action, ids, organiser_id=current_organiser().id)
-    verb = (
-        "approved: their confirmation emails are on the way"
-        if decision == "approve"
-        else "rejected"
-    )
-    flash(f"{len(changed)} signature{'s' if len(changed) != 1 else ''} {verb}.", "info")
+    if decision == "approve":
+        message = ngettext(
+            "%(num)d signature approved: their confirmation emails are on the way.",
+            "%(num)d signatures approved: their confirmation emails are on the way.",
+            len(changed),
+        )
+    else:
+        message = ngettext(
+            "%(num)d signature rejected.", "%(num)d signatures rejected.", len(changed)
+        )
+    flash(message, "info")
     return redirect(url_for("abuse.review", action_id=action.id), code=303)

@@ -4,6 +4,7 @@ import ipaddress
 import re
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, HiddenField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -18,7 +19,7 @@ _SOURCE = re.compile(r"^[A-Za-z0-9_.:-]*$")
 def _one_line(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value) or has_invisible_chars(value):
-        raise ValidationError("Use letters, numbers and punctuation only.")
+        raise ValidationError(_l("Use letters, numbers and punctuation only."))
 
 
 def _strip(value: str | None) -> str:
@@ -27,23 +28,25 @@ def _strip(value: str | None) -> str:
 
 class InvalidateForm(FlaskForm):
     ip = StringField(
-        "IP address or CIDR block",
+        _l("IP address or CIDR block"),
         filters=[_strip],
         validators=[Optional(), Length(max=64), _one_line],
     )
     email_domain = StringField(
-        "Email domain", filters=[_strip], validators=[Optional(), Length(max=254), _one_line]
+        _l("Email domain"), filters=[_strip], validators=[Optional(), Length(max=254), _one_line]
     )
-    since = DateTimeLocalField("Signed from (UTC)", validators=[Optional()])
-    until = DateTimeLocalField("Signed until (UTC)", validators=[Optional()])
+    since = DateTimeLocalField(_l("Signed from (UTC)"), validators=[Optional()])
+    until = DateTimeLocalField(_l("Signed until (UTC)"), validators=[Optional()])
     name_pattern = StringField(
-        "Name pattern (* matches anything)",
+        _l("Name pattern (* matches anything)"),
         filters=[_strip],
         validators=[Optional(), Length(max=100), _one_line],
     )
-    source = StringField("Source code", filters=[_strip], validators=[Optional(), Length(max=64)])
+    source = StringField(
+        _l("Source code"), filters=[_strip], validators=[Optional(), Length(max=64)]
+    )
     reason = StringField(
-        "Why (kept with the job)",
+        _l("Why (kept with the job)"),
         filters=[_strip],
         validators=[Optional(), Length(max=200), _one_line],
     )
@@ -55,20 +58,20 @@ class InvalidateForm(FlaskForm):
                 ipaddress.ip_network(field.data, strict=False)
             except ValueError as exc:
                 raise ValidationError(
-                    "Enter an IP address or a block like 203.0.113.0/24."
+                    _l("Enter an IP address or a block like 203.0.113.0/24.")
                 ) from exc
 
     def validate_email_domain(self, field: Any) -> None:
         if field.data and not _DOMAIN.match(field.data):
-            raise ValidationError("Enter a domain like example.org.")
+            raise ValidationError(_l("Enter a domain like example.org."))
 
     def validate_source(self, field: Any) -> None:
         if field.data and not _SOURCE.match(field.data):
-            raise ValidationError("Source codes use letters, numbers and . _ : - only.")
+            raise ValidationError(_l("Source codes use letters, numbers and . _ : - only."))
 
     def validate_until(self, field: Any) -> None:
         if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("The end must be after the start.")
+            raise ValidationError(_l("The end must be after the start."))
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -82,6 +85,6 @@ class InvalidateForm(FlaskForm):
                 self.source.data,
             ]
         ):
-            self.form_errors.append("Describe at least one thing to match.")
+            self.form_errors.append(_l("Describe at least one thing to match."))
             return False
         return ok

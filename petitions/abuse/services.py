@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, cast, false, func, or_, select
 from sqlalchemy.dialects.postgresql import CIDR, INET
 
@@ -65,7 +67,9 @@ class Criteria:
         try:
             return ipaddress.ip_network(self.ip.strip(), strict=False)
         except ValueError as exc:
-            raise CriteriaError("Enter an IP address or a CIDR block like 203.0.113.0/24.") from exc
+            raise CriteriaError(
+                _l("Enter an IP address or a CIDR block like 203.0.113.0/24.")
+            ) from exc
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,19 +85,20 @@ class Criteria:
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
     def describe(self) -> str:
+        """The criteria in words, in the page's language (the organiser's pages show it)."""
         parts = []
         if self.ip:
-            parts.append(f"IP {self.ip}")
+            parts.append(_("IP %(ip)s", ip=self.ip))
         if self.email_domain:
-            parts.append(f"email domain {self.email_domain}")
+            parts.append(_("email domain %(domain)s", domain=self.email_domain))
         if self.since:
-            parts.append(f"from {self.since:%Y-%m-%d %H:%M} UTC")
+            parts.append(_("from %(when)s UTC", when=f"{self.since:%Y-%m-%d %H:%M}"))
         if self.until:
-            parts.append(f"until {self.until:%Y-%m-%d %H:%M} UTC")
+            parts.append(_("until %(when)s UTC", when=f"{self.until:%Y-%m-%d %H:%M}"))
         if self.name_pattern:
-            parts.append(f"name like “{self.name_pattern}”")
+            parts.append(_("name like “%(pattern)s”", pattern=self.name_pattern))
         if self.source:
-            parts.append(f"source {self.source}")
+            parts.append(_("source %(source)s", source=self.source))
         return ", ".join(parts)
 
 
@@ -108,7 +113,7 @@ def _is_postgres() -> bool:
 def _matching(action_id: int, criteria: Criteria, upto: datetime | None) -> Any:
     """Signatures of the action that match and are not invalidated yet."""
     if criteria.is_empty():
-        raise CriteriaError("Describe at least one thing to match.")
+        raise CriteriaError(_l("Describe at least one thing to match."))
     conditions: list[Any] = [
         Signature.action_id == action_id,
         Signature.invalidated_at.is_(None),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.api import tokens
@@ -59,5 +60,5 @@ def revoke(token_id: int) -> Response:
     if token is None or token.organiser_id != current_organiser().id:
         abort(404)
     tokens.revoke_token(token)
-    flash(f"Token “{token.name}” revoked: it no longer works.", "info")
+    flash(_("Token “%(name)s” revoked: it no longer works.", name=token.name), "info")
     return redirect(url_for("api_tokens.index"), code=303)

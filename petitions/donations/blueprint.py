@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import CampaignStatus
@@ -39,7 +40,7 @@ def settings(campaign_id: int) -> Response | tuple[str, int]:
                 organiser_id=current_organiser().id,
                 ip_address=request.remote_addr,
             )
-            flash("Donation ask saved.")
+            flash(_("Donation ask saved."))
             return redirect(url_for("donations.settings", campaign_id=campaign.id), code=303)
         status = 400
     asks = queries.asks_of(campaign.id)
@@ -69,7 +70,7 @@ def delete(campaign_id: int, ask_id: int) -> Response:
     if ask is None or ask.campaign_id != campaign.id:
         abort(404)
     services.delete_ask(ask, organiser_id=current_organiser().id, ip_address=request.remote_addr)
-    flash("Donation ask removed.")
+    flash(_("Donation ask removed."))
     return redirect(url_for("donations.settings", campaign_id=campaign.id), code=303)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField, URLField
 from wtforms.fields.choices import SelectChoice
@@ -14,52 +16,61 @@ from petitions.donations.services import AMOUNT_MAX, MAX_AMOUNTS, allowed_hosts,
 
 
 class AskForm(FlaskForm):
-    scope = SelectField("Shown on", default="")
+    scope = SelectField(_l("Shown on"), default="")
     text = TextAreaField(
-        "Ask",
-        validators=[DataRequired("Write the ask."), Length(max=500)],
-        description="For example: Can you chip in to keep this campaign going?",
+        _l("Ask"),
+        validators=[DataRequired(_l("Write the ask.")), Length(max=500)],
+        description=_l("For example: Can you chip in to keep this campaign going?"),
     )
     amounts = StringField(
-        "Suggested amounts (£)",
+        _l("Suggested amounts (£)"),
         validators=[Length(max=100)],
-        description=f"Up to {MAX_AMOUNTS} whole amounts, separated by commas, e.g. 5, 10, 25.",
+        description=_l(
+            "Up to %(num)s whole amounts, separated by commas, e.g. 5, 10, 25.", num=MAX_AMOUNTS
+        ),
     )
     url = URLField(
-        "Donation page", validators=[DataRequired("Give the donation page."), Length(max=500)]
+        _l("Donation page"),
+        validators=[DataRequired(_l("Give the donation page.")), Length(max=500)],
     )
 
     parsed_amounts: list[int]
 
     def __init__(self, *args: Any, actions: list[Any] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
-        self.scope.choices = [SelectChoice("", "Every action of the campaign")] + [  # type: ignore[assignment]
-            SelectChoice(str(a.id), f"Only: {a.title}") for a in actions
+        self.scope.choices = [SelectChoice("", _("Every action of the campaign"))] + [  # type: ignore[assignment]
+            SelectChoice(str(a.id), _("Only: %(title)s", title=a.title)) for a in actions
         ]
         self.parsed_amounts = []
 
     def validate_text(self, field: Any) -> None:
         value = field.data or ""
         if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
-            raise ValidationError("Remove the invisible or control characters.")
+            raise ValidationError(_("Remove the invisible or control characters."))
 
     def validate_amounts(self, field: Any) -> None:
         raw = [part.strip().lstrip("£") for part in (field.data or "").split(",") if part.strip()]
         if len(raw) > MAX_AMOUNTS:
-            raise ValidationError(f"Give at most {MAX_AMOUNTS} amounts.")
+            raise ValidationError(_("Give at most %(num)s amounts.", num=MAX_AMOUNTS))
         amounts = []
         for part in raw:
             if not part.isascii() or not part.isdigit() or not 1 <= int(part) <= AMOUNT_MAX:
                 raise ValidationError(
-                    f"Use whole amounts from 1 to {AMOUNT_MAX:,}, separated by commas."
+                    _(
+                        "Use whole amounts from 1 to %(max)s, separated by commas.",
+                        max=f"{AMOUNT_MAX:,}",
+                    )
                 )
             amounts.append(int(part))
         self.parsed_amounts = sorted(set(amounts))
 
     def validate_url(self, field: Any) -> None:
         if not destination_allowed(field.data or ""):
-            hosts = ", ".join(sorted(allowed_hosts())) or "none configured"
+            hosts = ", ".join(sorted(allowed_hosts())) or _("none configured")
             raise ValidationError(
-                "Use an https:// address on one of the allowed donation sites "
-                f"(DONATION_HOSTS: {hosts})."
+                _(
+                    "Use an https:// address on one of the allowed donation sites "
+                    "(DONATION_HOSTS: %(hosts)s).",
+                    hosts=hosts,
+                )
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import ngettext
 
 from petitions.campaigns.models import Campaign
 from petitions.core.web import no_store
@@ -40,5 +41,12 @@ def save(campaign_id: int):
     except services.OriginsError as exc:
         form.origins.errors = [str(exc)]
         return _page(campaign, form, 400)
-    flash(f"Saved: {len(origins)} site(s) may show this campaign's embeds.", "info")
+    flash(
+        ngettext(
+            "Saved: %(num)d site may show this campaign's embeds.",
+            "Saved: %(num)d sites may show this campaign's embeds.",
+            len(origins),
+        ),
+        "info",
+    )
     return redirect(url_for("embed_settings.settings", campaign_id=campaign.id), code=303)

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from petitions.campaigns.models import Campaign
@@ -35,12 +36,15 @@ def parse_origins(text: str) -> list[str]:
             continue
         if not _ORIGIN.match(line):
             raise OriginsError(
-                f"{raw.strip()[:80]!r} is not a site address like https://www.example.org"
+                _l(
+                    "%(value)s is not a site address like https://www.example.org",
+                    value=repr(raw.strip()[:80]),
+                )
             )
         if line not in origins:
             origins.append(line)
     if len(origins) > MAX_ORIGINS:
-        raise OriginsError(f"List at most {MAX_ORIGINS} sites.")
+        raise OriginsError(_l("List at most %(num)s sites.", num=MAX_ORIGINS))
     return origins
 
 

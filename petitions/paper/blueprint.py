@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.core.forms import ButtonForm
@@ -58,7 +59,12 @@ def add_tally(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
         organiser_id=current_organiser().id,
         ip_address=request.remote_addr,
     )
-    flash(f"Recorded {form.count.data:,} offline signatures. The count updates in a few seconds.")
+    flash(
+        _(
+            "Recorded %(count)s offline signatures. The count updates in a few seconds.",
+            count=f"{form.count.data:,}",
+        )
+    )
     return _page(campaign_id, action_id)
 
 
@@ -79,7 +85,7 @@ def add_signature(campaign_id: int, action_id: int) -> Response | tuple[str, int
         organiser_id=current_organiser().id,
         ip_address=request.remote_addr,
     )
-    flash("Paper signature added.")
+    flash(_("Paper signature added."))
     return _page(campaign_id, action_id)
 
 
@@ -100,5 +106,5 @@ def remove(campaign_id: int, action_id: int, kind: str, row_id: int) -> Response
     if services.remove(
         action, row, organiser_id=current_organiser().id, ip_address=request.remote_addr
     ):
-        flash("Removed from the count.")
+        flash(_("Removed from the count."))
     return _page(campaign_id, action_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Campaign
@@ -80,7 +81,7 @@ def toggle(campaign_id: int, endpoint_id: int) -> Response:
     campaign = campaign_for_organiser(campaign_id)
     endpoint = _endpoint(campaign, endpoint_id)
     services.set_active(endpoint, not endpoint.active)
-    flash("Webhook resumed." if endpoint.active else "Webhook paused.", "info")
+    flash(_("Webhook resumed.") if endpoint.active else _("Webhook paused."), "info")
     return redirect(url_for("webhooks.index", campaign_id=campaign.id), code=303)
 
 
@@ -98,5 +99,5 @@ def rotate(campaign_id: int, endpoint_id: int):
 def remove(campaign_id: int, endpoint_id: int) -> Response:
     campaign = campaign_for_organiser(campaign_id)
     services.delete(_endpoint(campaign, endpoint_id))
-    flash("Webhook deleted.", "info")
+    flash(_("Webhook deleted."), "info")
     return redirect(url_for("webhooks.index", campaign_id=campaign.id), code=303)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, URLField
 from wtforms.validators import DataRequired, Length
@@ -7,15 +8,15 @@ from wtforms.validators import DataRequired, Length
 from petitions.webhooks.models import EVENTS
 
 EVENT_LABELS = {
-    "signature.confirmed": "A signature is confirmed",
-    "signature.withdrawn": "A signature is withdrawn",
-    "signature.invalidated": "A signature is invalidated",
-    "rsvp.confirmed": "An RSVP to an event is confirmed (going, waitlisted or full)",
-    "rsvp.cancelled": "An RSVP is cancelled",
-    "rsvp.promoted": "Someone on a waitlist gets a place",
-    "outreach.confirmed": "A letter to a target is confirmed (it is on its way)",
-    "outreach.withdrawn": "A letter is withdrawn by its writer",
-    "outreach.invalidated": "A letter is invalidated",
+    "signature.confirmed": _l("A signature is confirmed"),
+    "signature.withdrawn": _l("A signature is withdrawn"),
+    "signature.invalidated": _l("A signature is invalidated"),
+    "rsvp.confirmed": _l("An RSVP to an event is confirmed (going, waitlisted or full)"),
+    "rsvp.cancelled": _l("An RSVP is cancelled"),
+    "rsvp.promoted": _l("Someone on a waitlist gets a place"),
+    "outreach.confirmed": _l("A letter to a target is confirmed (it is on its way)"),
+    "outreach.withdrawn": _l("A letter is withdrawn by its writer"),
+    "outreach.invalidated": _l("A letter is invalidated"),
 }
 
 # The form field of each event: "signature.confirmed" -> "confirmed", "rsvp.confirmed" ->
@@ -28,8 +29,8 @@ EVENT_FIELDS = {
 
 class WebhookForm(FlaskForm):
     url = URLField(
-        "Receiving address (URL)",
-        validators=[DataRequired("Enter the address to send events to."), Length(max=500)],
+        _l("Receiving address (URL)"),
+        validators=[DataRequired(_l("Enter the address to send events to.")), Length(max=500)],
         render_kw={"placeholder": "https://crm.example.org/hooks/petitions"},
     )
     confirmed = BooleanField(EVENT_LABELS["signature.confirmed"], default=True)
@@ -42,7 +43,7 @@ class WebhookForm(FlaskForm):
     outreach_withdrawn = BooleanField(EVENT_LABELS["outreach.withdrawn"], default=True)
     outreach_invalidated = BooleanField(EVENT_LABELS["outreach.invalidated"], default=True)
     include_sensitive = BooleanField(
-        "Include RSVP answers marked sensitive (e.g. access needs)", default=False
+        _l("Include RSVP answers marked sensitive (e.g. access needs)"), default=False
     )
 
     def chosen_events(self) -> list[str]:

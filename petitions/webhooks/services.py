@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from petitions.api.representations import osdi_signature, v1_action
@@ -52,21 +53,25 @@ def check_url(url: str) -> str:
     try:
         parts = urlsplit(url)
     except ValueError as exc:
-        raise WebhookError("Enter a full web address starting with https://.") from exc
+        raise WebhookError(_l("Enter a full web address starting with https://.")) from exc
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise WebhookError("Enter a full web address starting with https://.")
+        raise WebhookError(_l("Enter a full web address starting with https://."))
     if parts.username or parts.password:
-        raise WebhookError("Leave passwords out of the address.")
+        raise WebhookError(_l("Leave passwords out of the address."))
     if len(url) > 500:
-        raise WebhookError("Web addresses can be up to 500 characters.")
+        raise WebhookError(_l("Web addresses can be up to 500 characters."))
     if not _private_allowed():
         if parts.scheme == "http":
-            raise WebhookError("Webhook addresses must use https://.")
+            raise WebhookError(_l("Webhook addresses must use https://."))
         reason = addresses.check_host(parts.hostname)
         if reason:
+            # The reason is the address checker's own (English) words, kept for the logs too.
             raise WebhookError(
-                f"Webhooks can only go to public internet addresses: {reason}. "
-                "Use the receiver's public https:// address."
+                _l(
+                    "Webhooks can only go to public internet addresses: %(reason)s. "
+                    "Use the receiver's public https:// address.",
+                    reason=reason,
+                )
             )
     return url
 
@@ -85,7 +90,7 @@ def register(
 ) -> WebhookEndpoint:
     chosen = [e for e in EVENTS if e in events]
     if not chosen:
-        raise WebhookError("Choose at least one event.")
+        raise WebhookError(_l("Choose at least one event."))
     endpoint = WebhookEndpoint(
         campaign_id=campaign.id,
         url=check_url(url),
