@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import Flask, request
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 TABLE_DDL = """
 CREATE TABLE IF NOT EXISTS bench_baseline (
@@ -28,6 +29,23 @@ CREATE TABLE IF NOT EXISTS bench_baseline (
     source VARCHAR(64) NOT NULL DEFAULT '',
     ip_address VARCHAR(45),
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (action_id, email_normalised)
+)
+"""
+
+# The same table on SQLite, for the embedded default's row (``make run``'s setup).
+SQLITE_DDL = """
+CREATE TABLE IF NOT EXISTS bench_baseline (
+    id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL,
+    email VARCHAR(254) NOT NULL,
+    email_normalised VARCHAR(254) NOT NULL,
+    name VARCHAR(100) NOT NULL,
+    postcode VARCHAR(16) NOT NULL,
+    country VARCHAR(2) NOT NULL,
+    source VARCHAR(64) NOT NULL DEFAULT '',
+    ip_address VARCHAR(45),
+    created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP,
     UNIQUE (action_id, email_normalised)
 )
 """
@@ -49,11 +67,16 @@ def _database_url() -> str:
 
 def create_app() -> Flask:
     app = Flask(__name__)
-    engine = create_engine(
-        _database_url(),
-        pool_size=int(os.environ.get("DB_POOL_SIZE", "10")),
-        max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "20")),
-    )
+    url = _database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(url)
+        _tune_sqlite(engine)
+    else:
+        engine = create_engine(
+            url,
+            pool_size=int(os.environ.get("DB_POOL_SIZE", "10")),
+            max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "20")),
+        )
 
     @app.get("/hello")
     def hello() -> str:
@@ -81,8 +104,19 @@ def create_app() -> Flask:
     return app
 
 
+def _tune_sqlite(engine: Any) -> None:
+    """The pragmas the app sets on SQLite (``petitions._tune_sqlite``), so the two compare."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
 def create_table(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.begin() as conn:
-        conn.execute(text(TABLE_DDL))
+        conn.execute(text(SQLITE_DDL if database_url.startswith("sqlite") else TABLE_DDL))
     engine.dispose()

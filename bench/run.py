@@ -12,10 +12,13 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import statistics
+import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +27,9 @@ from typing import Any
 import psycopg
 
 from bench.load import Browser, csrf_pool, run_wrk
-from bench.stack import ROOT, Stack, StackSettings
+from bench.sink import token_of
+from bench.stack import _BUILD_SCHEMA as _BUILD_SCHEMA_AGAINST
+from bench.stack import BIN, ROOT, Stack, StackSettings, free_port
 
 CAMPAIGN = "forced-labour-free-supply-chains"
 ACTION = "carmakers-trace-your-supply-chains"
@@ -42,12 +47,31 @@ class Plan:
     pool: int
     weeks: int = 8
     web_workers: int = 4
+    loop_seconds: float = 20
+    servers: tuple[str, ...] = ("gthread", "sync")
+    against: str = ""
 
 
 FULL = Plan(runs=3, seconds=8, clients=(16, 64), emails=1000, big=1_000_000, pool=128)
 SMOKE = Plan(
-    runs=1, seconds=2, clients=(4, 8), emails=60, big=5_000, pool=8, weeks=1, web_workers=2
+    runs=1,
+    seconds=2,
+    clients=(4, 8),
+    emails=60,
+    big=5_000,
+    pool=8,
+    weeks=1,
+    web_workers=2,
+    loop_seconds=3,
+    servers=("gthread",),
 )
+# The issue's targets (issue 14), checked by the figures that print MET / NOT MET.
+SIGNING_RATIO = 0.70  # of the bare one-INSERT baseline, the page after signing included
+COUNT_RATIO = 1.00  # of the same-run "hello"
+EMAILS_PER_SECOND = 300  # one worker process
+LOOP_PER_SECOND = 300  # signatures/s with web, workers and beat on the same cores
+AGAINST_RATIO = 3.0  # signatures/s at 64 clients against the given commit
+FOLLOW = "follow"  # sign.lua follows the 303 to the page after signing
 
 
 @dataclass
@@ -64,22 +88,32 @@ class Row:
 class Report:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    servers: list[list[str]] = field(default_factory=list)
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.rows.append(Row(*args, **kwargs))
 
     def render(self) -> str:
-        head = Row("figure", "measured (median)", "baseline", "ratio", "target", "met")
-        rows = [head, *self.rows]
+        head = ["figure", "measured (median)", "baseline", "ratio", "target", "met"]
         cols = ["figure", "value", "baseline", "ratio", "target", "met"]
-        widths = [max(len(getattr(r, c)) for r in rows) for c in cols]
-        lines = []
-        for index, row in enumerate(rows):
-            cells = [getattr(row, c).ljust(w) for c, w in zip(cols, widths, strict=True)]
-            lines.append("| " + " | ".join(cells) + " |")
-            if index == 0:
-                lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        lines = _table(head, [[getattr(r, c) for c in cols] for r in self.rows])
+        if self.servers:
+            lines += ["", "servers (the same app, signing incl. the page after it, one run each):"]
+            lines += _table(SERVER_HEAD, self.servers)
         return "\n".join(lines + [""] + [f"- {note}" for note in self.notes])
+
+
+SERVER_HEAD = ["server", "signatures/s", "p99", "one-INSERT baseline/s", "ratio", "web CPU/sig"]
+
+
+def _table(head: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = []
+    for index, row in enumerate([head, *rows]):
+        lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        if index == 0:
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return lines
 
 
 def median(values: list[float]) -> float:
@@ -87,7 +121,7 @@ def median(values: list[float]) -> float:
 
 
 def yes(ok: bool) -> str:
-    return "yes" if ok else "NO"
+    return "MET" if ok else "NOT MET"
 
 
 class Bench:
@@ -104,6 +138,7 @@ class Bench:
         self.action_id = 0
         self.count_label = "public count endpoint"
         self.runs_started = 0
+        self.signing_rates: dict[int, float] = {}
 
     def say(self, message: str) -> None:
         print(f"[{time.monotonic() - self.started:6.1f}s] {message}", file=sys.stderr, flush=True)
@@ -142,6 +177,10 @@ class Bench:
         if status != 200:
             self.count_label = "public action page (no count endpoint yet)"
             self.report.notes.append(f"{COUNT_PATH} answered {status}: measured the action page")
+
+    def follow_args(self) -> list[str]:
+        """sign.lua's arguments for the app: sign, then fetch the page the 303 names."""
+        return [*self.sign_args(ACTION_PATH), FOLLOW]
 
     def sign_args(self, path: str) -> list[str]:
         """Arguments for wrk/sign.lua: distinct emails and client addresses on every run."""
@@ -212,7 +251,7 @@ class Bench:
                 prober = LagProber(self, enabled=clients == max(plan.clients))
                 prober.start()
                 cpu_before = stack.cpu_seconds("web")
-                r = run_wrk(web, clients, plan.seconds, "sign.lua", self.sign_args(ACTION_PATH))
+                r = run_wrk(web, clients, plan.seconds, "sign.lua", self.follow_args())
                 cpu_used = stack.cpu_seconds("web") - cpu_before
                 prober.stop()
                 lags += prober.lags
@@ -228,13 +267,14 @@ class Bench:
                     f"baseline {b.ok_per_second:.0f}/s"
                 )
             ratio = median(ours) / median(base)
+            self.signing_rates[clients] = median(ours)
             self.report.add(
-                f"1. signatures accepted/s, {clients} clients",
+                f"1. signatures accepted/s incl. the page after, {clients} clients",
                 f"{median(ours):.0f}/s, p50 {median(p50s):.0f} ms, p99 {median(p99s):.0f} ms",
                 f"{median(base):.0f}/s, p99 {median(base_p99s):.0f} ms",
                 f"{ratio:.2f}",
-                ">= 0.60" + (", p99 < 100 ms" if clients >= 64 else ""),
-                yes(ratio >= 0.6 and (clients < 64 or median(p99s) < 100)),
+                f">= {SIGNING_RATIO:.2f}" + (", p99 < 100 ms" if clients >= 64 else ""),
+                yes(ratio >= SIGNING_RATIO and (clients < 64 or median(p99s) < 100)),
             )
             self.report.add(
                 f"   web CPU per signature, {clients} clients",
@@ -246,22 +286,7 @@ class Bench:
                 self.report.notes.append(f"signing at {clients} clients: {errors} HTTP errors")
         # Counts exactly right afterwards?
         quiet = self.wait_quiet(120)
-        wrong = self.sql(
-            """
-            SELECT a.id FROM actions a
-            LEFT JOIN action_tallies t ON t.action_id = a.id
-            LEFT JOIN (
-                SELECT action_id,
-                       count(*) FILTER (WHERE confirmed_at IS NOT NULL) AS confirmed,
-                       count(*) FILTER (WHERE confirmed_at IS NULL) AS pending
-                FROM signatures
-                WHERE invalidated_at IS NULL AND withdrawn_at IS NULL AND NOT suspect
-                GROUP BY action_id
-            ) s ON s.action_id = a.id
-            WHERE coalesce(t.confirmed, 0) <> coalesce(s.confirmed, 0)
-               OR coalesce(t.pending, 0) <> coalesce(s.pending, 0)
-            """
-        )
+        wrong = self.counts_wrong()
         exact = quiet and not wrong
         suspect = self.sql_one("SELECT count(*) FROM signatures WHERE suspect")
         if suspect:
@@ -284,6 +309,29 @@ class Bench:
             "counts after the load: "
             + ("exactly equal to the signature table" if exact else f"WRONG for actions {wrong}")
             + f" (count read from the {self.count_label.split(' (')[0]})"
+        )
+        self.report.notes.append(
+            "signing rows: wrk follows each 303 to the page after signing (sign.lua follow), so"
+            " a signature's rate includes its page; p50/p99 are per request (POST or page)"
+        )
+
+    def counts_wrong(self) -> list[Any]:
+        """Actions whose tallies differ from their signature rows (none, when exact)."""
+        return self.sql(  # type: ignore[no-any-return]
+            """
+            SELECT a.id FROM actions a
+            LEFT JOIN action_tallies t ON t.action_id = a.id
+            LEFT JOIN (
+                SELECT action_id,
+                       count(*) FILTER (WHERE confirmed_at IS NOT NULL) AS confirmed,
+                       count(*) FILTER (WHERE confirmed_at IS NULL) AS pending
+                FROM signatures
+                WHERE invalidated_at IS NULL AND withdrawn_at IS NULL AND NOT suspect
+                GROUP BY action_id
+            ) s ON s.action_id = a.id
+            WHERE coalesce(t.confirmed, 0) <> coalesce(s.confirmed, 0)
+               OR coalesce(t.pending, 0) <> coalesce(s.pending, 0)
+            """
         )
 
     # --- 2: confirmation emails per worker process ----------------------------------------
@@ -324,8 +372,8 @@ class Bench:
             f"{median(rates):.0f}/s (outbox of {plan.emails})",
             "",
             "",
-            ">= 200/s",
-            yes(median(rates) >= 200 and dupes == 0),
+            f">= {EMAILS_PER_SECOND}/s",
+            yes(median(rates) >= EMAILS_PER_SECOND and dupes == 0),
         )
         self.report.notes.append(
             f"duplicate emails caught by the SMTP sink over the whole run: {dupes}"
@@ -354,8 +402,8 @@ class Bench:
             f"{median(ours):.0f}/s",
             f"hello {median(hello):.0f}/s",
             f"{ratio:.2f}",
-            ">= 0.80",
-            yes(ratio >= 0.8),
+            f">= {COUNT_RATIO:.2f}",
+            yes(ratio >= COUNT_RATIO),
         )
 
     # --- 5 and 6: a million signatures ----------------------------------------------------
@@ -446,7 +494,7 @@ class Bench:
             time.sleep(0.2)
         peak = _memory_kb(worker, "VmHWM")
         if status != "done":
-            self.report.add(label, f"export {status}", "", "", "< 200 MB peak", "NO")
+            self.report.add(label, f"export {status}", "", "", "< 200 MB peak", yes(False))
             return
         self.report.add(
             label,
@@ -461,14 +509,290 @@ class Bench:
             f"export wrote {rows:,} rows (one run: it is minutes, not seconds)"
         )
 
+    # --- 7: the embedded default (SQLite, make run's setup) -------------------------------
+
+    def embedded(self) -> None:
+        """``make run``'s setup: SQLite, development settings, ``flask run`` (threaded); against
+        the one-INSERT baseline on SQLite under the same server."""
+        plan, stack = self.plan, self.stack
+        clients = min(plan.clients)
+        path = stack.tmp / "embedded.sqlite3"
+        env = {
+            "PETITIONS_ENV": "development",
+            "DATABASE_URL": f"sqlite:///{path}",
+            "PUBLIC_URL": "http://127.0.0.1",
+        }
+        self.say("embedded default: SQLite schema (flask db upgrade) and demo, flask run")
+        stack.python("-m", "flask", "--app", "petitions", "db", "upgrade", env=env)
+        stack.python("-m", "flask", "--app", "petitions", "demo", env=env)
+        from bench.baseline_app import create_table
+
+        base_path = stack.tmp / "embedded-baseline.sqlite3"
+        create_table(f"sqlite:///{base_path}")
+        web, base = free_port(), free_port()
+        stack.start_server("sqlite-web", "petitions", web, "flask-run", env=env)
+        stack.start_server(
+            "sqlite-baseline",
+            "bench.baseline_app:create_app()",
+            base,
+            "flask-run",
+            env={**env, "DATABASE_URL": f"sqlite:///{base_path}"},
+        )
+        try:
+            stack.wait_http(f"http://127.0.0.1:{web}/", "sqlite-web")
+            stack.wait_http(f"http://127.0.0.1:{base}/hello", "sqlite-baseline")
+            pool = csrf_pool(web, ACTION_PATH, plan.pool, stack.tmp / "pool-sqlite.lua")
+            time.sleep(3.5)  # the visitors fill in the form for longer than the abuse minimum
+            ours, theirs, errors = [], [], 0
+            rows = _sqlite_count(path, "signatures")
+            for _ in range(plan.runs):
+                b = run_wrk(
+                    f"http://127.0.0.1:{base}",
+                    clients,
+                    plan.seconds,
+                    "sign.lua",
+                    [*self._pool_args(pool, "/insert")],
+                )
+                theirs.append(b.ok_per_second)
+                r = run_wrk(
+                    f"http://127.0.0.1:{web}",
+                    clients,
+                    plan.seconds,
+                    "sign.lua",
+                    [*self._pool_args(pool, ACTION_PATH), FOLLOW],
+                )
+                accepted = _sqlite_count(path, "signatures") - rows
+                rows += accepted
+                ours.append(accepted / r.seconds)
+                errors += r.errors
+        finally:
+            stack.stop("sqlite-web")
+            stack.stop("sqlite-baseline")
+        ratio = median(ours) / median(theirs)
+        self.report.add(
+            f"7. embedded default (SQLite, flask run): signatures/s incl. page, {clients} clients",
+            f"{median(ours):.0f}/s",
+            f"SQLite INSERT {median(theirs):.0f}/s",
+            f"{ratio:.2f}",
+            f">= {SIGNING_RATIO:.2f}",
+            yes(ratio >= SIGNING_RATIO),
+        )
+        if errors:
+            self.report.notes.append(f"embedded default: {errors} HTTP errors")
+
+    def _pool_args(self, pool: Path, path: str) -> list[str]:
+        self.runs_started += 1
+        return [path, str(pool), secrets.token_hex(3), str(self.runs_started)]
+
+    # --- 8: the whole loop on the same two cores -----------------------------------------
+
+    def whole_loop(self) -> None:
+        """Signing (with its page), email, confirmation and counting at once: web, workers and
+        beat on the same cores: each visitor GETs the form, signs, GETs the page after
+        (wrk/loop.lua: every one its own form stamp, as people have), and confirmers POST
+        every emailed link as it arrives."""
+        plan, stack = self.plan, self.stack
+        clients = max(plan.clients)
+        self.wait_quiet(120)
+        read = self.public_count()
+        base_count = read()
+        before = self.signatures()
+        emails_before = stack.sink.received
+        confirmers = Confirmers(self, threads=2)
+        sampler = CountSampler(read)
+        stack.sink.take_tokens(10**6)  # only this run's links
+        sampler.start()
+        confirmers.start()
+        self.runs_started += 1
+        r = run_wrk(
+            f"http://127.0.0.1:{stack.web_port}",
+            clients,
+            plan.loop_seconds,
+            "loop.lua",
+            [ACTION_PATH, secrets.token_hex(3), str(self.runs_started)],
+        )
+        confirmers.stop()
+        load_end = time.monotonic()
+        accepted = self.signatures() - before
+        emails = stack.sink.received - emails_before
+        quiet = self.wait_quiet(120)
+        drained = time.monotonic() - load_end
+        time.sleep(2.5)  # the count cache and the last fold
+        sampler.stop()
+        lags = sampler.lags(confirmers.confirmed_at, base_count)
+        wrong = self.counts_wrong()
+        exact = quiet and not wrong
+        rate = accepted / r.seconds
+        worst = max(lags) if lags else float("inf")
+        self.report.add(
+            f"8. whole loop, {clients} clients, {plan.loop_seconds:g} s: signatures/s",
+            f"{rate:.0f}/s; emails {emails / r.seconds:.0f}/s; confirmed"
+            f" {len(confirmers.confirmed_at) / r.seconds:.0f}/s; count lag median"
+            f" {median(lags):.2f} s, max {worst:.2f} s; backlog gone {drained:.1f} s after",
+            "",
+            "",
+            f">= {LOOP_PER_SECOND}/s, lag < 5 s, exact after",
+            yes(rate >= LOOP_PER_SECOND and worst < 5 and exact),
+        )
+        self.report.notes.append(
+            "whole loop: counts after it "
+            + ("exactly equal to the signature table" if exact else f"WRONG for {wrong}")
+            + f"; {r.errors} HTTP errors; lag is each confirmation's time until the public"
+            " count includes it (sampled every 0.2 s)"
+        )
+
+    # --- 9: side by side with another commit ----------------------------------------------
+
+    def against(self, commit: str) -> None:
+        """The same signing load (64 clients, the page after included) against ``commit``,
+        checked out with ``git worktree add`` and served with this venv (PYTHONPATH)."""
+        plan, stack = self.plan, self.stack
+        clients = max(plan.clients)
+        checkout = stack.tmp / "against"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(checkout), commit],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        short = subprocess.run(
+            ["git", "rev-parse", "--short", commit],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        try:
+            if _dependencies(checkout) != _dependencies(ROOT):
+                self.report.notes.append(
+                    f"against {short}: its dependencies differ from this checkout's; it ran"
+                    " with this venv's packages"
+                )
+            else:
+                self.report.notes.append(
+                    f"against {short}: same dependencies, run with this venv (PYTHONPATH)"
+                )
+            name = f"{stack.settings.db_name}_against"
+            url = stack.settings.database_url.rsplit("/", 1)[0] + f"/{name}"
+            with psycopg.connect(stack.settings.pg_admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{name}"')
+            env = {"PYTHONPATH": str(checkout), "DATABASE_URL": url}
+            self.say(f"against {short}: schema and demo in {name}, gunicorn from {checkout}")
+            stack.python("-c", _BUILD_SCHEMA_AGAINST, env=env, cwd=checkout)
+            port = free_port()
+            stack.start_server(
+                "against", "petitions:create_app()", port, "gthread", cwd=checkout, env=env
+            )
+            stack.wait_http(f"http://127.0.0.1:{port}/", "against")
+            pool = csrf_pool(port, ACTION_PATH, plan.pool, stack.tmp / "pool-against.lua")
+            time.sleep(3.5)
+            theirs = []
+            for _ in range(plan.runs):
+                self.wait_quiet()
+                with psycopg.connect(url, autocommit=True) as conn:
+                    rows = conn.execute("SELECT count(*) FROM signatures").fetchone()[0]
+                r = run_wrk(
+                    f"http://127.0.0.1:{port}",
+                    clients,
+                    plan.seconds,
+                    "sign.lua",
+                    [*self._pool_args(pool, ACTION_PATH), FOLLOW],
+                )
+                with psycopg.connect(url, autocommit=True) as conn:
+                    after = conn.execute("SELECT count(*) FROM signatures").fetchone()[0]
+                theirs.append((after - rows) / r.seconds)
+        finally:
+            stack.stop("against")
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(checkout)],
+                cwd=ROOT,
+                check=False,
+                capture_output=True,
+            )
+        ours = self.signing_rates.get(clients, float("nan"))
+        ratio = ours / median(theirs) if median(theirs) else float("inf")
+        self.report.add(
+            f"9. against {short}: signatures/s incl. page, {clients} clients",
+            f"{ours:.0f}/s (this checkout, row 1)",
+            f"{short}: {median(theirs):.0f}/s",
+            f"{ratio:.2f}",
+            f">= {AGAINST_RATIO:.1f}x",
+            yes(ratio >= AGAINST_RATIO),
+        )
+
+    # --- the server comparison -------------------------------------------------------------
+
+    def servers(self) -> None:
+        """The app and the baseline under each server, one signing run each (64 clients)."""
+        plan, stack = self.plan, self.stack
+        clients = max(plan.clients)
+        for server in plan.servers:
+            if server == "waitress" and not (stack_bin("waitress-serve")).exists():
+                self.report.notes.append("servers: waitress is not installed, not compared")
+                continue
+            web, base = free_port(), free_port()
+            stack.start_server(f"{server}-web", "petitions:create_app()", web, server)
+            stack.start_server(f"{server}-base", "bench.baseline_app:create_app()", base, server)
+            try:
+                stack.wait_http(f"http://127.0.0.1:{web}/", f"{server}-web")
+                stack.wait_http(f"http://127.0.0.1:{base}/hello", f"{server}-base")
+                pool = csrf_pool(web, ACTION_PATH, plan.pool, stack.tmp / f"pool-{server}.lua")
+                time.sleep(3.5)
+                self.wait_quiet()
+                b = run_wrk(
+                    f"http://127.0.0.1:{base}",
+                    clients,
+                    plan.seconds,
+                    "sign.lua",
+                    self._pool_args(pool, "/insert"),
+                )
+                self.wait_quiet()
+                before = self.signatures()
+                cpu_before = stack.cpu_seconds(f"{server}-web")
+                r = run_wrk(
+                    f"http://127.0.0.1:{web}",
+                    clients,
+                    plan.seconds,
+                    "sign.lua",
+                    [*self._pool_args(pool, ACTION_PATH), FOLLOW],
+                )
+                cpu = stack.cpu_seconds(f"{server}-web") - cpu_before
+                accepted = self.signatures() - before
+            finally:
+                stack.stop(f"{server}-web")
+                stack.stop(f"{server}-base")
+            rate = accepted / r.seconds
+            label = {
+                "gthread": f"gunicorn gthread {stack.settings.web_workers}x"
+                f"{stack.settings.web_threads}",
+                "sync": f"gunicorn sync x{2 * stack.settings.web_workers}",
+                "waitress": "waitress",
+            }.get(server, server)
+            self.report.servers.append(
+                [
+                    label,
+                    f"{rate:.0f}/s",
+                    f"{r.p99_ms:.0f} ms",
+                    f"{b.ok_per_second:.0f}/s",
+                    f"{rate / b.ok_per_second:.2f}" if b.ok_per_second else "-",
+                    f"{cpu * 1000 / max(1, accepted):.1f} ms",
+                ]
+            )
+
     # --- all ------------------------------------------------------------------------------
 
     def run(self) -> Report:
         try:
             self.setup()
             self.signing()
+            if self.plan.against:
+                self.against(self.plan.against)
+            self.whole_loop()
             self.count_endpoint()
             self.emails()
+            self.embedded()
+            self.servers()
             self.million()
         finally:
             self.stack.close()
@@ -515,6 +839,101 @@ class LagProber(threading.Thread):
                     break
                 time.sleep(0.05)
             time.sleep(0.3)
+
+
+class Confirmers:
+    """During the whole-loop run: confirm every emailed link as it arrives (a real POST with
+    CSRF, each from its own client address), on a few threads; record when each succeeded."""
+
+    def __init__(self, bench: Bench, threads: int) -> None:
+        self.bench = bench
+        self.stopping = threading.Event()
+        self.lock = threading.Lock()
+        self.queue: list[str] = []
+        self.confirmed_at: list[float] = []
+        self.threads = [
+            threading.Thread(target=self._confirm, args=(n,), daemon=True) for n in range(threads)
+        ]
+        self.reader = threading.Thread(target=self._read, daemon=True)
+
+    def start(self) -> None:
+        self.reader.start()
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in [self.reader, *self.threads]:
+            thread.join(30)
+
+    def _read(self) -> None:
+        sink = self.bench.stack.sink
+        while not self.stopping.is_set():
+            tokens = [t for t in map(token_of, sink.take_messages()) if t]
+            with self.lock:
+                self.queue.extend(tokens)
+            if not tokens:
+                time.sleep(0.05)
+
+    def _confirm(self, n: int) -> None:
+        browser = Browser(self.bench.stack.web_port)
+        csrf = browser.csrf_from(ACTION_PATH)
+        done = 0
+        while not self.stopping.is_set():
+            with self.lock:
+                token = self.queue.pop(0) if self.queue else None
+            if token is None:
+                time.sleep(0.02)
+                continue
+            done += 1
+            browser.forwarded_for = f"192.0.{2 + n}.{done % 250 + 1}"
+            status, _, _ = browser.post_form(f"/confirm/{token}", {"csrf_token": csrf})
+            if status == 200:
+                with self.lock:
+                    self.confirmed_at.append(time.monotonic())
+
+
+class CountSampler(threading.Thread):
+    """Reads the public count every 0.2 s; a confirmation's lag is the time until the count
+    first includes it (the k-th confirmation since the start: base + k)."""
+
+    def __init__(self, read: Callable[[], int]) -> None:
+        super().__init__(daemon=True)
+        self.read = read
+        self.samples: list[tuple[float, int]] = []
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(30)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.samples.append((time.monotonic(), self.read()))
+            time.sleep(0.2)
+
+    def lags(self, confirmed_at: list[float], base: int) -> list[float]:
+        lags = []
+        for k, at in enumerate(sorted(confirmed_at), start=1):
+            seen = next((t for t, c in self.samples if t >= at and c >= base + k), None)
+            lags.append(seen - at if seen is not None else float("inf"))
+        return lags
+
+
+def stack_bin(name: str) -> Path:
+    return BIN / name
+
+
+def _sqlite_count(path: Path, table: str) -> int:
+    with sqlite3.connect(path, timeout=30) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+def _dependencies(root: Path) -> list[str]:
+    """A checkout's runtime dependencies (pyproject.toml), to say whether this venv fits it."""
+    with (root / "pyproject.toml").open("rb") as handle:
+        project = tomllib.load(handle).get("project", {})
+    return sorted(project.get("dependencies", []))
 
 
 def _memory_kb(pid: int, field: str) -> int:
@@ -579,10 +998,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, help="repetitions per figure")
     parser.add_argument("--seconds", type=float, help="length of each load run")
     parser.add_argument("--big", type=int, help="signatures for the dashboard/export figures")
+    parser.add_argument("--loop-seconds", type=float, help="length of the whole-loop run")
+    parser.add_argument(
+        "--against", metavar="COMMIT", help="run the signing load against COMMIT too"
+    )
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else FULL
     overrides = {
-        k: v for k, v in (("runs", args.runs), ("seconds", args.seconds), ("big", args.big)) if v
+        k: v
+        for k, v in (
+            ("runs", args.runs),
+            ("seconds", args.seconds),
+            ("big", args.big),
+            ("loop_seconds", args.loop_seconds),
+            ("against", args.against),
+        )
+        if v
     }
     if overrides:
         plan = Plan(**{**plan.__dict__, **overrides})

@@ -24,6 +24,7 @@ class _Handler:
         sink = self.sink
         with sink.lock:
             sink.count += 1
+            sink.received += 1
             sink.first_at = sink.first_at or now
             sink.last_at = now
             for rcpt in envelope.rcpt_tos:
@@ -39,6 +40,7 @@ class CountingSink:
         self.port = port
         self.lock = threading.Lock()
         self.count = 0
+        self.received = 0  # never reset: messages over the whole run
         self.first_at = 0.0
         self.last_at = 0.0
         self.recipients: collections.Counter[str] = collections.Counter()
@@ -62,6 +64,13 @@ class CountingSink:
         with self.lock:
             return sum(n - 1 for n in self.recipients.values() if n > 1)
 
+    def take_messages(self) -> list[bytes]:
+        """Every message received since the last take (at most ``keep``), oldest first."""
+        with self.lock:
+            recent = [content for _, content in self.recent]
+            self.recent.clear()
+        return recent
+
     def take_tokens(self, n: int) -> list[str]:
         """Confirmation tokens from the most recently received messages (newest first)."""
         tokens: list[str] = []
@@ -77,3 +86,17 @@ class CountingSink:
             if len(tokens) >= n:
                 break
         return tokens
+
+
+def token_of(content: bytes) -> str | None:
+    """The confirmation token in one message, parsed the cheap way (compat32): the whole-loop
+    confirmers read every message, in the benchmark's own process."""
+    message = email.message_from_bytes(content, policy=email.policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                found = TOKEN_IN_LINK.search(payload.decode("utf-8", "replace"))
+                if found:
+                    return found.group(1)
+    return None

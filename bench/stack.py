@@ -106,11 +106,15 @@ class Stack:
         return self.python("-m", "flask", "--app", "petitions", *args, check=check)
 
     def python(
-        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+        self,
+        *args: str,
+        check: bool = True,
+        env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
     ) -> subprocess.CompletedProcess[bytes]:
         result = subprocess.run(
             [sys.executable, *args],
-            cwd=ROOT,
+            cwd=cwd,
             env={**self.env, **(env or {})},
             capture_output=True,
             timeout=600,
@@ -121,14 +125,21 @@ class Stack:
 
     # --- processes ------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self,
+        name: str,
+        args: list[str],
+        *,
+        cwd: Path = ROOT,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.Popen[bytes]:
         path = self.tmp / f"{name}.log"
         self.log_offsets[name] = path.stat().st_size if path.exists() else 0
         log = path.open("ab")
         proc = subprocess.Popen(
             args,
-            cwd=ROOT,
-            env=self.env,
+            cwd=cwd,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -136,7 +147,18 @@ class Stack:
         self.processes[name] = proc
         return proc
 
-    def _gunicorn(self, name: str, app: str, port: int) -> None:
+    def _gunicorn(
+        self,
+        name: str,
+        app: str,
+        port: int,
+        *,
+        worker_class: str = "gthread",
+        workers: int | None = None,
+        threads: int | None = None,
+        cwd: Path = ROOT,
+        env: dict[str, str] | None = None,
+    ) -> None:
         s = self.settings
         self._spawn(
             name,
@@ -145,18 +167,54 @@ class Stack:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                str(s.web_workers),
+                str(workers or s.web_workers),
                 "--worker-class",
-                "gthread",
+                worker_class,
                 "--threads",
-                str(s.web_threads),
+                str(threads or s.web_threads),
                 "--backlog",
                 "2048",
                 "--keep-alive",
                 "30",
                 app,
             ],
+            cwd=cwd,
+            env=env,
         )
+
+    def start_server(
+        self,
+        name: str,
+        app: str,
+        port: int,
+        server: str,
+        *,
+        cwd: Path = ROOT,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``app`` under one of the compared servers: ``gthread`` (the settings' processes x
+        threads, as production), ``sync`` (twice the processes, one request each),
+        ``waitress`` (one process, the settings' processes x threads threads) or
+        ``flask-run`` (``make run``'s development server, threaded)."""
+        if server == "gthread":
+            self._gunicorn(name, app, port, cwd=cwd, env=env)
+        elif server == "sync":
+            workers = 2 * self.settings.web_workers
+            self._gunicorn(name, app, port, worker_class="sync", workers=workers, cwd=cwd, env=env)
+        elif server == "waitress":
+            threads = self.settings.web_workers * self.settings.web_threads
+            args = [str(BIN / "waitress-serve"), f"--listen=127.0.0.1:{port}"]
+            self._spawn(
+                name,
+                [*args, f"--threads={threads}", "--call", app.removesuffix("()")],
+                cwd=cwd,
+                env=env,
+            )
+        elif server == "flask-run":
+            args = [str(BIN / "flask"), "--app", app, "run", "--port", str(port), "--no-reload"]
+            self._spawn(name, [*args, "--host", "127.0.0.1"], cwd=cwd, env=env)
+        else:
+            raise ValueError(server)
 
     def start_web(self, wait: bool = True) -> None:
         self.sink.start()

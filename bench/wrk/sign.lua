@@ -2,10 +2,13 @@
 -- CSRF token that came with it, from a pool fetched beforehand by GETting the form, and a
 -- distinct email address at a common mail provider, from a distinct client address (as a
 -- load balancer would pass it in X-Forwarded-For). Arguments: <path> <pool.lua> <run tag>
--- <run number 1-250>. The form's own hidden fields (its source among them) come from the pool,
--- once each, as a browser sends them.
+-- <run number 1-250> [follow]. The form's own hidden fields (its source among them) come from
+-- the pool, once each, as a browser sends them. With "follow", each 303 is followed as a
+-- browser follows it: the page it names is the next request on the thread (with the visitor's
+-- cookie), so a run's throughput counts the page after signing as part of the signature.
 local counter = 0
 local threads = {}
+local landing = {}
 
 function setup(thread)
   thread:set("tid", #threads + 1)
@@ -17,6 +20,16 @@ function init(args)
   pool = dofile(args[2])
   run = args[3]
   octet = tonumber(args[4] or "1") % 250
+  follow = args[5] == "follow"
+end
+
+function response(status, headers, body)
+  if follow and status == 303 then
+    local location = headers["Location"] or headers["location"]
+    if location then
+      table.insert(landing, (location:gsub("^https?://[^/]+", "")))
+    end
+  end
 end
 
 local domains = {"gmail.com", "outlook.com", "yahoo.co.uk", "hotmail.co.uk", "icloud.com",
@@ -25,6 +38,12 @@ local domains = {"gmail.com", "outlook.com", "yahoo.co.uk", "hotmail.co.uk", "ic
 function request()
   counter = counter + 1
   local pair = pool[(tid * 7919 + counter) % #pool + 1]
+  if #landing > 0 then
+    return wrk.format("GET", table.remove(landing, 1), {
+      ["Cookie"] = pair[1],
+      ["X-Forwarded-For"] = "10." .. octet .. ".250." .. (tid % 250 + 1),
+    })
+  end
   local email = "s-" .. run .. "-" .. tid .. "-" .. counter .. "%40" ..
     domains[counter % #domains + 1]
   local n = (tid - 1) * 20000 + counter

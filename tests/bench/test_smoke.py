@@ -26,6 +26,9 @@ FIGURES = [
     "4. ",
     "5. ",
     "6. CSV export",
+    "7. embedded default (SQLite",
+    "8. whole loop",
+    "| server ",
 ]
 
 
