@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 from flask import g
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 
 from petitions.branding.models import Branding
+from petitions.core.i18n import N_
 from petitions.core.images import ImageRefused, ImageRules, reencode
 from petitions.core.time import utcnow
 from petitions.extensions import db
@@ -16,7 +19,7 @@ MAX_LOGO_BYTES = 2 * 1024 * 1024
 MAX_LOGO_PIXELS = 40_000_000  # decompression bombs stop here
 LOGO_BOX = (480, 160)  # the logo is shrunk to fit this (header height is 40 px at 2x and 3x)
 LOGO_RULES = ImageRules(
-    noun="a logo",
+    noun=N_("a logo"),
     max_bytes=MAX_LOGO_BYTES,
     max_pixels=MAX_LOGO_PIXELS,
     box=LOGO_BOX,
@@ -52,13 +55,18 @@ def contrast(a: str, b: str) -> float:
 
 def check_colour(colour: str) -> str:
     if not COLOUR_SHAPE.match(colour or ""):
-        raise BrandingError("Enter the colour as # and six hex digits, e.g. #0b5cab.", "colour")
+        raise BrandingError(_("Enter the colour as # and six hex digits, e.g. #0b5cab."), "colour")
     ratio = contrast(colour, "#ffffff")
     if ratio < MIN_CONTRAST:
         raise BrandingError(
-            f"White text on {colour} has a contrast of {ratio:.1f}:1; it needs at least "
-            f"{MIN_CONTRAST}:1 to be readable (the header, buttons and links use it). "
-            "Choose a darker colour.",
+            _(
+                "White text on %(colour)s has a contrast of %(ratio)s:1; it needs at least "
+                "%(least)s:1 to be readable (the header, buttons and links use it). "
+                "Choose a darker colour.",
+                colour=colour,
+                ratio=format_decimal(ratio, "0.0"),
+                least=format_decimal(MIN_CONTRAST, "0.0"),
+            ),
             "colour",
         )
     return colour.lower()
@@ -68,7 +76,7 @@ def prepare_logo(data: bytes) -> tuple[bytes, int, int]:
     """An uploaded image as a PNG that fits ``LOGO_BOX``, with no metadata (core.images).
     BrandingError says why an upload was refused."""
     if not data:
-        raise BrandingError("Choose an image file for the logo.")
+        raise BrandingError(_("Choose an image file for the logo."))
     try:
         return reencode(data, LOGO_RULES)
     except ImageRefused as exc:

@@ -3,10 +3,11 @@ pixels survive, then served by the app."""
 
 from __future__ import annotations
 
+from petitions.core.i18n import N_
 from petitions.core.images import ImageRefused, ImageRules, reencode
 
 HERO_RULES = ImageRules(
-    noun="an image",
+    noun=N_("an image"),
     max_bytes=5 * 1024 * 1024,
     max_pixels=40_000_000,  # what Pillow will decode at all: a decompression bomb is refused
     box=(1600, 900),  # the largest it is shown; bigger uploads are shrunk to fit

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 from wtforms.validators import ValidationError
@@ -26,7 +27,9 @@ class InvalidId(BadRequest):
     """A 400 whose message is shown to the client (the error pages use ``public_message``)."""
 
     def __init__(self, name: str) -> None:
-        self.public_message = f"{name} must be a whole number between 1 and {MAX_ID}."
+        self.public_message = _(
+            "%(name)s must be a whole number between 1 and %(max)d.", name=name, max=MAX_ID
+        )
         super().__init__(self.public_message)
 
 
@@ -95,7 +98,7 @@ def id_list(values: Any, name: str) -> list[int]:
 def valid_id(form: Any, field: Any) -> None:
     """WTForms validator for an ``IntegerField`` holding an id."""
     if field.data is None or not 1 <= int(field.data) <= MAX_ID:
-        raise ValidationError(f"Must be a whole number between 1 and {MAX_ID}.")
+        raise ValidationError(_("Must be a whole number between 1 and %(max)d.", max=MAX_ID))
 
 
 def install(url_map: Map) -> None:

@@ -8,12 +8,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
 READABLE = ("PNG", "JPEG", "GIF", "WEBP")
 
 
 @dataclass(frozen=True)
 class ImageRules:
-    noun: str  # "a logo", "an image": how the messages name it
+    noun: str  # N_("a logo"), N_("an image"): how the messages name it (translated there)
     max_bytes: int
     max_pixels: int
     box: tuple[int, int]
@@ -28,17 +31,23 @@ def reencode(data: bytes, rules: ImageRules) -> tuple[bytes, int, int]:
     """The upload re-encoded under ``rules``, and its width and height. Raises ImageRefused."""
     from PIL import Image, UnidentifiedImageError
 
-    kinds = "PNG, JPEG, GIF or WebP"
+    kinds = _("PNG, JPEG, GIF or WebP")
     if not data:
-        raise ImageRefused("Choose an image file.")
+        raise ImageRefused(_("Choose an image file."))
     if len(data) > rules.max_bytes:
         raise ImageRefused(
-            f"That file is {len(data) / 1024 / 1024:.1f} MB; {rules.noun} can be at most "
-            f"{rules.max_bytes // (1024 * 1024)} MB."
+            _(
+                "That file is %(size)s MB; %(noun)s can be at most %(limit)d MB.",
+                size=format_decimal(len(data) / 1024 / 1024, "0.0"),
+                noun=_(rules.noun),
+                limit=rules.max_bytes // (1024 * 1024),
+            )
         )
     too_many_pixels = ImageRefused(
-        f"That image is too large in pixels; use one under "
-        f"{rules.max_pixels // 1_000_000} megapixels."
+        _(
+            "That image is too large in pixels; use one under %(limit)d megapixels.",
+            limit=rules.max_pixels // 1_000_000,
+        )
     )
     try:
         with Image.open(io.BytesIO(data)) as probe:
@@ -49,9 +58,15 @@ def reencode(data: bytes, rules: ImageRules) -> tuple[bytes, int, int]:
         # that would unpack to gigabytes. That is the same refusal as ours below, in our words.
         raise too_many_pixels from None
     except (UnidentifiedImageError, OSError, ValueError):
-        raise ImageRefused(f"That file is not an image we can read: use {kinds}.") from None
+        raise ImageRefused(
+            _("That file is not an image we can read: use %(kinds)s.", kinds=kinds)
+        ) from None
     if kind not in READABLE:
-        raise ImageRefused(f"{kind or 'That'} images can't be used: use {kinds}.")
+        raise ImageRefused(
+            _("%(kind)s images can't be used: use %(kinds)s.", kind=kind, kinds=kinds)
+            if kind
+            else _("That kind of image can't be used: use %(kinds)s.", kinds=kinds)
+        )
     if width * height > rules.max_pixels:
         raise too_many_pixels
     try:
@@ -59,7 +74,7 @@ def reencode(data: bytes, rules: ImageRules) -> tuple[bytes, int, int]:
             image.seek(0)  # the first frame of an animation
             picture = image.convert("RGBA")
     except (OSError, ValueError, Image.DecompressionBombError):
-        raise ImageRefused("That image could not be read; try saving it again.") from None
+        raise ImageRefused(_("That image could not be read; try saving it again.")) from None
     picture.thumbnail(rules.box)
     out = io.BytesIO()
     if rules.output == "JPEG":

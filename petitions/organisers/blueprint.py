@@ -14,12 +14,14 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from petitions.core import unit_of_work
 from petitions.core.dispatch import nudge
 from petitions.core.emails import limit_key
+from petitions.core.i18n import N_
 from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.web import no_store, safe_next
 from petitions.extensions import db, limiter, login_manager
@@ -42,13 +44,14 @@ from petitions.organisers.models import Organiser
 
 bp = Blueprint("organisers", __name__, url_prefix="/organise")
 
-LOGIN_FAILED = "That email and password do not match an account."
+LOGIN_FAILED = N_("That email and password do not match an account.")
 
 
 @bp.record_once
 def _configure(state: object) -> None:
     login_manager.login_view = "organisers.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = N_("Please log in to continue.")
+    login_manager.localize_callback = _  # flashed in the language of the page asked for
     login_manager.login_message_category = "info"
     app: Flask = state.app  # type: ignore[attr-defined]
     app.after_request(_no_store_for_organisers)
@@ -87,7 +90,7 @@ def login() -> Response | tuple[str, int]:
             login_user(organiser)
             return redirect(destination, code=303)
         unit_of_work.rollback()  # a failed login records nothing (not even a rehash)
-        form.password.errors = [LOGIN_FAILED]
+        form.password.errors = [_(LOGIN_FAILED)]
     status = 400 if request.method == "POST" else 200
     return render_template("organisers/login.html", form=form), status
 
@@ -103,7 +106,7 @@ def logout() -> Response | str:
         services.end_sessions(current_organiser())
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("organisers.login"), code=303)
 
 
@@ -132,7 +135,7 @@ def organisers() -> Response | str | tuple[str, int]:
             form.email.errors = [str(exc)]
         else:
             unit_of_work.after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
-            flash(f"Invitation sent to {invited.email}.", "info")
+            flash(_("Invitation sent to %(email)s.", email=invited.email), "info")
             return redirect(url_for("organisers.organisers"), code=303)
     status = 400 if form.errors else 200
     return (
@@ -155,10 +158,15 @@ def toggle_active(organiser_id: int) -> Response:
     if person is None:
         abort(404)
     if person.id == current_organiser().id:
-        flash("You can't deactivate yourself.", "error")
+        flash(_("You can't deactivate yourself."), "error")
     else:
         services.set_active(person, not person.active)
-        flash(f"{person.email} is now {'active' if person.active else 'deactivated'}.", "info")
+        flash(
+            _("%(email)s is now active.", email=person.email)
+            if person.active
+            else _("%(email)s is now deactivated.", email=person.email),
+            "info",
+        )
     return redirect(url_for("organisers.organisers"), code=303)
 
 
@@ -175,7 +183,7 @@ def accept_invite(token: str) -> Response | str | tuple[str, int]:
             return render_template("organisers/invite_invalid.html"), 404
         session.clear()
         login_user(organiser)
-        flash("Your password is set. Welcome!", "info")
+        flash(_("Your password is set. Welcome!"), "info")
         return redirect(url_for("organisers.home"), code=303)
     status = 400 if form.errors else 200
     return render_template("organisers/accept_invite.html", form=form, organiser=organiser), status

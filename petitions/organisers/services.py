@@ -6,6 +6,7 @@ import contextlib
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from petitions.core.emails import EmailError, normalise_email
@@ -41,7 +42,9 @@ def verify_password(organiser: Organiser, password: str) -> bool:
 
 def set_password(organiser: Organiser, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AccountError(
+            _("Passwords need at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
+        )
     organiser.password_hash = hash_password(password)
 
 
@@ -117,7 +120,7 @@ def invite_organiser(email: str, *, name: str = "", role: str = Role.ORGANISER.v
         raise AccountError(str(exc)) from exc
     organiser = db.session.scalar(select(Organiser).where(Organiser.email == normalised))
     if organiser is not None and organiser.password_hash:
-        raise AccountError("That person already has an account.")
+        raise AccountError(_("That person already has an account."))
     if organiser is None:
         organiser = Organiser(email=normalised, name=name, role=Role(role).value, active=True)
         db.session.add(organiser)
@@ -174,7 +177,7 @@ def grant_access(campaign_id: int, email: str) -> Organiser:
 
     organiser = find_by_email(email)
     if organiser is None:
-        raise AccountError("There is no organiser with that email. Invite them first.")
+        raise AccountError(_("There is no organiser with that email. Invite them first."))
     if db.session.get(CampaignAccess, (campaign_id, organiser.id)) is None:
         db.session.add(CampaignAccess(campaign_id=campaign_id, organiser_id=organiser.id))
         db.session.flush()

@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns import services
@@ -14,6 +16,7 @@ from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.campaigns.services import DEFAULT_CONSENT
 from petitions.core import i18n
 from petitions.core.forms import ButtonForm
+from petitions.core.i18n import N_
 from petitions.core.ids import id_arg, id_list
 from petitions.dashboards.queries import action_totals
 from petitions.extensions import db
@@ -46,6 +49,8 @@ from petitions.workspace.forms import (
 
 bp = Blueprint("workspace", __name__, url_prefix="/organise/campaigns")
 
+# What the flash says once a campaign's status is changed (translated where it is shown).
+STATUS_CHANGED = {"live": N_("Published."), "draft": N_("Back to draft."), "closed": N_("Closed.")}
 SEARCH_KEYS = ("name", "email", "domain", "source", "from", "to", "state")
 
 
@@ -118,11 +123,11 @@ def new_campaign() -> Response | tuple[str, int]:
                 None, owner_id=current_organiser().id, **_campaign_fields(form, slug)
             )
         except services.SlugTaken:
-            form.slug.errors = ["Another campaign uses that web address."]
+            form.slug.errors = [_("Another campaign uses that web address.")]
         except HeroError as exc:
             form.hero.errors = [str(exc)]
         else:
-            flash("Campaign created. Add a petition or a pledge next.", "info")
+            flash(_("Campaign created. Add a petition or a pledge next."), "info")
             return _to_campaign(campaign)
     return render_template("workspace/campaign_form.html", form=form, campaign=None), (
         400 if form.errors else 200
@@ -157,7 +162,7 @@ def share(campaign_id: int) -> Response:
     except organiser_services.AccountError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"{person.email} can now work on this campaign.", "info")
+        flash(_("%(email)s can now work on this campaign.", email=person.email), "info")
     return _to_campaign(found)
 
 
@@ -168,7 +173,7 @@ def unshare(campaign_id: int, organiser_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     organiser_services.revoke_access(found.id, organiser_id)
-    flash("Access removed.", "info")
+    flash(_("Access removed."), "info")
     return _to_campaign(found)
 
 
@@ -187,11 +192,11 @@ def edit_campaign(campaign_id: int) -> Response | tuple[str, int]:
                 **_campaign_fields(form, form.slug.data or found.slug),
             )
         except services.SlugTaken:
-            form.slug.errors = ["Another campaign uses that web address."]
+            form.slug.errors = [_("Another campaign uses that web address.")]
         except HeroError as exc:
             form.hero.errors = [str(exc)]
         else:
-            flash("Saved.", "info")
+            flash(_("Saved."), "info")
             return _to_campaign(found)
     return render_template("workspace/campaign_form.html", form=form, campaign=found), (
         400 if form.errors else 200
@@ -205,7 +210,7 @@ def set_status(campaign_id: int, status: str) -> Response:
     if not ButtonForm().validate_on_submit() or status not in ("draft", "live", "closed"):
         abort(400)
     services.set_campaign_status(found, status)
-    flash({"live": "Published.", "draft": "Back to draft.", "closed": "Closed."}[status], "info")
+    flash(_(STATUS_CHANGED[status]), "info")
     return _to_campaign(found)
 
 
@@ -253,9 +258,9 @@ def new_action(campaign_id: int) -> Response | tuple[str, int]:
         try:
             services.save_action(found, None, **_action_values(form))  # type: ignore[arg-type]
         except services.SlugTaken:
-            form.slug.errors = ["Another action in this campaign uses that web address."]
+            form.slug.errors = [_("Another action in this campaign uses that web address.")]
         else:
-            flash("Action added.", "info")
+            flash(_("Action added."), "info")
             return _to_campaign(found)
     return render_template("workspace/action_form.html", form=form, campaign=found, action=None), (
         400 if form.errors else 200
@@ -275,9 +280,9 @@ def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
         try:
             services.save_action(action.campaign, action, **_action_values(form))  # type: ignore[arg-type]
         except services.SlugTaken:
-            form.slug.errors = ["Another action in this campaign uses that web address."]
+            form.slug.errors = [_("Another action in this campaign uses that web address.")]
         else:
-            flash("Saved.", "info")
+            flash(_("Saved."), "info")
             return _to_campaign(action.campaign)
     return render_template(
         "workspace/action_form.html", form=form, campaign=action.campaign, action=action
@@ -322,12 +327,13 @@ def close_action(campaign_id: int, action_id: int, change: str) -> Response | st
         totals = action_totals([action.id])[action.id]
         return render_template(
             "confirm.html",
-            heading=f"Close \u201c{action.title}\u201d?",
-            detail=(
-                f"It has {totals.confirmed:,} confirmed and {totals.pending:,} waiting. "
-                "Once closed, nobody can sign, and signatures still waiting can no longer be "
-                "confirmed. You can reopen it later, but links people were sent meanwhile "
-                "will have told them it was closed."
+            heading=_("Close \u201c%(title)s\u201d?", title=action.title),
+            detail=_(
+                "It has %(confirmed)s confirmed and %(pending)s waiting. Once closed, nobody can "
+                "sign, and signatures still waiting can no longer be confirmed. You can reopen it "
+                "later, but links people were sent meanwhile will have told them it was closed.",
+                confirmed=format_decimal(totals.confirmed),
+                pending=format_decimal(totals.pending),
             ),
             action=url_for(
                 "workspace.close_action",
@@ -336,7 +342,7 @@ def close_action(campaign_id: int, action_id: int, change: str) -> Response | st
                 change="close",
             ),
             form=ButtonForm(),
-            button="Close it",
+            button=_("Close it"),
             danger=True,
             back=url_for("workspace.campaign", campaign_id=campaign_id),
         )
@@ -344,10 +350,10 @@ def close_action(campaign_id: int, action_id: int, change: str) -> Response | st
         abort(400)
     if change == "close":
         services.close_action(action)
-        flash("Closed: no new signatures or confirmations are accepted.", "info")
+        flash(_("Closed: no new signatures or confirmations are accepted."), "info")
     else:
         services.reopen_action(action)
-        flash("Reopened.", "info")
+        flash(_("Reopened."), "info")
     return _to_campaign(action.campaign)
 
 
@@ -376,7 +382,7 @@ def edit_update(campaign_id: int, update_id: int | None = None) -> Response | tu
             body=form.body.data or "",
             published_at=form.published_at.data,
         )
-        flash("Update saved.", "info")
+        flash(_("Update saved."), "info")
         return _to_campaign(found)
     return render_template(
         "workspace/update_form.html", form=form, campaign=found, update=update
@@ -391,7 +397,7 @@ def delete_update(campaign_id: int, update_id: int) -> Response:
     if not ButtonForm().validate_on_submit():
         abort(400)
     services.delete_update(update)
-    flash("Update deleted.", "info")
+    flash(_("Update deleted."), "info")
     return _to_campaign(found)
 
 
@@ -479,8 +485,13 @@ def change_signatures(campaign_id: int, action_id: int, change: str) -> Response
         reason=reason,
         ip_address=request.remote_addr,
     )
-    verb = "invalidated" if change == "invalidate" else "restored"
-    flash(f"{len(changed)} signature{'s' if len(changed) != 1 else ''} {verb}.", "info")
+    if change == "invalidate":
+        done = ngettext(
+            "%(num)d signature invalidated.", "%(num)d signatures invalidated.", len(changed)
+        )
+    else:
+        done = ngettext("%(num)d signature restored.", "%(num)d signatures restored.", len(changed))
+    flash(done, "info")
     back = request.form.get("back") or ""
     if back.startswith("/organise/") and not back.startswith("//"):
         return redirect(back, code=303)

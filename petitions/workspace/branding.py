@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.wrappers import Response as BaseResponse
@@ -24,51 +26,55 @@ UPLOAD_LIMIT = 3 * 1024 * 1024  # this form only: a 2 MB logo plus the rest of t
 def _one_line(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value) or has_invisible_chars(value):
-        raise ValidationError("Use letters, numbers and punctuation only (no line breaks).")
+        raise ValidationError(_l("Use letters, numbers and punctuation only (no line breaks)."))
 
 
 def _https(form: Any, field: Any) -> None:
     if field.data and not field.data.startswith("https://"):
-        raise ValidationError("Use an https:// address.")
+        raise ValidationError(_l("Use an https:// address."))
 
 
 class BrandingForm(FlaskForm):
     org_name = StringField(
-        "Organisation's name",
-        validators=[Length(max=120, message="At most 120 characters."), _one_line],
-        description="Shown in the header of every page and in emails.",
+        _l("Organisation's name"),
+        validators=[Length(max=120, message=_l("At most 120 characters.")), _one_line],
+        description=_l("Shown in the header of every page and in emails."),
     )
     colour = StringField(
-        "Main colour",
+        _l("Main colour"),
         validators=[Length(max=7)],
-        description="The header, buttons and links. # and six hex digits, e.g. #0b5cab; white "
-        "text on it must have a contrast of at least 4.5:1.",
+        description=_l(
+            "The header, buttons and links. # and six hex digits, e.g. #0b5cab; white "
+            "text on it must have a contrast of at least 4.5:1."
+        ),
         render_kw={"type": "color"},
     )
     logo = FileField(
-        "Logo",
-        description="PNG, JPEG, GIF or WebP, at most 2 MB. It is shrunk to fit 480 × 160 "
-        "pixels and saved again without its metadata.",
+        _l("Logo"),
+        description=_l(
+            "PNG, JPEG, GIF or WebP, at most 2 MB. It is shrunk to fit 480 × 160 "
+            "pixels and saved again without its metadata."
+        ),
         render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"},
     )
-    remove_logo = BooleanField("Remove the logo")
+    remove_logo = BooleanField(_l("Remove the logo"))
     privacy_url = URLField(
-        "Privacy policy (link)",
+        _l("Privacy policy (link)"),
         validators=[Optional(), Length(max=500), URL(require_tld=False), _https],
     )
     contact_url = URLField(
-        "Contact page (link)",
+        _l("Contact page (link)"),
         validators=[Optional(), Length(max=500), URL(require_tld=False), _https],
     )
     charity_number = StringField(
-        "Registered charity number",
+        _l("Registered charity number"),
         validators=[Optional(), Length(max=60), _one_line],
-        description="Shown in the footer of pages and emails, e.g. 1234567.",
+        description=_l("Shown in the footer of pages and emails, e.g. 1234567."),
     )
     sender_name = StringField(
-        "Emails come from (name)",
+        _l("Emails come from (name)"),
         validators=[Optional(), Length(max=120), _one_line],
-        description="The name people see in their inbox; the address stays the configured one.",
+        description=_l("The name people see in their inbox; the address stays the configured one."),
     )
 
 
@@ -107,7 +113,7 @@ def settings() -> BaseResponse | tuple[str, int]:
         except services.BrandingError as exc:
             form[exc.field].errors = [str(exc)]
         else:
-            flash("Branding saved: every page and email uses it now.", "info")
+            flash(_("Branding saved: every page and email uses it now."), "info")
             return redirect(url_for("branding.settings"), code=303)
     return render_template("workspace/branding.html", form=form, brand=brand), (
         400 if form.errors else 200

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -29,6 +32,7 @@ from wtforms.validators import (
 )
 
 from petitions.campaigns.models import ActionKind, CampaignStatus
+from petitions.core.i18n import N_
 from petitions.core.text import has_control_chars, has_invisible_chars, slugify
 from petitions.core.time import utcnow
 
@@ -40,19 +44,19 @@ __all__ = ["ActionForm", "CampaignForm", "ShareForm", "UpdateForm", "slugify"]
 def _one_line(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value) or has_invisible_chars(value):
-        raise ValidationError("Use letters, numbers and punctuation only (no line breaks).")
+        raise ValidationError(_l("Use letters, numbers and punctuation only (no line breaks)."))
 
 
 def _text(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
-        raise ValidationError("Remove the invisible or control characters.")
+        raise ValidationError(_l("Remove the invisible or control characters."))
 
 
 def _slug(form: Any, field: Any) -> None:
     if field.data and not SLUG_SHAPE.match(field.data):
         raise ValidationError(
-            "Use lower-case letters, digits and single hyphens, e.g. save-the-pier."
+            _l("Use lower-case letters, digits and single hyphens, e.g. save-the-pier.")
         )
 
 
@@ -71,18 +75,20 @@ class GoalField(IntegerField):
         try:
             self.data = int(raw)
         except ValueError:
-            raise ValueError("Enter the goal as a whole number of signatures, e.g. 1000.") from None
+            raise ValueError(
+                _l("Enter the goal as a whole number of signatures, e.g. 1000.")
+            ) from None
 
 
 def _goal(form: Any, field: Any) -> None:
     if field.process_errors:
         raise StopValidation()  # the parse error already says what is wrong
     if field.data is None:
-        raise StopValidation("Enter a goal: how many signatures you are aiming for, e.g. 1000.")
+        raise StopValidation(_l("Enter a goal: how many signatures you are aiming for, e.g. 1000."))
     if field.data < 1:
-        raise StopValidation("The goal must be at least 1.")
+        raise StopValidation(_l("The goal must be at least 1."))
     if field.data > GOAL_MAX:
-        raise StopValidation(f"The goal can be at most {GOAL_MAX:,}.")
+        raise StopValidation(_("The goal can be at most %(num)s.", num=format_decimal(GOAL_MAX)))
 
 
 class DeadlineField(DateField):
@@ -90,35 +96,37 @@ class DeadlineField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("Enter the deadline as a date, e.g. 2027-03-31.") from None
+            raise ValueError(_l("Enter the deadline as a date, e.g. 2027-03-31.")) from None
 
 
 class CampaignForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200), _one_line])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), _one_line])
     slug = StringField(
-        "Web address",
+        _l("Web address"),
         validators=[Optional(), Length(max=80), _slug],
-        description="The part after /c/ in the link. Left empty, it is made from the title.",
+        description=_l("The part after /c/ in the link. Left empty, it is made from the title."),
     )
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=1000), _text])
-    body = TextAreaField("Body (Markdown)", validators=[Optional(), Length(max=50_000), _text])
+    summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=1000), _text])
+    body = TextAreaField(_l("Body (Markdown)"), validators=[Optional(), Length(max=50_000), _text])
     image_url = URLField(
-        "Image URL", validators=[Optional(), Length(max=500), URL(require_tld=False)]
+        _l("Image URL"), validators=[Optional(), Length(max=500), URL(require_tld=False)]
     )
-    hero = FileField("Hero image (upload)")
+    hero = FileField(_l("Hero image (upload)"))
     hero_alt = StringField(
-        "Describe the image",
+        _l("Describe the image"),
         validators=[Optional(), Length(max=300), _one_line],
-        description="For people who can't see it, e.g. \"Supporters outside the venue with "
-        'placards". Needed with an image.',
+        description=_l(
+            "For people who can't see it, e.g. \"Supporters outside the venue with "
+            'placards". Needed with an image.'
+        ),
     )
-    remove_hero = BooleanField("Remove the hero image")
+    remove_hero = BooleanField(_l("Remove the hero image"))
     status = SelectField(
-        "Status",
+        _l("Status"),
         choices=[
-            SelectChoice(CampaignStatus.DRAFT.value, "Draft (only organisers can see it)"),
-            SelectChoice(CampaignStatus.LIVE.value, "Live"),
-            SelectChoice(CampaignStatus.CLOSED.value, "Closed"),
+            SelectChoice(CampaignStatus.DRAFT.value, _l("Draft (only organisers can see it)")),
+            SelectChoice(CampaignStatus.LIVE.value, _l("Live")),
+            SelectChoice(CampaignStatus.CLOSED.value, _l("Closed")),
         ],
         default=CampaignStatus.DRAFT.value,
     )
@@ -128,36 +136,42 @@ class CampaignForm(FlaskForm):
         upload = field.data
         if upload and getattr(upload, "filename", "") and not (self.hero_alt.data or "").strip():
             raise ValidationError(
-                "Describe the image for people who can't see it (what it shows, in a sentence)."
+                _l("Describe the image for people who can't see it (what it shows, in a sentence).")
             )
 
     def validate_image_url(self, field: Any) -> None:
         if field.data and not field.data.startswith("https://"):
-            raise ValidationError("Use an https:// address.")
+            raise ValidationError(_l("Use an https:// address."))
 
 
 class ActionForm(FlaskForm):
     kind = SelectField(
-        "Kind",
+        _l("Kind"),
         choices=[
-            SelectChoice(ActionKind.PETITION.value, "Petition"),
-            SelectChoice(ActionKind.PLEDGE.value, "Pledge"),
+            SelectChoice(ActionKind.PETITION.value, _l("Petition")),
+            SelectChoice(ActionKind.PLEDGE.value, _l("Pledge")),
         ],
         default=ActionKind.PETITION.value,
     )
-    title = StringField("Title", validators=[DataRequired(), Length(max=200), _one_line])
-    slug = StringField("Web address", validators=[Optional(), Length(max=80), _slug])
-    target = StringField("Addressed to", validators=[Optional(), Length(max=200), _one_line])
-    text = TextAreaField("Text (Markdown)", validators=[DataRequired(), Length(max=20_000), _text])
-    goal = GoalField("Goal", default=1000, validators=[_goal])
-    deadline = DeadlineField("Deadline", validators=[Optional()])
-    pledge_options = TextAreaField(
-        "Pledge options (one per line)", validators=[Optional(), Length(max=5000), _text]
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), _one_line])
+    slug = StringField(_l("Web address"), validators=[Optional(), Length(max=80), _slug])
+    target = StringField(_l("Addressed to"), validators=[Optional(), Length(max=200), _one_line])
+    text = TextAreaField(
+        _l("Text (Markdown)"), validators=[DataRequired(), Length(max=20_000), _text]
     )
-    consent = TextAreaField("Consent wording", validators=[DataRequired(), Length(max=5000), _text])
-    thank_you = TextAreaField("Thank-you message", validators=[Optional(), Length(max=5000), _text])
+    goal = GoalField(_l("Goal"), default=1000, validators=[_goal])
+    deadline = DeadlineField(_l("Deadline"), validators=[Optional()])
+    pledge_options = TextAreaField(
+        _l("Pledge options (one per line)"), validators=[Optional(), Length(max=5000), _text]
+    )
+    consent = TextAreaField(
+        _l("Consent wording"), validators=[DataRequired(), Length(max=5000), _text]
+    )
+    thank_you = TextAreaField(
+        _l("Thank-you message"), validators=[Optional(), Length(max=5000), _text]
+    )
     position = IntegerField(
-        "Order on the page", default=0, validators=[Optional(), NumberRange(0, 1000)]
+        _l("Order on the page"), default=0, validators=[Optional(), NumberRange(0, 1000)]
     )
 
     def __init__(self, *args: Any, current_deadline: Any = None, **kwargs: Any) -> None:
@@ -171,7 +185,7 @@ class ActionForm(FlaskForm):
             return
         if field.data < utcnow().date():
             raise ValidationError(
-                "The deadline is in the past: choose today or a later day, or leave it empty."
+                _l("The deadline is in the past: choose today or a later day, or leave it empty.")
             )
 
     def options(self) -> list[str]:
@@ -180,15 +194,17 @@ class ActionForm(FlaskForm):
 
 
 class UpdateForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(), Length(max=200), _one_line])
-    body = TextAreaField("Body (Markdown)", validators=[DataRequired(), Length(max=50_000), _text])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200), _one_line])
+    body = TextAreaField(
+        _l("Body (Markdown)"), validators=[DataRequired(), Length(max=50_000), _text]
+    )
     published_at = DateTimeLocalField(
-        "Date (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        _l("Date (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
 
 
 class ShareForm(FlaskForm):
-    email = StringField("Organiser's email", validators=[DataRequired(), Length(max=254)])
+    email = StringField(_l("Organiser's email"), validators=[DataRequired(), Length(max=254)])
 
 
 # --- the organiser's words in other languages -----------------------------------------------
@@ -196,14 +212,14 @@ class ShareForm(FlaskForm):
 # Field name → (label, longest, several lines). What a campaign and an action can say in
 # each language besides the default one (core.i18n.localised reads them back).
 CAMPAIGN_TRANSLATABLE = {
-    "title": ("Title", 200, False),
-    "summary": ("Summary", 1000, True),
-    "body": ("Body (Markdown)", 50_000, True),
+    "title": (N_("Title"), 200, False),
+    "summary": (N_("Summary"), 1000, True),
+    "body": (N_("Body (Markdown)"), 50_000, True),
 }
 ACTION_TRANSLATABLE = {
-    "title": ("Title", 200, False),
-    "text": ("Text (Markdown)", 20_000, True),
-    "thank_you": ("Thank-you message", 5000, True),
+    "title": (N_("Title"), 200, False),
+    "text": (N_("Text (Markdown)"), 20_000, True),
+    "thank_you": (N_("Thank-you message"), 5000, True),
 }
 _WITH_TRANSLATIONS: dict[tuple[type, tuple[str, ...]], type] = {}
 
@@ -219,7 +235,7 @@ def with_translations(
             for name, (label, longest, several_lines) in spec.items():
                 field_class = TextAreaField if several_lines else StringField
                 attrs[f"{name}__{language}"] = field_class(
-                    label,
+                    _l(label),
                     filters=[lambda v: (v or "").strip()],
                     validators=[
                         Optional(),

@@ -73,25 +73,9 @@ PENDING: set[str] = {
     "mailings/show.html",
     "mailings/unsubscribe.html",
     "mailings/unsubscribed.html",
-    "organisers/accept_invite.html",
-    "organisers/home.html",
-    "organisers/invite_invalid.html",
-    "organisers/layout.html",
-    "organisers/login.html",
-    "organisers/logout.html",
-    "organisers/organisers.html",
     "outcomes/manage.html",
     "questions/_fields.html",
     "questions/manage.html",
-    "workspace/action_form.html",
-    "workspace/branding.html",
-    "workspace/campaign.html",
-    "workspace/campaign_form.html",
-    "workspace/preview_action.html",
-    "workspace/preview_campaign.html",
-    "workspace/signature.html",
-    "workspace/signatures.html",
-    "workspace/update_form.html",
 }
 
 # Text that is the same in every language: symbols, and names that are not translated.
@@ -229,9 +213,6 @@ USER_ERRORS = {
 # Keyword arguments of a WTForms field or validator that a person reads.
 READ_KEYWORDS = {"label", "description", "message", "render_kw_placeholder"}
 PENDING_MODULES: set[str] = {
-    "petitions/branding/services.py",
-    "petitions/core/ids.py",
-    "petitions/core/images.py",
     "petitions/exports/forms.py",
     "petitions/gatherings/blueprint.py",
     "petitions/gatherings/forms.py",
@@ -242,18 +223,12 @@ PENDING_MODULES: set[str] = {
     "petitions/mailings/blueprint.py",
     "petitions/mailings/composer.py",
     "petitions/mailings/forms.py",
-    "petitions/organisers/blueprint.py",
-    "petitions/organisers/forms.py",
-    "petitions/organisers/services.py",
     "petitions/outcomes/blueprint.py",
     "petitions/outcomes/forms.py",
     "petitions/outcomes/services.py",
     "petitions/questions/blueprint.py",
     "petitions/questions/forms.py",
     "petitions/questions/services.py",
-    "petitions/workspace/blueprint.py",
-    "petitions/workspace/branding.py",
-    "petitions/workspace/forms.py",
 }
 
 
