@@ -21,6 +21,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
@@ -92,20 +94,20 @@ def _lookup(details: LetterDetails) -> Lookup:
     if code:
         found.place = geo.place(code)
         if found.place is None:
-            found.message = "We don't know that constituency: choose it from the list."
+            found.message = _("We don't know that constituency: choose it from the list.")
             found.by_name = True
         return found
     if not raw.strip():
         return found
     if postcodes.is_partial(raw):
-        found.message = (
+        found.message = _(
             "That looks like part of a postcode. Enter your full postcode (like SW1A 1AA), "
             "or choose your constituency by name."
         )
         found.by_name = True
         return found
     if not postcodes.is_full(raw):
-        found.message = (
+        found.message = _(
             "Enter a full UK postcode, like SW1A 1AA, or choose your constituency by name."
         )
         found.by_name = True
@@ -116,13 +118,13 @@ def _lookup(details: LetterDetails) -> Lookup:
     elif len(places) > 1:
         found.choices = places
     elif postcodes.is_northern_ireland(raw):
-        found.message = (
+        found.message = _(
             "We couldn't find that Northern Ireland postcode. Choose your constituency by name "
             "below (Northern Ireland's 18 Westminster constituencies are listed)."
         )
         found.by_name = True
     else:
-        found.message = (
+        found.message = _(
             "We couldn't find that postcode. Check it, or choose your constituency by name."
         )
         found.by_name = True
@@ -218,7 +220,7 @@ def send(slug: str, action_slug: str) -> Response | tuple[str, int]:
     code = (form.constituency.data or "")[:16]
     place = geo.place(code) if code else None
     if code and place is None:
-        return _render(campaign, action, details, form, 400, "Choose your constituency again.")
+        return _render(campaign, action, details, form, 400, _("Choose your constituency again."))
     if not form.validate():
         return _render(campaign, action, details, form, 400)
     data = form.signature_input(
@@ -283,9 +285,9 @@ def own_letter(token: str) -> Response | tuple[str, int, dict[str, str]]:
         if not ButtonForm().validate():
             abort(400)
         if not signature.is_confirmed:
-            return ("Confirm your email first: then your letter can be counted.", 409, NO_STORE)
+            return (_("Confirm your email first: then your letter can be counted."), 409, NO_STORE)
         services.mark_self_sent(letter)
-        flash("Thank you: your letter is counted.")
+        flash(_("Thank you: your letter is counted."))
         return redirect(url_for("letters.own_letter", token=token), code=303)
     deliveries = {d.target_id: d for d in queries.deliveries_of(letter.id)}
     parts = []
@@ -354,7 +356,7 @@ def new_letter(campaign_id: int) -> Response | tuple[str, int]:
             except services.LetterError as exc:
                 error = str(exc)
             else:
-                flash("Letter created. Add its recipients below.")
+                flash(_("Letter created. Add its recipients below."))
                 return redirect(url_for("letters.manage", action_id=action.id), code=303)
         status = 400
     return render_template(
@@ -381,7 +383,7 @@ def edit_letter(action_id: int) -> Response | tuple[str, int]:
             except services.LetterError as exc:
                 error = str(exc)
             else:
-                flash("Saved.")
+                flash(_("Saved."))
                 return redirect(url_for("letters.manage", action_id=action.id), code=303)
         status = 400
     else:
@@ -459,12 +461,12 @@ def add_target(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
     action, details = _letter_for_organiser(action_id)
     form = TargetForm()
     if not form.validate():
-        return _render_manage(action, details, form, 400, "Check the recipient's details.")
+        return _render_manage(action, details, form, 400, _("Check the recipient's details."))
     try:
         services.add_target(action, form.target_input())
     except services.LetterError as exc:
         return _render_manage(action, details, form, 400, str(exc))
-    flash("Recipient added.")
+    flash(_("Recipient added."))
     return redirect(url_for("letters.manage", action_id=action.id), code=303)
 
 
@@ -477,7 +479,7 @@ def set_stance(action_id: int, target_id: int) -> Response | tuple[str, int, dic
         abort(404)
     form = stance_form(target)
     if not form.validate():
-        return _render_manage(action, details, None, 400, "Check the stance's details.")
+        return _render_manage(action, details, None, 400, _("Check the stance's details."))
     try:
         services.set_stance(
             target,
@@ -488,7 +490,7 @@ def set_stance(action_id: int, target_id: int) -> Response | tuple[str, int, dic
         )
     except services.LetterError as exc:
         return _render_manage(action, details, None, 400, str(exc))
-    flash(f"Stance saved for {target.name or target.title}.")
+    flash(_("Stance saved for %(name)s.", name=target.name or target.title))
     return redirect(url_for("letters.manage", action_id=action.id), code=303)
 
 
@@ -502,9 +504,16 @@ def send_digest(action_id: int) -> Response:
     waiting = services.send_digest_now(action)
     if waiting:
         after_commit(nudge, DIGEST_TASK, key=("nudge", DIGEST_TASK))
-        flash(f"Sending {waiting} letter(s) now: one digest per recipient.")
+        flash(
+            ngettext(
+                # The English keeps its "letter(s)"; other languages have their plural forms.
+                "Sending %(num)d letter(s) now: one digest per recipient.",
+                "Sending %(num)d letter(s) now: one digest per recipient.",
+                waiting,
+            )
+        )
     else:
-        flash("No letters are waiting for a digest.")
+        flash(_("No letters are waiting for a digest."))
     return redirect(url_for("letters.manage", action_id=action.id), code=303)
 
 
@@ -530,10 +539,10 @@ def edit_target(action_id: int, target_id: int) -> Response | tuple[str, int, di
             except services.LetterError as exc:
                 error = str(exc)
             else:
-                flash(f"Saved {target.name}.")
+                flash(_("Saved %(name)s.", name=target.name))
                 return redirect(url_for("letters.manage", action_id=action.id), code=303)
         else:
-            error = "Check the recipient's details."
+            error = _("Check the recipient's details.")
         status = 400
     else:
         form.name.data = target.name
@@ -563,8 +572,14 @@ def remove_target(action_id: int, target_id: int) -> Response:
     if not ButtonForm().validate():
         abort(400)
     stopped = services.remove_target(target)
-    note = f" {stopped} letter(s) not yet delivered to them will not be sent." if stopped else ""
-    flash(f"Removed {target.name}: new letters no longer go to them.{note}")
+    removed = _("Removed %(name)s: new letters no longer go to them.", name=target.name)
+    if stopped:
+        removed += " " + ngettext(
+            "%(num)d letter(s) not yet delivered to them will not be sent.",
+            "%(num)d letter(s) not yet delivered to them will not be sent.",
+            stopped,
+        )
+    flash(removed)
     return redirect(url_for("letters.manage", action_id=action.id), code=303)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,78 +27,86 @@ from petitions.signing.forms import SignForm
 
 class LetterSignForm(SignForm):
     message = TextAreaField(
-        "Your message",
+        _l("Your message"),
         validators=[
-            DataRequired("Write your message (the suggested text is a start)."),
+            DataRequired(_l("Write your message (the suggested text is a start).")),
             Length(
                 max=MESSAGE_LIMIT,
-                message=f"Your message can be up to {MESSAGE_LIMIT:,} characters.",
+                message=_l(
+                    "Your message can be up to %(limit)s characters.", limit=f"{MESSAGE_LIMIT:,}"
+                ),
             ),
         ],
     )
     personal = TextAreaField(
-        "In your own words",
+        _l("In your own words"),
         validators=[
             Optional(),
-            Length(max=1000, message="Your own words can be up to 1,000 characters."),
+            Length(max=1000, message=_l("Your own words can be up to 1,000 characters.")),
         ],
     )
     constituency = HiddenField()
 
 
 class LetterForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
-    intro = TextAreaField("Introduction (Markdown)", validators=[Optional(), Length(max=20_000)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
+    )
+    intro = TextAreaField(
+        _l("Introduction (Markdown)"), validators=[Optional(), Length(max=20_000)]
+    )
     subject = StringField(
-        "Email subject", validators=[DataRequired("Enter a subject."), Length(max=200)]
+        _l("Email subject"), validators=[DataRequired(_l("Enter a subject.")), Length(max=200)]
     )
     template = TextAreaField(
-        "Message template",
-        validators=[DataRequired("Write the suggested message."), Length(max=MESSAGE_LIMIT)],
-        description="Placeholders: {supporter_name} {postcode} {constituency} {target_name} "
-        "{target_title}. Supporters can edit it before sending.",
+        _l("Message template"),
+        validators=[DataRequired(_l("Write the suggested message.")), Length(max=MESSAGE_LIMIT)],
+        description=_l(
+            "Placeholders: {supporter_name} {postcode} {constituency} {target_name} "
+            "{target_title}. Supporters can edit it before sending."
+        ),
     )
     thank_you_template = TextAreaField(
-        "Thank-you variant",
+        _l("Thank-you variant"),
         validators=[Optional(), Length(max=MESSAGE_LIMIT)],
-        description="Used instead when the supporter's target already supports the ask.",
+        description=_l("Used instead when the supporter's target already supports the ask."),
     )
     thank_you_subject = StringField(
-        "Thank-you subject",
+        _l("Thank-you subject"),
         validators=[Optional(), Length(max=200)],
-        description="The subject of the thank-you variant (leave empty to use the usual one).",
+        description=_l("The subject of the thank-you variant (leave empty to use the usual one)."),
     )
     personal_prompt = StringField(
-        "Prompt for the supporter's own words", validators=[Optional(), Length(max=300)]
+        _l("Prompt for the supporter's own words"), validators=[Optional(), Length(max=300)]
     )
-    personal_required = BooleanField("Require a line in their own words")
+    personal_required = BooleanField(_l("Require a line in their own words"))
     delivery_mode = RadioField(
-        "Delivery",
+        _l("Delivery"),
         choices=[
             SelectChoice(
                 DeliveryMode.SENT_FOR_YOU.value,
-                "Sent for them, from our address, Reply-To the supporter",
+                _l("Sent for them, from our address, Reply-To the supporter"),
             ),
             SelectChoice(
                 DeliveryMode.SEND_YOURSELF.value,
-                "They send it themselves (mailto link); they tell us",
+                _l("They send it themselves (mailto link); they tell us"),
             ),
         ],
         default=DeliveryMode.SENT_FOR_YOU.value,
         validate_choice=False,  # checked by services.create_letter
     )
-    to_representative = BooleanField("Send to the supporter's MP (found by postcode)")
+    to_representative = BooleanField(_l("Send to the supporter's MP (found by postcode)"))
     rate_per_minute = IntegerField(
-        "Letters per target per minute",
+        _l("Letters per target per minute"),
         default=4,
-        validators=[NumberRange(min=1, max=600, message="Between 1 and 600 a minute.")],
+        validators=[NumberRange(min=1, max=600, message=_l("Between 1 and 600 a minute."))],
     )
     digest = BooleanField(
-        "Send each recipient one daily digest instead of one email per letter",
-        description="Identical letters are printed once with everyone who sent them.",
+        _l("Send each recipient one daily digest instead of one email per letter"),
+        description=_l("Identical letters are printed once with everyone who sent them."),
     )
-    goal = IntegerField("Goal", default=1000, validators=[NumberRange(min=1, max=100_000_000)])
-    deadline = DateField("Deadline", validators=[Optional()])
+    goal = IntegerField(_l("Goal"), default=1000, validators=[NumberRange(min=1, max=100_000_000)])
+    deadline = DateField(_l("Deadline"), validators=[Optional()])
 
     def letter_input(self) -> LetterInput:
         return LetterInput(
@@ -120,12 +129,12 @@ class LetterForm(FlaskForm):
 
 class TargetForm(FlaskForm):
     name = StringField(
-        "Name", validators=[DataRequired("Enter the target's name."), Length(max=120)]
+        _l("Name"), validators=[DataRequired(_l("Enter the target's name.")), Length(max=120)]
     )
-    title = StringField("Title", validators=[Optional(), Length(max=120)])
-    organisation = StringField("Organisation", validators=[Optional(), Length(max=120)])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=120)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=120)])
     email = StringField(
-        "Email", validators=[DataRequired("Enter the target's email."), Length(max=254)]
+        _l("Email"), validators=[DataRequired(_l("Enter the target's email.")), Length(max=254)]
     )
 
     def target_input(self) -> TargetInput:
@@ -139,18 +148,18 @@ class TargetForm(FlaskForm):
 
 class StanceForm(FlaskForm):
     stance = SelectField(
-        "Stance",
+        _l("Stance"),
         choices=[
-            SelectChoice(Stance.NONE.value, "Not known"),
-            SelectChoice(Stance.SUPPORTS.value, "Supports"),
-            SelectChoice(Stance.OPPOSES.value, "Opposes"),
-            SelectChoice(Stance.RESPONDED.value, "Has responded"),
+            SelectChoice(Stance.NONE.value, _l("Not known")),
+            SelectChoice(Stance.SUPPORTS.value, _l("Supports")),
+            SelectChoice(Stance.OPPOSES.value, _l("Opposes")),
+            SelectChoice(Stance.RESPONDED.value, _l("Has responded")),
         ],
         validate_choice=False,  # checked by services.set_stance
     )
-    note = StringField("Public note", validators=[Optional(), Length(max=300)])
-    on = DateField("Date", validators=[Optional()])
-    response = TextAreaField("Response text", validators=[Optional(), Length(max=20_000)])
+    note = StringField(_l("Public note"), validators=[Optional(), Length(max=300)])
+    on = DateField(_l("Date"), validators=[Optional()])
+    response = TextAreaField(_l("Response text"), validators=[Optional(), Length(max=20_000)])
 
 
 def stance_form(target: Any) -> StanceForm:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from petitions.campaigns.models import Action
 from petitions.geo import queries as geo
 from petitions.letters import services
@@ -30,7 +32,9 @@ def addressees(action: Action, details: LetterDetails, place: geo.Place | None) 
     if details.to_representative and place is not None:
         target = services.representative_target(action.id, place.code)
         if target is not None:
-            label = (place.mp_name or "Your MP") + f", MP for {place.name}"
+            label = _(
+                "%(name)s, MP for %(place)s", name=place.mp_name or _("Your MP"), place=place.name
+            )
             if place.mp_party:
                 label += f" ({place.mp_party})"
             result.append(Addressee(target, recipient_of(target), label))
@@ -73,9 +77,9 @@ def submit_letter(
     people = [a for a in addressees(action, details, place) if a.recipient is not None]
     if not people:
         raise services.LetterError(
-            "Enter your postcode first so we can find your MP."
+            _("Enter your postcode first so we can find your MP.")
             if details.to_representative
-            else "This letter has no recipients yet."
+            else _("This letter has no recipients yet.")
         )
     body = services.clean_message(details, message, personal)
     outcome = submit_signature(action, data, facts)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -33,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petitions.campaigns.models import Action
+from petitions.core.i18n import N_
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
 from petitions.extensions import Base
@@ -57,9 +59,9 @@ class Stance(enum.StrEnum):
 
 
 STANCE_LABELS = {
-    Stance.SUPPORTS.value: "Supports",
-    Stance.OPPOSES.value: "Opposes",
-    Stance.RESPONDED.value: "Has responded",
+    Stance.SUPPORTS.value: N_("Supports"),
+    Stance.OPPOSES.value: N_("Opposes"),
+    Stance.RESPONDED.value: N_("Has responded"),
 }
 
 
@@ -133,7 +135,9 @@ class LetterTarget(Base):
 
     @property
     def stance_label(self) -> str:
-        return STANCE_LABELS.get(self.stance, "")
+        """The stance in the page's language (the CSV and API keep ``stance`` itself)."""
+        label = STANCE_LABELS.get(self.stance)
+        return _(label) if label else ""
 
 
 class Letter(Base):

@@ -11,6 +11,7 @@ from flask import current_app, render_template
 from flask_mail import Message
 
 from petitions.core.emails import EmailError, normalise_email
+from petitions.core.i18n import default_language, in_language
 from petitions.extensions import db
 from petitions.geo import queries as geo
 from petitions.letters.models import Letter, LetterDelivery, LetterDetails, LetterTarget
@@ -80,6 +81,9 @@ def letter_message(delivery: LetterDelivery) -> BuiltEmail | None:
         "campaign": action.campaign,
         "service_name": service_name or "Petitions",
     }
+    with in_language(default_language()):
+        # Written to the target, so in the site's own language whatever the writer's.
+        body = render_template("email/letter.txt", **context)
     message = Message(
         subject=fill(
             details.subject_for(letter.thank_you),
@@ -94,7 +98,7 @@ def letter_message(delivery: LetterDelivery) -> BuiltEmail | None:
         sender=(f"{signature.name} via {service_name or 'Petitions'}", service_address),
         recipients=[(recipient.name, recipient.email)],
         reply_to=(signature.name, signature.email),
-        body=render_template("email/letter.txt", **context),
+        body=body,
         extra_headers=HEADERS,
     )
     return BuiltEmail(message=message, recipient=normalised)

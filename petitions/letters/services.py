@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_number
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -83,12 +85,19 @@ class TargetInput:
 def one_line(label: str, value: str, limit: int, *, required: bool = False) -> str:
     value = value or ""
     if has_control_chars(value) or has_invisible_chars(value):
-        raise LetterError(f"{label}: use one line of text (no line breaks or control characters).")
+        raise LetterError(
+            _(
+                "%(label)s: use one line of text (no line breaks or control characters).",
+                label=label,
+            )
+        )
     value = value.strip()
     if len(value) > limit:
-        raise LetterError(f"{label} can be up to {limit} characters.")
+        raise LetterError(
+            _("%(label)s can be up to %(limit)s characters.", label=label, limit=limit)
+        )
     if required and not value:
-        raise LetterError(f"Enter {label.lower()}.")
+        raise LetterError(_("Enter %(label)s.", label=label.lower()))
     return value
 
 
@@ -96,13 +105,22 @@ def clean_text(label: str, value: str, limit: int, *, required: bool = False) ->
     """Several lines of plain text: no HTML, no control or invisible characters."""
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
-        raise LetterError(f"{label}: remove the control or invisible characters.")
+        raise LetterError(_("%(label)s: remove the control or invisible characters.", label=label))
     if _HTML.search(value):
-        raise LetterError(f"{label}: write plain text; HTML tags like <b> are not allowed.")
+        raise LetterError(
+            _("%(label)s: write plain text; HTML tags like <b> are not allowed.", label=label)
+        )
     if len(value) > limit:
-        raise LetterError(f"{label} can be up to {limit:,} characters (it has {len(value):,}).")
+        raise LetterError(
+            _(
+                "%(label)s can be up to %(limit)s characters (it has %(length)s).",
+                label=label,
+                limit=format_number(limit),
+                length=format_number(len(value)),
+            )
+        )
     if required and not value:
-        raise LetterError(f"Enter {label.lower()}.")
+        raise LetterError(_("Enter %(label)s.", label=label.lower()))
     return value
 
 
@@ -124,19 +142,21 @@ def _free_slug(campaign_id: int, title: str) -> str:
 
 def _clean_input(data: LetterInput) -> LetterInput:
     if data.delivery_mode not in {m.value for m in DeliveryMode}:
-        raise LetterError("Choose how letters are delivered.")
+        raise LetterError(_("Choose how letters are delivered."))
     if not 1 <= int(data.rate_per_minute) <= 600:
-        raise LetterError("The send rate per target must be between 1 and 600 a minute.")
+        raise LetterError(_("The send rate per target must be between 1 and 600 a minute."))
     if not 1 <= int(data.goal) <= 100_000_000:
-        raise LetterError("The goal must be a whole number above 0.")
+        raise LetterError(_("The goal must be a whole number above 0."))
     return LetterInput(
-        title=one_line("Title", data.title, 200, required=True),
-        intro=clean_text("Introduction", data.intro, 20_000),
-        subject=one_line("Subject", data.subject, 200, required=True),
-        template=clean_text("Message template", data.template, MESSAGE_LIMIT, required=True),
-        thank_you_template=clean_text("Thank-you template", data.thank_you_template, MESSAGE_LIMIT),
-        thank_you_subject=one_line("Thank-you subject", data.thank_you_subject, 200),
-        personal_prompt=one_line("Personal line prompt", data.personal_prompt, 300),
+        title=one_line(_("Title"), data.title, 200, required=True),
+        intro=clean_text(_("Introduction"), data.intro, 20_000),
+        subject=one_line(_("Subject"), data.subject, 200, required=True),
+        template=clean_text(_("Message template"), data.template, MESSAGE_LIMIT, required=True),
+        thank_you_template=clean_text(
+            _("Thank-you template"), data.thank_you_template, MESSAGE_LIMIT
+        ),
+        thank_you_subject=one_line(_("Thank-you subject"), data.thank_you_subject, 200),
+        personal_prompt=one_line(_("Personal line prompt"), data.personal_prompt, 300),
         personal_required=bool(data.personal_required),
         delivery_mode=data.delivery_mode,
         to_representative=bool(data.to_representative),
@@ -198,16 +218,16 @@ def update_letter(action: Action, details: LetterDetails, data: LetterInput) -> 
 
 
 def _clean_target(data: TargetInput) -> TargetInput:
-    name = one_line("Name", data.name, 120, required=True)
-    email = one_line("Email", data.email, 254, required=True)
+    name = one_line(_("Name"), data.name, 120, required=True)
+    email = one_line(_("Email"), data.email, 254, required=True)
     try:
         normalise_email(email)
     except EmailError as exc:
-        raise LetterError(f"Target email: {exc}") from exc
+        raise LetterError(_("Target email: %(error)s", error=exc)) from exc
     return TargetInput(
         name=name,
-        title=one_line("Title", data.title, 120),
-        organisation=one_line("Organisation", data.organisation, 120),
+        title=one_line(_("Title"), data.title, 120),
+        organisation=one_line(_("Organisation"), data.organisation, 120),
         email=email,
     )
 
@@ -236,9 +256,9 @@ def update_target(target: LetterTarget, data: TargetInput) -> None:
     """Change a fixed recipient's details. Letters not yet delivered go to the new address;
     delivered ones keep the address they went to (``LetterDelivery.recipient``)."""
     if target.is_representative:
-        raise LetterError("An MP's details come from the representatives data, not from here.")
+        raise LetterError(_("An MP's details come from the representatives data, not from here."))
     if target.removed_at is not None:
-        raise LetterError("This recipient was removed.")
+        raise LetterError(_("This recipient was removed."))
     clean = _clean_target(data)
     target.name = clean.name
     target.title = clean.title
@@ -252,7 +272,9 @@ def remove_target(target: LetterTarget) -> int:
     not been delivered to it is stopped. Delivered letters stay counted and in the CSV (they
     can't be unsent). Returns how many undelivered letters were stopped."""
     if target.is_representative:
-        raise LetterError("Each supporter's MP is found from their postcode: it can't be removed.")
+        raise LetterError(
+            _("Each supporter's MP is found from their postcode: it can't be removed.")
+        )
     if target.removed_at is None:
         target.removed_at = utcnow()
     stopped = db.session.execute(
@@ -272,11 +294,11 @@ def set_stance(
     target: LetterTarget, stance: str, note: str = "", on: date | None = None, response: str = ""
 ) -> None:
     if stance not in {s.value for s in Stance}:
-        raise LetterError("Choose a stance: supports, opposes, has responded, or none.")
+        raise LetterError(_("Choose a stance: supports, opposes, has responded, or none."))
     target.stance = stance
-    target.stance_note = one_line("Public note", note, 300)
+    target.stance_note = one_line(_("Public note"), note, 300)
     target.stance_on = on or (utcnow().date() if stance else None)
-    target.response = clean_text("Response", response, 20_000)
+    target.response = clean_text(_("Response"), response, 20_000)
     db.session.flush()
 
 
@@ -339,15 +361,23 @@ def body_hash(text: str) -> str:
 
 def clean_message(details: LetterDetails, message: str, personal: str) -> str:
     """The supporter's finished text (the edited message, then their own line)."""
-    body = clean_text("Your message", message, MESSAGE_LIMIT, required=True)
-    own = clean_text("Your own words", personal, 1000)
+    body = clean_text(_("Your message"), message, MESSAGE_LIMIT, required=True)
+    own = clean_text(_("Your own words"), personal, 1000)
     if details.personal_required and not own:
         raise LetterError(
-            (details.personal_prompt or "Add a line in your own words") + ": this is required."
+            _(
+                "%(prompt)s: this is required.",
+                prompt=details.personal_prompt or _("Add a line in your own words"),
+            )
         )
     full = body + ("\n\n" + own if own else "")
     if len(full) > MESSAGE_LIMIT:
-        raise LetterError(f"Your message can be up to {MESSAGE_LIMIT:,} characters in all.")
+        raise LetterError(
+            _(
+                "Your message can be up to %(limit)s characters in all.",
+                limit=format_number(MESSAGE_LIMIT),
+            )
+        )
     return full
 
 

@@ -29,6 +29,7 @@ from flask_mail import Message
 from sqlalchemy import select, update
 
 from petitions.core import task_names, unit_of_work
+from petitions.core.i18n import default_language, in_language
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.letters.models import (
@@ -163,11 +164,8 @@ def build(
     service_name = service_name or "Petitions"
     count = len(rows)
     subject = f"{details.subject_for(False)}: {count} letter{'s' if count != 1 else ''} today"
-    message = Message(
-        subject=fill(subject, {"target_name": recipient.name, "target_title": recipient.title}),
-        sender=(f"{service_name} letters", service_address),
-        recipients=[(recipient.name, recipient.email)],
-        body=render_template(
+    with in_language(default_language()):  # to the target: the site's own language
+        body = render_template(
             "email/letter_digest.txt",
             recipient=recipient,
             action=action,
@@ -176,7 +174,12 @@ def build(
             shared=sorted(shared, key=lambda g: -len(g.writers)),
             own=own,
             service_name=service_name,
-        ),
+        )
+    message = Message(
+        subject=fill(subject, {"target_name": recipient.name, "target_title": recipient.title}),
+        sender=(f"{service_name} letters", service_address),
+        recipients=[(recipient.name, recipient.email)],
+        body=body,
         extra_headers=HEADERS,
     )
     return BuiltEmail(message=message, recipient=address)
