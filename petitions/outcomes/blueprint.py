@@ -4,6 +4,7 @@ Thin views: load, check, call one service; the unit of work commits."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Action
@@ -59,13 +60,15 @@ def add(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
     action = action_for_organiser(action_id)
     form = OutcomeForm()
     if not form.validate():
-        return _render(action, form, None, 400, "Check the entry's details.")
+        return _render(action, form, None, 400, _("Check the entry's details."))
     try:
         entry = services.add_entry(action, form.outcome_input(), current_organiser().id)
     except services.OutcomeError as exc:
         return _render(action, form, None, 400, str(exc))
-    emailed = " Supporters who want updates are being emailed." if entry.mailing_id else ""
-    flash(f"Added to the timeline: {entry.title}.{emailed}")
+    added = _("Added to the timeline: %(title)s.", title=entry.title)
+    if entry.mailing_id:
+        added += " " + _("Supporters who want updates are being emailed.")
+    flash(added)
     return redirect(url_for("outcomes.manage", action_id=action.id), code=303)
 
 
@@ -75,16 +78,18 @@ def victory(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
     action = action_for_organiser(action_id)
     form = VictoryForm(prefix="v")
     if not form.validate():
-        return _render(action, None, form, 400, "Check the victory's details.")
+        return _render(action, None, form, 400, _("Check the victory's details."))
     if any(e.is_victory for e in queries.timeline(action.id)):
-        return _render(action, None, form, 409, "Victory has already been declared here.")
+        return _render(action, None, form, 409, _("Victory has already been declared here."))
     try:
         services.add_entry(action, form.outcome_input(), current_organiser().id)
     except services.OutcomeError as exc:
         return _render(action, None, form, 400, str(exc))
     flash(
-        "Victory declared: the action is closed, and everyone who signed and wants updates "
-        "is being emailed."
+        _(
+            "Victory declared: the action is closed, and everyone who signed and wants updates "
+            "is being emailed."
+        )
     )
     return redirect(url_for("outcomes.manage", action_id=action.id), code=303)
 
@@ -99,5 +104,5 @@ def remove(action_id: int, entry_id: int) -> Response:
     if not ButtonForm().validate():
         abort(400)
     services.remove_entry(entry, current_organiser().id)
-    flash("Removed from the timeline. (An email already sent about it can't be unsent.)")
+    flash(_("Removed from the timeline. (An email already sent about it can't be unsent.)"))
     return redirect(url_for("outcomes.manage", action_id=action.id), code=303)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -11,21 +12,22 @@ from petitions.outcomes.services import OutcomeInput
 
 class OutcomeForm(FlaskForm):
     kind = SelectField(
-        "What happened",
+        _l("What happened"),
         choices=[
-            SelectChoice(OutcomeKind.RESPONSE.value, "Response received"),
-            SelectChoice(OutcomeKind.DEBATED.value, "Debated"),
-            SelectChoice(OutcomeKind.UPDATE.value, "Another milestone"),
+            SelectChoice(OutcomeKind.RESPONSE.value, _l("Response received")),
+            SelectChoice(OutcomeKind.DEBATED.value, _l("Debated")),
+            SelectChoice(OutcomeKind.UPDATE.value, _l("Another milestone")),
         ],
         validate_choice=False,  # checked by services.add_entry
     )
-    title = StringField("Title", validators=[Optional(), Length(max=200)])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
     text = TextAreaField(
-        "Their response, or what happened (Markdown)", validators=[Optional(), Length(max=20_000)]
+        _l("Their response, or what happened (Markdown)"),
+        validators=[Optional(), Length(max=20_000)],
     )
-    link = StringField("Link (e.g. the response letter or the debate)", validators=[Optional()])
-    happened_on = DateField("Date", validators=[Optional()])
-    notify = BooleanField("Email the action's supporters who want updates")
+    link = StringField(_l("Link (e.g. the response letter or the debate)"), validators=[Optional()])
+    happened_on = DateField(_l("Date"), validators=[Optional()])
+    notify = BooleanField(_l("Email the action's supporters who want updates"))
 
     def outcome_input(self, kind: str | None = None) -> OutcomeInput:
         return OutcomeInput(
@@ -39,10 +41,10 @@ class OutcomeForm(FlaskForm):
 
 
 class VictoryForm(FlaskForm):
-    title = StringField("Title", validators=[Optional(), Length(max=200)])
-    text = TextAreaField("What was won (Markdown)", validators=[Optional(), Length(max=20_000)])
-    link = StringField("Link", validators=[Optional()])
-    happened_on = DateField("Date", validators=[Optional()])
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
+    text = TextAreaField(_l("What was won (Markdown)"), validators=[Optional(), Length(max=20_000)])
+    link = StringField(_l("Link"), validators=[Optional()])
+    happened_on = DateField(_l("Date"), validators=[Optional()])
 
     def outcome_input(self) -> OutcomeInput:
         return OutcomeInput(

@@ -5,10 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petitions.campaigns.models import Action
+from petitions.core.i18n import N_
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
 from petitions.extensions import Base
@@ -21,11 +23,12 @@ class OutcomeKind(enum.StrEnum):
     VICTORY = "victory"  # won: the action closes
 
 
+# In the default language (a default title is stored in it); ``label`` is in the page's.
 KIND_LABELS = {
-    OutcomeKind.RESPONSE.value: "Response received",
-    OutcomeKind.DEBATED.value: "Debated",
-    OutcomeKind.UPDATE.value: "Milestone",
-    OutcomeKind.VICTORY.value: "Victory",
+    OutcomeKind.RESPONSE.value: N_("Response received"),
+    OutcomeKind.DEBATED.value: N_("Debated"),
+    OutcomeKind.UPDATE.value: N_("Milestone"),
+    OutcomeKind.VICTORY.value: N_("Victory"),
 }
 
 
@@ -53,7 +56,7 @@ class ActionOutcome(Base):
 
     @property
     def label(self) -> str:
-        return KIND_LABELS.get(self.kind, "Milestone")
+        return gettext(KIND_LABELS.get(self.kind, KIND_LABELS[OutcomeKind.UPDATE.value]))
 
     @property
     def is_victory(self) -> bool:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
+
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
 from petitions.campaigns.services import close_action
@@ -42,35 +44,41 @@ class OutcomeInput:
 
 def _clean(data: OutcomeInput) -> OutcomeInput:
     if data.kind not in {k.value for k in OutcomeKind}:
-        raise OutcomeError("Choose what happened: a response, a debate, a milestone or victory.")
+        raise OutcomeError(
+            _l("Choose what happened: a response, a debate, a milestone or victory.")
+        )
     title = (data.title or "").strip() or KIND_LABELS[data.kind]
     if has_control_chars(title) or has_invisible_chars(title):
-        raise OutcomeError("Title: use one line of text (no line breaks or control characters).")
+        raise OutcomeError(
+            _l("Title: use one line of text (no line breaks or control characters).")
+        )
     if len(title) > 200:
-        raise OutcomeError("The title can be up to 200 characters.")
+        raise OutcomeError(_l("The title can be up to 200 characters."))
     text = (data.text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if has_control_chars(text, allow_newlines=True) or has_invisible_chars(text):
-        raise OutcomeError("What happened: remove the control or invisible characters.")
+        raise OutcomeError(_l("What happened: remove the control or invisible characters."))
     if len(text) > 20_000:
-        raise OutcomeError("What happened can be up to 20,000 characters.")
+        raise OutcomeError(_l("What happened can be up to 20,000 characters."))
     link = (data.link or "").strip()
     if link:
         if len(link) > 500 or has_control_chars(link) or any(c.isspace() for c in link):
-            raise OutcomeError("Enter the link as one web address (up to 500 characters).")
+            raise OutcomeError(_l("Enter the link as one web address (up to 500 characters)."))
         try:
             parts = urlsplit(link)
         except ValueError:
             parts = None
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise OutcomeError("The link must be a full web address starting with https://.")
+            raise OutcomeError(_l("The link must be a full web address starting with https://."))
     on = data.happened_on or utcnow().date()
     if on.year < 1900 or on > utcnow().date() + timedelta(days=366):
-        raise OutcomeError("Give the date it happened.")
+        raise OutcomeError(_l("Give the date it happened."))
     return OutcomeInput(data.kind, title, text, link, on, bool(data.notify))
 
 
 def _mail(entry: ActionOutcome, action: Action, organiser_id: int | None) -> None:
-    lines = [f"**{entry.label}**, {entry.happened_on.strftime('%-d %B %Y')}", ""]
+    # The email is in the default language (one mailing for everyone): the English label.
+    label = KIND_LABELS.get(entry.kind, KIND_LABELS[OutcomeKind.UPDATE.value])
+    lines = [f"**{label}**, {entry.happened_on.strftime('%-d %B %Y')}", ""]
     if entry.text:
         lines += [entry.text, ""]
     if entry.link:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Action
+from petitions.core import i18n
 from petitions.core.forms import ButtonForm
 from petitions.organisers.access import action_for_organiser, organiser_required
 from petitions.questions import queries, services
-from petitions.questions.forms import QuestionForm
+from petitions.questions.forms import QuestionForm, question_form
 
 bp = Blueprint("questions", __name__)
 
@@ -25,7 +27,7 @@ def _render(
             action=action,
             campaign=action.campaign,
             questions=queries.questions_of(action.id),
-            form=form or QuestionForm(),
+            form=form or _form(),
             button=ButtonForm(),
             error=error,
             limit=services.MAX_QUESTIONS,
@@ -33,6 +35,11 @@ def _render(
         status,
         NO_STORE,
     )
+
+
+def _form() -> QuestionForm:
+    others = [code for code in i18n.enabled() if code != i18n.default_language()]
+    return question_form(others)
 
 
 @bp.get("/organise/actions/<int:action_id>/questions")
@@ -45,14 +52,14 @@ def manage(action_id: int) -> tuple[str, int, dict[str, str]]:
 @organiser_required
 def add(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
     action = action_for_organiser(action_id)
-    form = QuestionForm()
+    form = _form()
     if not form.validate():
-        return _render(action, form, 400, "Check the question.")
+        return _render(action, form, 400, _("Check the question."))
     try:
         question = services.add_question(action, form.question_input())
     except services.QuestionError as exc:
         return _render(action, form, 400, str(exc))
-    flash(f"Question added: {question.label}")
+    flash(_("Question added: %(label)s", label=question.label))
     return redirect(url_for("questions.manage", action_id=action.id), code=303)
 
 
@@ -66,5 +73,5 @@ def remove(action_id: int, question_id: int) -> Response:
     if not ButtonForm().validate():
         abort(400)
     services.remove_question(question)
-    flash("Question removed, with its answers (exports already made keep them).")
+    flash(_("Question removed, with its answers (exports already made keep them)."))
     return redirect(url_for("questions.manage", action_id=action.id), code=303)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,6 +38,12 @@ class ActionQuestion(Base):
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)  # e.g. health, beliefs
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The organiser's words in other languages, as on Action: {"cy": {"label": …, "choices":
+    # […]}}. A Welsh choice is shown in place of the English one at the same position; the
+    # answer stored is always the English choice, so counts and exports add up across languages.
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
     @property
     def field(self) -> str:

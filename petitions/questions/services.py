@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from petitions.campaigns.models import Action
@@ -32,43 +34,44 @@ class QuestionInput:
     choices: str = ""  # one a line, for a choice question
     required: bool = False
     sensitive: bool = False
+    # Other languages' words: {"cy": {"label": "…", "choices": "one a line"}}; empty ones
+    # fall back to the default language's.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _one_line(label: str, value: str, limit: int) -> str:
     value = value or ""
     if has_control_chars(value) or has_invisible_chars(value):
         raise QuestionError(
-            f"{label}: use one line of text (no line breaks or control characters)."
+            _("%(what)s: use one line of text (no line breaks or control characters).", what=label)
         )
     value = value.strip()
     if len(value) > limit:
-        raise QuestionError(f"{label} can be up to {limit} characters.")
+        raise QuestionError(_("%(what)s can be up to %(num)s characters.", what=label, num=limit))
     return value
 
 
 def add_question(action: Action, data: QuestionInput) -> ActionQuestion:
     if action.is_letter or action.is_event:
         raise QuestionError(
-            "Letters and events have forms of their own: add questions to petitions and pledges."
+            _("Letters and events have forms of their own: add questions to petitions and pledges.")
         )
     existing = db.session.scalar(
         select(func.count(ActionQuestion.id)).where(ActionQuestion.action_id == action.id)
     )
     if (existing or 0) >= MAX_QUESTIONS:
-        raise QuestionError(f"An action can ask up to {MAX_QUESTIONS} questions.")
+        raise QuestionError(_("An action can ask up to %(num)s questions.", num=MAX_QUESTIONS))
     if data.kind not in {k.value for k in QuestionKind}:
-        raise QuestionError("Choose the kind of answer: a short text, a choice or a tick box.")
-    label = _one_line("The question", data.label, 200)
+        raise QuestionError(_("Choose the kind of answer: a short text, a choice or a tick box."))
+    label = _one_line(_("The question"), data.label, 200)
     if not label:
-        raise QuestionError("Write the question.")
+        raise QuestionError(_("Write the question."))
     choices: list[str] = []
     if data.kind == QuestionKind.CHOICE.value:
-        for raw in (data.choices or "").replace("\r\n", "\n").split("\n"):
-            choice = _one_line("A choice", raw, 100)
-            if choice and choice not in choices:
-                choices.append(choice)
+        choices = _choices(data.choices)
         if not 2 <= len(choices) <= 10:
-            raise QuestionError("A choice question needs 2 to 10 choices, one a line.")
+            raise QuestionError(_("A choice question needs 2 to 10 choices, one a line."))
+    translations = _translations(data, len(choices))
     taken = set(
         db.session.scalars(select(ActionQuestion.key).where(ActionQuestion.action_id == action.id))
     )
@@ -87,10 +90,46 @@ def add_question(action: Action, data: QuestionInput) -> ActionQuestion:
         required=bool(data.required),
         sensitive=bool(data.sensitive),
         position=(last or 0) + 1,
+        translations=translations,
     )
     db.session.add(question)
     db.session.flush()
     return question
+
+
+def _choices(text: str) -> list[str]:
+    choices: list[str] = []
+    for raw in (text or "").replace("\r\n", "\n").split("\n"):
+        choice = _one_line(_("A choice"), raw, 100)
+        if choice and choice not in choices:
+            choices.append(choice)
+    return choices
+
+
+def _translations(data: QuestionInput, choice_count: int) -> dict[str, dict[str, Any]]:
+    """What was written in each other language. Translated choices stand for the English ones
+    at the same place, so there must be one for each (or none: the English are shown)."""
+    kept: dict[str, dict[str, Any]] = {}
+    for language, fields in (data.translations or {}).items():
+        written: dict[str, Any] = {}
+        label = _one_line(_("The question"), fields.get("label", ""), 200)
+        if label:
+            written["label"] = label
+        if choice_count:
+            choices = _choices(fields.get("choices", ""))
+            if choices and len(choices) != choice_count:
+                raise QuestionError(
+                    _(
+                        "Give one translated choice for each choice, in the same order "
+                        "(%(num)s), or none.",
+                        num=choice_count,
+                    )
+                )
+            if choices:
+                written["choices"] = choices
+        if written:
+            kept[language] = written
+    return kept
 
 
 def remove_question(question: ActionQuestion) -> None:
@@ -111,26 +150,28 @@ def read_answers(
             value = "yes" if raw in ("y", "yes", "on", "1", "true") else ""
         else:
             if has_control_chars(raw) or has_invisible_chars(raw):
-                errors[question.field] = (
+                errors[question.field] = _(
                     "Use one line of text (no line breaks or control characters)."
                 )
                 continue
             value = raw.strip()
             if len(value) > ANSWER_LIMIT:
-                errors[question.field] = f"Answers can be up to {ANSWER_LIMIT} characters."
+                errors[question.field] = _(
+                    "Answers can be up to %(num)s characters.", num=ANSWER_LIMIT
+                )
                 continue
             if (
                 question.kind == QuestionKind.CHOICE.value
                 and value
                 and value not in question.choices
             ):
-                errors[question.field] = "Choose one of the answers listed."
+                errors[question.field] = _("Choose one of the answers listed.")
                 continue
         if question.required and not value:
             errors[question.field] = (
-                "Tick this box to continue."
+                _("Tick this box to continue.")
                 if question.kind == QuestionKind.CHECKBOX.value
-                else "Answer this question."
+                else _("Answer this question.")
             )
             continue
         if value:

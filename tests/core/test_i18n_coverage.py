@@ -67,9 +67,6 @@ PENDING: set[str] = {
     "mailings/show.html",
     "mailings/unsubscribe.html",
     "mailings/unsubscribed.html",
-    "outcomes/manage.html",
-    "questions/_fields.html",
-    "questions/manage.html",
 }
 
 # Text that is the same in every language: symbols, and names that are not translated.
@@ -214,12 +211,6 @@ PENDING_MODULES: set[str] = {
     "petitions/mailings/blueprint.py",
     "petitions/mailings/composer.py",
     "petitions/mailings/forms.py",
-    "petitions/outcomes/blueprint.py",
-    "petitions/outcomes/forms.py",
-    "petitions/outcomes/services.py",
-    "petitions/questions/blueprint.py",
-    "petitions/questions/forms.py",
-    "petitions/questions/services.py",
 }
 
 

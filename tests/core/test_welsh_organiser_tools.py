@@ -22,7 +22,9 @@ from petitions.core.time import utcnow
 from petitions.donations.services import record_hit, save_ask
 from petitions.extensions import db
 from petitions.organisers.models import Organiser
+from petitions.outcomes.services import OutcomeInput, add_entry
 from petitions.paper.services import add_signature, record_tally
+from petitions.questions.services import QuestionInput, add_question
 from petitions.signing.models import Signature
 from petitions.webhooks.models import WebhookDelivery
 from petitions.webhooks.services import register
@@ -58,6 +60,12 @@ CONTENT = [
     "paper.tally",
     "count:",
     "host: donate.example.org",
+    "action.outcome.add",
+    "kind: response; title: Zqx outcome; emailed: False",
+    "Zqx question",
+    "Zqx bus",
+    "Zqx train",
+    "Zqx outcome",
 ]
 _CODE = re.compile(r"<code>.*?</code>", re.S)  # header names, token prefixes, addresses
 _EMAIL = re.compile(r"\S+@\S+")
@@ -163,6 +171,20 @@ def tools(app: Any, factories: Any) -> Iterator[dict[str, Any]]:
         collected_on=today,
         organiser_id=None,
     )
+    add_question(
+        action,
+        QuestionInput(
+            label="Zqx question",
+            kind="choice",
+            choices="Zqx bus\nZqx train",
+            translations={"cy": {"label": "Sut daethoch chi?", "choices": "Bws\nTrên"}},
+        ),
+    )
+    add_entry(
+        action,
+        OutcomeInput(kind="response", title="Zqx outcome", happened_on=today),
+        organiser_id=None,
+    )
     db.session.commit()
     yield {"campaign": campaign.id, "action": action.id, "job": job.id}
     app.config["DONATION_HOSTS"] = hosts
@@ -185,6 +207,8 @@ def _pages(app: Any, ids: dict[str, Any], prefix: str) -> dict[str, str]:
         "donation ask": "/organise/campaigns/{campaign}/donations",
         "embed settings": "/organise/campaigns/{campaign}/embed",
         "paper": "/organise/campaigns/{campaign}/actions/{action}/paper",
+        "questions": "/organise/actions/{action}/questions",
+        "outcomes": "/organise/actions/{action}/outcomes",
     }
     pages = {}
     for name, path in paths.items():
@@ -210,3 +234,13 @@ def test_nothing_english_is_left_on_the_welsh_tools(app: Any, tools: dict[str, A
     assert "enw fel “bot*”" in welsh["invalidation job"]  # the criteria, in words
     assert "Llofnodion papur ac all-lein" in welsh["paper"]
     assert "Mewnblannu ar wefannau eraill" in welsh["embed settings"]
+
+
+def test_a_welsh_signer_reads_the_questions_in_welsh(app: Any, tools: dict[str, Any]) -> None:
+    g.pop("csrf_token", None)
+    welsh = app.test_client().get("/cy/c/offer/deiseb").get_data(as_text=True)
+    assert "Sut daethoch chi?" in welsh and ">Trên</label>" in welsh
+    assert 'value="Zqx train"' in welsh  # the answer stored is the English choice
+    g.pop("csrf_token", None)
+    english = app.test_client().get("/c/offer/deiseb").get_data(as_text=True)
+    assert "Zqx question" in english and ">Zqx train</label>" in english
