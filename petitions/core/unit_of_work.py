@@ -80,6 +80,17 @@ def rollback() -> None:
     db.session.rollback()
 
 
+def committed_elsewhere() -> None:
+    """This unit of work's writes were committed on a connection of the caller's own (the
+    signing hot path's, ``petitions.hotpath.store``): run its after-commit effects now."""
+    _run_after_commit(db.session())
+
+
+def discard_after_commit() -> None:
+    """Those writes were rolled back instead: forget the effects registered for them."""
+    db.session.info.pop(_QUEUE, None)
+
+
 _RETRY_MARK = "__retry_on_disconnect__"
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 

@@ -35,6 +35,7 @@ from petitions.core.i18n import speaks_default
 from petitions.hotpath.pages import PageCache
 from petitions.hotpath.signing import sign
 from petitions.hotpath.snapshot import Snapshots
+from petitions.hotpath.store import Store
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -68,6 +69,7 @@ class HotPath:
         self.wrapped = wrapped
         self.taken = 0  # requests answered here (not handed to the app): for tests and logs
         self.snapshots = Snapshots(float(app.config.get("HOTPATH_SNAPSHOT_SECONDS", 2.0)))
+        self.store = Store()
         self.thanks = PageCache(_page_seconds, private_markers=True)
         self.counts = PageCache(_count_seconds, private_markers=False)
         app.extensions["hotpath"] = self
@@ -86,7 +88,7 @@ class HotPath:
             # Another language's pages are the app's: the kept pages and the signature's
             # recorded language here are the default one's.
             if match is not None and speaks_default(environ, self.app.config):
-                response = sign(self.app, self.snapshots, environ, match[1], match[2])
+                response = sign(self.app, self.snapshots, self.store, environ, match[1], match[2])
                 if response is not None:
                     self.taken += 1
                     return response(environ, start_response)

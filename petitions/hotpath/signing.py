@@ -21,13 +21,23 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import ActionKind
 from petitions.core import unit_of_work
+from petitions.core.time import utcnow
 from petitions.core.web import new_csp_nonce, security_header_items
+from petitions.extensions import db
 from petitions.hotpath.pages import Copy, replay
 from petitions.hotpath.snapshot import Snapshots
+from petitions.hotpath.store import ConnectionLost, Store
 from petitions.hotpath.wsgi import FormPost, csrf_ok, read_form_post
 from petitions.screening.checks import RateLimited, facts_from_fields, session_binding
 from petitions.signing.forms import read_valid_submission, source_and_referrer
-from petitions.signing.services import ActionClosed, submit_signature
+from petitions.signing.services import (
+    ActionClosed,
+    announce_signature,
+    record_signature,
+    screen,
+    signature_params,
+    signature_statement,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +49,12 @@ _ANONYMOUS = ({"csrf_token": None}.keys(), {"_fresh": None, "csrf_token": None}.
 
 
 def sign(
-    app: Flask, snapshots: Snapshots, environ: dict[str, Any], slug: str, action_slug: str
+    app: Flask,
+    snapshots: Snapshots,
+    store: Store,
+    environ: dict[str, Any],
+    slug: str,
+    action_slug: str,
 ) -> WSGIAnswer | None:
     """Record the signature and answer the view's 303, or None to let the view answer."""
     post = read_form_post(app, environ)
@@ -52,7 +67,7 @@ def sign(
     try:
         # The unit of work's own runner: commits once (then the nudges), rolls back on error,
         # and runs once more on a lost connection (the UNIQUE index makes that harmless).
-        if not _recorded(snapshots, post, slug, action_slug):
+        if not _recorded(snapshots, store, post, slug, action_slug):
             return None
     except ActionClosed:
         unit_of_work.rollback()  # the view shows the closed page
@@ -82,7 +97,9 @@ def _anonymous(session: dict[str, Any]) -> bool:
 
 @unit_of_work.run_in_unit_of_work
 @unit_of_work.retry_on_disconnect
-def _recorded(snapshots: Snapshots, post: FormPost, slug: str, action_slug: str) -> bool:
+def _recorded(
+    snapshots: Snapshots, store: Store, post: FormPost, slug: str, action_slug: str
+) -> bool:
     action = snapshots.get(slug, action_slug)
     if action is None or action.kind not in _SIGNABLE or not action.is_open():
         return False
@@ -95,7 +112,48 @@ def _recorded(snapshots: Snapshots, post: FormPost, slug: str, action_slug: str)
     data = submission.signature_input(source=source, referrer=referrer, ip_address=post.remote_addr)
     binding = session_binding(post.session.get("csrf_token"))
     facts = facts_from_fields(submission.started, submission.website, post.remote_addr, binding)
-    submit_signature(action, data, facts)
+    screened = screen(action, data, facts)  # RateLimited: answered with the app's 429
+    if screened is None:
+        return True  # dropped (a bot): the same 303, nothing stored
+    if screened.suspect or not _written_on_kept_connection(store, action, screened):
+        # Held for review, signed before, closed a moment ago, or the kept connection was
+        # lost: the intake's own path in the ORM session (the screening is not repeated).
+        record_signature(action, screened)
+    return True
+
+
+def _written_on_kept_connection(store: Store, action: Any, data: Any) -> bool:
+    """The ordinary new signature, written and committed on this thread's kept connection
+    (``hotpath.store``) with the intake's statement and values. False when nothing was
+    written: the caller then writes it through the ORM session instead."""
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        return False
+    session = db.session()
+    if session.in_transaction():
+        session.rollback()  # only the snapshot's read: end it, so a write below is seen
+    committed = False
+    try:
+        new_id = store.write(
+            engine,
+            signature_statement("postgresql"),
+            signature_params(action, data, utcnow().date()),
+        )
+        if new_id is None:  # a duplicate or a closed action: ``sign`` says which
+            return False
+        announce_signature(action.id, new_id)
+        if session.in_transaction():  # a listener wrote through the session: one unit or none
+            return False
+        store.commit()
+        committed = True
+    except ConnectionLost:
+        log.warning("hot path's kept connection lost; writing through the ORM", exc_info=True)
+        return False
+    finally:
+        if not committed:
+            store.rollback()
+            unit_of_work.discard_after_commit()
+    unit_of_work.committed_elsewhere()
     return True
 
 

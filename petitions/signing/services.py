@@ -170,6 +170,30 @@ def sign(action: Signable, data: SignatureInput) -> SignOutcome:
     today = utcnow().date()
     if not action.is_open(today):
         raise ActionClosed
+    params = signature_params(action, data, today)
+    canonical = params["p_email_canonical"]
+    dialect = db.session.get_bind().dialect.name
+    with_outbox = dialect == "postgresql" and not data.suspect
+    new_id = db.session.execute(_insert_statement(dialect, with_outbox), params).scalar()
+    if new_id is None and not _open_now(action.id, today):
+        raise ActionClosed  # closed since the caller looked: nothing was written
+    if new_id is not None and data.suspect:
+        events.signature_created.send(
+            "signing", signature_id=new_id, action_id=action.id, email_queued=False
+        )
+        return SignOutcome(new_id, created=True, email_queued=False)
+    if data.suspect:
+        return SignOutcome(0, created=False, email_queued=False)
+    if new_id is not None:
+        if not with_outbox:
+            enqueue(CONFIRM_EMAIL_KIND, new_id)
+        announce_signature(action.id, new_id)
+        return SignOutcome(new_id, created=True, email_queued=True)
+    return _signed_before(action, canonical, params["p_language"])
+
+
+def signature_params(action: Signable, data: SignatureInput, today: date) -> dict[str, Any]:
+    """The bound values of the statement that writes a signature (``signature_statement``)."""
     # One inbox, one signature: the duplicate check uses the canonical key; the address as
     # typed is what is stored and mailed.
     canonical = canonical_email(data.email_normalised)
@@ -196,28 +220,29 @@ def sign(action: Signable, data: SignatureInput) -> SignOutcome:
         "review_reason": data.review_reason[:200] if data.review_reason else None,
         "language": data.language or current_app.config["DEFAULT_LANGUAGE"],
     }
-    dialect = db.session.get_bind().dialect.name
-    with_outbox = dialect == "postgresql" and not data.suspect
     params = {f"p_{k}": v for k, v in values.items()}
     params["p_today"] = today
-    new_id = db.session.execute(_insert_statement(dialect, with_outbox), params).scalar()
-    if new_id is None and not _open_now(action.id, today):
-        raise ActionClosed  # closed since the caller looked: nothing was written
-    if new_id is not None and data.suspect:
-        events.signature_created.send(
-            "signing", signature_id=new_id, action_id=action.id, email_queued=False
-        )
-        return SignOutcome(new_id, created=True, email_queued=False)
-    if data.suspect:
-        return SignOutcome(0, created=False, email_queued=False)
-    if new_id is not None:
-        if not with_outbox:
-            enqueue(CONFIRM_EMAIL_KIND, new_id)
-        events.signature_created.send(
-            "signing", signature_id=new_id, action_id=action.id, email_queued=True
-        )
-        return SignOutcome(new_id, created=True, email_queued=True)
+    return params
 
+
+def signature_statement(dialect: str) -> Any:
+    """The one statement writing a signature and its confirmation email's outbox row
+    (PostgreSQL), for a caller that executes it itself (the hot path, on its own connection):
+    ``signature_params`` are its values; it returns the new id, or no row (a duplicate, or
+    the action closed), after which ``sign`` says what happened."""
+    return _insert_statement(dialect, True)
+
+
+def announce_signature(action_id: int, signature_id: int) -> None:
+    """A new signature whose email is queued: tell the other areas, nudge the outbox after
+    the commit (``submit_signature``'s and the hot path's, the same calls in the same order)."""
+    events.signature_created.send(
+        "signing", signature_id=signature_id, action_id=action_id, email_queued=True
+    )
+    after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
+
+
+def _signed_before(action: Signable, canonical: str, language: str) -> SignOutcome:
     # Already signed: while pending, re-send the confirmation, up to a cap per signature.
     cap = current_app.config["CONFIRM_EMAIL_CAP"]
     existing_id = db.session.scalar(
@@ -234,7 +259,7 @@ def sign(action: Signable, data: SignatureInput) -> SignOutcome:
         .values(
             confirm_emails_sent=Signature.confirm_emails_sent + 1,
             # Asked again in another language: the new email is in the one used now.
-            language=values["language"],
+            language=language,
         )
         .returning(Signature.id)
         .execution_options(synchronize_session=False)
@@ -360,6 +385,25 @@ def submit_signature(
     submission returns an outcome shaped like any other, so the caller shows the normal
     response.
     """
+    screened = screen(action, data, facts)
+    if screened is None:
+        return SignOutcome(0, created=False, email_queued=False)
+    return record_signature(action, screened)
+
+
+def record_signature(action: Signable, data: SignatureInput) -> SignOutcome:
+    """The rest of ``submit_signature`` for a submission ``screen`` let through."""
+    outcome = sign(action, data)  # on error the unit of work rolls back: no nudge
+    if outcome.email_queued:
+        after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
+    return outcome
+
+
+def screen(
+    action: Signable, data: SignatureInput, facts: RequestFacts | None = None
+) -> SignatureInput | None:
+    """The screening of ``submit_signature``: the submission as it is to be stored (held for
+    review, or with the signal kept), or None when it is dropped. Raises ``RateLimited``."""
     facts = facts or RequestFacts()
     ip = clean_ip(facts.ip or data.ip_address)
     if ip != data.ip_address:
@@ -367,7 +411,7 @@ def submit_signature(
     assessment = assess(action.id, data.email_normalised, dataclasses.replace(facts, ip=ip))
     if assessment.verdict is Verdict.DROP:
         log.info("signature dropped on action %s: %s", action.id, ", ".join(assessment.reasons))
-        return SignOutcome(0, created=False, email_queued=False)
+        return None
     reasons = "; ".join(assessment.reasons)
     if assessment.verdict is Verdict.SUSPECT:
         log.info("signature held for review on action %s: %s", action.id, reasons)
@@ -375,7 +419,4 @@ def submit_signature(
     elif assessment.verdict is Verdict.REVIEW:
         # Sent and counted as usual (the mailbox proves a person); the signal is kept.
         data = dataclasses.replace(data, review_reason=reasons)
-    outcome = sign(action, data)  # on error the unit of work rolls back: no nudge
-    if outcome.email_queued:
-        after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
-    return outcome
+    return data

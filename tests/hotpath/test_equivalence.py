@@ -387,3 +387,38 @@ def test_both_paths_nudge_the_workers_once(app, actions, monkeypatch):
         sent = [v for k, v in result["redis"].items() if k.startswith("queue:")]
         assert sent == [",".join(sorted([DRAIN_TASK, FOLD_TASK]))]
     assert fast["redis"] == normal["redis"]
+
+
+def test_a_lost_kept_connection_still_gives_one_signature(app, actions):
+    """The hot path's kept connection (``hotpath.store``) is never pinged: when its backend has
+    gone, the signature is written through the ORM session instead, once, with its email."""
+    hot = app.extensions["hotpath"]
+    client = app.test_client()
+    token, started = _form(client, actions["petition"])
+    fields = {"csrf_token": token, "started": started, **_good("petition")}
+    assert client.post(actions["petition"], data=fields).status_code == 303
+    kept = hot.store._local.kept
+    assert kept is not None, "the first signature was not written on a kept connection"
+    pid = kept[1].driver_connection.info.backend_pid
+    db.session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    db.session.commit()
+    taken = hot.taken
+    token, started = _form(client, actions["petition"])
+    fields.update(csrf_token=token, started=started, email="bob@example.org")
+    _fresh_request_globals()
+    response = client.post(actions["petition"], data=fields)
+    assert response.status_code == 303
+    assert hot.taken == taken + 1
+    db.session.rollback()
+    ids = db.session.scalars(select(Signature.id).where(Signature.email == "bob@example.org")).all()
+    assert len(ids) == 1
+    queued = db.session.scalars(select(OutboxMessage.id).where(OutboxMessage.ref_id == ids[0]))
+    assert len(queued.all()) == 1
+    # The next signature gets a fresh kept connection again.
+    token, started = _form(client, actions["petition"])
+    fields.update(csrf_token=token, started=started, email="cy@example.org")
+    _fresh_request_globals()
+    response = client.post(actions["petition"], data=fields)
+    assert response.status_code == 303
+    assert hot.store._local.kept is not None
+    assert hot.store._local.kept[1].driver_connection.info.backend_pid != pid

@@ -1,0 +1,112 @@
+"""The hot path's own database connection: one per thread, kept between requests.
+
+Why: a signature through the ORM session paid for a session, a pool checkout with its
+``SELECT 1`` pre-ping, SQLAlchemy's execution and commit machinery and the check-in — several
+times the INSERT itself. Here the signing statement (``signing.services.signature_statement``,
+compiled once, parameterised) runs on a DBAPI connection this thread keeps checked out of
+the app's own pool, and commits on it.
+
+A kept connection may have died (PostgreSQL restarted, a firewall cut it): it is not pinged,
+so the first statement on it fails. That is met as the view meets a lost connection
+(``core.unit_of_work.retry_on_disconnect``): the connection is dropped and the signature is
+written again through the ORM session, on a fresh, pinged connection, where the UNIQUE index
+makes a second write of a committed signature a duplicate. So a lost connection still gives
+one signature and no error page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+_compiled: dict[tuple[int, int], tuple[str, dict[str, Any], dict[str, Any]]] = {}
+
+
+class ConnectionLost(Exception):
+    """The kept connection failed; it has been dropped (the caller writes through the ORM)."""
+
+
+class Store:
+    """Per-thread kept connections to ``engine``'s database, for the hot path's one statement."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _connection(self, engine: Engine) -> Any:
+        kept = getattr(self._local, "kept", None)
+        if kept is not None and kept[0] is engine:
+            return kept[1]
+        self.drop()
+        connection = engine.raw_connection()  # checked out (and pinged) once, then kept
+        self._local.kept = (engine, connection)
+        return connection
+
+    def drop(self) -> None:
+        """Give up this thread's connection (invalidated: it is not handed to anyone else)."""
+        kept = getattr(self._local, "kept", None)
+        self._local.kept = None
+        if kept is not None:
+            with contextlib.suppress(Exception):  # already unusable: nothing more to do
+                kept[1].invalidate()
+
+    def write(self, engine: Engine, statement: Any, params: dict[str, Any]) -> Any:
+        """Run ``statement`` (uncommitted) and return its first column, or None for no row.
+
+        Raises ConnectionLost (after dropping the connection) on any database error."""
+        sql, defaults, processors = _compile(engine, statement)
+        bound = {**defaults, **params}
+        for name, process in processors.items():
+            bound[name] = process(bound[name])
+        try:
+            connection = self._connection(engine)
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, bound)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except Exception as error:
+            self.drop()
+            raise ConnectionLost from error
+        return row[0] if row else None
+
+    def commit(self) -> None:
+        kept = getattr(self._local, "kept", None)
+        if kept is None:
+            raise ConnectionLost
+        try:
+            kept[1].commit()
+        except Exception as error:
+            self.drop()
+            raise ConnectionLost from error
+
+    def rollback(self) -> None:
+        kept = getattr(self._local, "kept", None)
+        if kept is None:
+            return
+        try:
+            kept[1].rollback()
+        except Exception:
+            self.drop()
+
+
+def _compile(engine: Engine, statement: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The statement as the engine's dialect writes it (bound parameters, never values), and
+    the values of its literal parameters and the conversions of the others. Kept per engine
+    and statement (both live as long as the app)."""
+    key = (id(engine), id(statement))
+    entry = _compiled.get(key)
+    if entry is None:
+        compiled = statement.compile(dialect=engine.dialect)
+        defaults = {
+            name: bind.effective_value
+            for bind, name in compiled.bind_names.items()
+            if not bind.required  # a literal of the statement's own (the outbox kind, ...)
+        }
+        # SQLAlchemy's own conversions of the values, as its execution applies them.
+        processors = dict(compiled._bind_processors)
+        entry = _compiled[key] = (compiled.string, defaults, processors)
+    return entry
