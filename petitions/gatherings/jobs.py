@@ -182,6 +182,7 @@ def _set(delivery_id: int, **values: Any) -> None:
 
 def _build(delivery: EventDelivery) -> Any:
     """The message for one delivery, or None if it should not be sent any more."""
+    from petitions.core.i18n import N_
     from petitions.gatherings.notifications import event_message, load
 
     ctx = load(delivery.rsvp_id)
@@ -196,7 +197,7 @@ def _build(delivery: EventDelivery) -> Any:
         return event_message(
             ctx,
             notice="reminder",
-            subject=f"Reminder: {ctx.action.title}",
+            subject=N_("Reminder: %(title)s"),
             calendar_method="REQUEST",
             extra={"hours": hours},
         )
@@ -205,7 +206,11 @@ def _build(delivery: EventDelivery) -> Any:
         if followup is None:
             return None
         return event_message(
-            ctx, notice="followup", subject=followup.subject, extra={"followup_body": followup.body}
+            ctx,
+            notice="followup",
+            subject=followup.subject,
+            own_subject=True,
+            extra={"followup_body": followup.body},
         )
     return None
 

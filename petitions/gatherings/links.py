@@ -31,8 +31,10 @@ def rsvp_id_from(token: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def manage_url(rsvp_id: int) -> str:
-    return f"{current_app.config['PUBLIC_URL']}/rsvp/{manage_token(rsvp_id)}"
+def manage_url(rsvp_id: int, base: str | None = None) -> str:
+    """``base``: the site in a language (``PUBLIC_URL`` + ``/cy``), the default's if not given."""
+    base = current_app.config["PUBLIC_URL"] if base is None else base
+    return f"{base}/rsvp/{manage_token(rsvp_id)}"
 
 
 _HOST_SALT = "event-host"

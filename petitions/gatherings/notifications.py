@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from petitions.campaigns.models import Action
-from petitions.core.i18n import current_language, in_language, language_prefix, localised
+from petitions.core.i18n import N_, current_language, in_language, language_prefix, localised
 from petitions.extensions import db
 from petitions.gatherings import ics
 from petitions.gatherings.links import manage_url
@@ -67,8 +67,8 @@ def calendar_for(ctx: EventContext, method: str = "REQUEST") -> bytes:
     signature = ctx.rsvp.signature
     return ics.build_calendar(
         ctx.details,
-        title=ctx.action.title,
-        description=ctx.action.text,
+        title=localised(ctx.action, "title"),
+        description=localised(ctx.action, "text"),
         url=ctx.event_url,
         method=method,
         attendee=(signature.name, signature.email),
@@ -83,36 +83,45 @@ def event_message(
     subject: str,
     calendar_method: str | None = None,
     extra: dict[str, Any] | None = None,
+    own_subject: bool = False,
 ) -> BuiltEmail:
-    """One event email: text and HTML from ``email/event_notice``, and the invite if asked."""
+    """One event email: text and HTML from ``email/event_notice``, and the invite if asked.
+
+    Written in the language the person RSVPed in (their signature's). ``subject`` is a marked
+    message with ``%(title)s`` (``N_``), translated here; ``own_subject``: the organiser's own
+    words (a follow-up), used as written."""
     signature = ctx.rsvp.signature
-    context = {
-        "notice": notice,
-        "rsvp": ctx.rsvp,
-        "signature": signature,
-        "action": ctx.action,
-        "campaign": ctx.action.campaign,
-        "details": ctx.details,
-        "event_url": ctx.event_url,
-        "manage_url": manage_url(ctx.rsvp.id),
-        "show_online": ctx.rsvp.holds_place and not ctx.details.is_cancelled,
-        "google_link": ics.google_link(ctx.details, ctx.action.title, ctx.event_url),
-        "outlook_link": ics.outlook_link(ctx.details, ctx.action.title, ctx.event_url),
-        **(extra or {}),
-    }
-    message = Message(
-        subject=subject,
-        recipients=[(signature.name, signature.email)],
-        body=render_template("email/event_notice.txt", **context),
-        html=render_template("email/event_notice.html", **context),
-        extra_headers=HEADERS,
-    )
-    if calendar_method is not None:
-        message.attach(
-            "invite.ics",
-            f"text/calendar; method={calendar_method}; charset=UTF-8",
-            calendar_for(ctx, calendar_method),
+    with in_language(signature.language):
+        base = current_app.config["PUBLIC_URL"] + language_prefix()
+        title = localised(ctx.action, "title")
+        event_url = public_event_url(ctx.action, base)
+        context = {
+            "notice": notice,
+            "rsvp": ctx.rsvp,
+            "signature": signature,
+            "action": ctx.action,
+            "campaign": ctx.action.campaign,
+            "details": ctx.details,
+            "event_url": event_url,
+            "manage_url": manage_url(ctx.rsvp.id, base),
+            "show_online": ctx.rsvp.holds_place and not ctx.details.is_cancelled,
+            "google_link": ics.google_link(ctx.details, title, event_url),
+            "outlook_link": ics.outlook_link(ctx.details, title, event_url),
+            **(extra or {}),
+        }
+        message = Message(
+            subject=subject if own_subject else _(subject, title=title),
+            recipients=[(signature.name, signature.email)],
+            body=render_template("email/event_notice.txt", **context),
+            html=render_template("email/event_notice.html", **context),
+            extra_headers={**HEADERS, "Content-Language": current_language()},
         )
+        if calendar_method is not None:
+            message.attach(
+                "invite.ics",
+                f"text/calendar; method={calendar_method}; charset=UTF-8",
+                calendar_for(ctx, calendar_method),
+            )
     return BuiltEmail(message=message, recipient=signature.email_normalised)
 
 
@@ -133,15 +142,13 @@ def build_placed(rsvp_id: int) -> BuiltEmail | None:
         return event_message(
             ctx,
             notice="going",
-            subject=f"You're going: {ctx.action.title}",
+            subject=N_("You're going: %(title)s"),
             calendar_method="REQUEST",
         )
     if status == RsvpStatus.WAITLISTED.value:
-        return event_message(
-            ctx, notice="waitlisted", subject=f"On the waitlist: {ctx.action.title}"
-        )
+        return event_message(ctx, notice="waitlisted", subject=N_("On the waitlist: %(title)s"))
     if status == RsvpStatus.FULL.value:
-        return event_message(ctx, notice="full", subject=f"Fully booked: {ctx.action.title}")
+        return event_message(ctx, notice="full", subject=N_("Fully booked: %(title)s"))
     return None
 
 
@@ -153,7 +160,7 @@ def build_promoted(rsvp_id: int) -> BuiltEmail | None:
     return event_message(
         ctx,
         notice="promoted",
-        subject=f"A place came free - you're going: {ctx.action.title}",
+        subject=N_("A place came free - you're going: %(title)s"),
         calendar_method="REQUEST",
     )
 
@@ -166,7 +173,7 @@ def build_rsvp_cancelled(rsvp_id: int) -> BuiltEmail | None:
     return event_message(
         ctx,
         notice="rsvp_cancelled",
-        subject=f"RSVP cancelled: {ctx.action.title}",
+        subject=N_("RSVP cancelled: %(title)s"),
         calendar_method="CANCEL",
     )
 
@@ -180,7 +187,7 @@ def build_changed(rsvp_id: int) -> BuiltEmail | None:
         return None
     method = "REQUEST" if ctx.rsvp.holds_place else None
     return event_message(
-        ctx, notice="changed", subject=f"Changed: {ctx.action.title}", calendar_method=method
+        ctx, notice="changed", subject=N_("Changed: %(title)s"), calendar_method=method
     )
 
 
@@ -195,7 +202,7 @@ def build_event_cancelled(rsvp_id: int) -> BuiltEmail | None:
     return event_message(
         ctx,
         notice="event_cancelled",
-        subject=f"Cancelled: {ctx.action.title}",
+        subject=N_("Cancelled: %(title)s"),
         calendar_method=method,
     )
 

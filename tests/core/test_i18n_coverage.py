@@ -31,10 +31,6 @@ NOT_USER_FACING = {
 # template on it has nothing left to mark, so the entry is removed as the work lands.
 PENDING: set[str] = {
     "dashboards/dashboard.html",
-    "email/event_host.html",
-    "email/event_host.txt",
-    "email/event_notice.html",
-    "email/event_notice.txt",
     "email/mailing.html",
     "email/mailing.txt",
     "email/milestone.html",
