@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from petitions.campaigns.models import Action
@@ -272,10 +273,12 @@ def dashboard_for(actions: Sequence[Action], now: datetime | None = None) -> Das
     note = None
     if not projected and confirmed < goal:
         note = (
-            "No recent signatures to project from"
+            _("No recent signatures to project from")
             if per_day <= 0
-            else "Not enough data yet to project a date (it needs a day and "
-            f"{PROJECT_MIN_SIGNATURES} signatures)"
+            else _(
+                "Not enough data yet to project a date (it needs a day and %(num)d signatures)",
+                num=PROJECT_MIN_SIGNATURES,
+            )
         )
     several = len([a for a in actions if a.pledge_options]) > 1
     by_id = {a.id: a for a in actions}

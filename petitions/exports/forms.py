@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
@@ -11,8 +13,8 @@ from petitions.exports.handin import GROUPINGS
 
 class HandinForm(FlaskForm):
     grouping = SelectField(
-        "Signatures",
-        choices=[SelectChoice(value, label) for value, label in GROUPINGS.items()],
+        _l("Signatures"),
+        choices=[SelectChoice(value, _l(label)) for value, label in GROUPINGS.items()],
         default="",
         validate_choice=True,
     )
@@ -21,4 +23,4 @@ class HandinForm(FlaskForm):
         for errors in self.errors.values():
             if errors:
                 return str(errors[0])
-        return "The form could not be read."
+        return _("The form could not be read.")

@@ -38,6 +38,7 @@ from sqlalchemy import and_, case, func, literal, select, union_all
 from petitions.branding import queries as branding
 from petitions.branding.models import DEFAULT_NAME
 from petitions.campaigns.models import Action
+from petitions.core.i18n import N_
 from petitions.core.text import markdown_to_plain
 from petitions.core.time import as_utc
 from petitions.extensions import db
@@ -46,7 +47,8 @@ from petitions.signing.models import Signature
 
 log = logging.getLogger(__name__)
 
-GROUPINGS = {"": "One list, in the order people signed", "area": "Grouped by postcode area"}
+# The hand-in form offers these in the page's language; the PDF itself is written in English.
+GROUPINGS = {"": N_("One list, in the order people signed"), "area": N_("Grouped by postcode area")}
 FONT = "HandinSans"
 FONT_BOLD = "HandinSans-Bold"
 FONT_FILES = {FONT: "DejaVuSans.ttf", FONT_BOLD: "DejaVuSans-Bold.ttf"}

@@ -23,6 +23,7 @@ CONTENT = [
     "cymraeg-admin@example.org",
     "signer@example.org",
     "SW1A 1AA",
+    "SW",  # its postcode area, on the dashboard
     "(GB)",
     "GB",
     "Petitions",  # the default organisation name, in the logo's alt text
@@ -71,6 +72,9 @@ def test_the_workspace_in_welsh_has_no_english_of_ours(app: Any, factories: Any)
         "new update": f"{base}/updates/new",
         "signatures": f"{base}/actions/{action.id}/signatures",
         "signature": f"{base}/actions/{action.id}/signatures/{signature_id}",
+        "campaign dashboard": f"/organise/campaigns/{campaign.id}/dashboard",
+        "action dashboard": f"/organise/campaigns/{campaign.id}/actions/{action.id}/dashboard",
+        "exports": f"{base}/actions/{action.id}/exports",
     }
     pages: dict[str, dict[str, str]] = {}
     for language, prefix in (("en", ""), ("cy", "/cy")):

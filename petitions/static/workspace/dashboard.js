@@ -10,6 +10,9 @@
   var charts = {};
   var lastConfirmed = null;
   var brand = "#0b5cab";
+  // The words this script writes, in the page's language (the template puts them there).
+  var wordsNode = document.getElementById("dashboard-words");
+  var words = wordsNode ? JSON.parse(wordsNode.textContent) : {};
 
   function fmt(n) { return Number(n || 0).toLocaleString("en-GB"); }
   function setText(id, value) {
@@ -56,11 +59,11 @@
     var fresh = document.createElement("tbody");
     if (!rows.length) {
       var tr0 = fresh.insertRow(), td0 = tr0.insertCell();
-      td0.colSpan = 2; td0.textContent = "Nothing yet.";
+      td0.colSpan = 2; td0.textContent = words.nothing;
     }
     rows.forEach(function (row) {
       var tr = fresh.insertRow();
-      tr.insertCell().textContent = row[key] || "(none)";
+      tr.insertCell().textContent = row[key] || words.none;
       var n = tr.insertCell(); n.className = "num"; n.textContent = fmt(row.n);
     });
     tbody.parentNode.replaceChild(fresh, tbody);
@@ -72,7 +75,7 @@
     var fresh = document.createElement("ol");
     fresh.className = list.className; fresh.id = list.id;
     if (!rows.length) {
-      var empty = document.createElement("li"); empty.className = "empty"; empty.textContent = "Nobody yet.";
+      var empty = document.createElement("li"); empty.className = "empty"; empty.textContent = words.nobody;
       fresh.appendChild(empty);
     }
     rows.forEach(function (s) {
@@ -124,9 +127,9 @@
     setText("goal-percent", String(d.percent));
     var bar = document.getElementById("goal-progress");
     if (bar) { bar.value = d.percent; bar.textContent = d.percent + "%"; }
-    setText("projection", d.goal_reached ? "Goal reached"
-      : d.projected_date ? "At this rate, reached on " + d.projected_date
-      : (d.projection_note || "No recent signatures to project from"));
+    setText("projection", d.goal_reached ? words.reached
+      : d.projected_date ? words.at_rate.replace("{date}", d.projected_date)
+      : (d.projection_note || words.no_recent));
     var updated = document.getElementById("updated-at");
     if (updated) { updated.setAttribute("datetime", d.updated_at); updated.textContent = d.updated_at.slice(11, 19) + " UTC"; }
 
@@ -134,7 +137,7 @@
       d.hourly.map(function (h) { return h.t.slice(5, 13).replace("T", " ") + "h"; }),
       d.hourly.map(function (h) { return h.n; }));
     chart("chart-daily", "line", d.daily.map(function (x) { return x.d; }), d.daily.map(function (x) { return x.n; }));
-    chart("chart-sources", "bar", d.sources.map(function (x) { return x.source || "(none)"; }), d.sources.map(function (x) { return x.n; }), true);
+    chart("chart-sources", "bar", d.sources.map(function (x) { return x.source || words.none; }), d.sources.map(function (x) { return x.n; }), true);
     chart("chart-countries", "bar", d.countries.map(function (x) { return x.country; }), d.countries.map(function (x) { return x.n; }), true);
     var areas = d.uk_areas.slice(0, 15);  // the table below lists more
     chart("chart-areas", "bar", areas.map(function (x) { return x.area; }), areas.map(function (x) { return x.n; }), true);

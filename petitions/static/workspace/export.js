@@ -4,12 +4,14 @@
   var root = document.getElementById("export");
   if (!root) return;
   var url = root.getAttribute("data-status-url");
+  // The statuses in the page's language (the template lists them).
+  var names = JSON.parse(root.getAttribute("data-status-names") || "{}");
   function fmt(n) { return Number(n || 0).toLocaleString("en-GB"); }
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
       .then(function (d) {
-        document.getElementById("export-state").textContent = d.status;
+        document.getElementById("export-state").textContent = names[d.status] || d.status;
         document.getElementById("export-done").textContent = fmt(d.done);
         document.getElementById("export-total").textContent = fmt(d.total);
         var bar = document.getElementById("export-progress");
