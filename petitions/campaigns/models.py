@@ -172,5 +172,10 @@ class CampaignUpdate(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # {"cy": {"title": …, "body": …}}: Welsh pages and Welsh update emails use them, else the
+    # fields above (core.i18n.localised). Migration 0028.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
     campaign: Mapped[Campaign] = relationship(back_populates="updates")

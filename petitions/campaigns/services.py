@@ -170,12 +170,15 @@ def save_update(
     title: str,
     body: str,
     published_at: datetime | None,
+    translations: dict[str, dict[str, str]] | None = None,
 ) -> CampaignUpdate:
     if update is None:
         update = CampaignUpdate(campaign_id=campaign.id)
         db.session.add(update)
     update.title = title
     update.body = body
+    if translations is not None:
+        update.translations = kept_translations(translations)
     update.published_at = published_at.replace(tzinfo=UTC) if published_at else utcnow()
     db.session.flush()
     return update

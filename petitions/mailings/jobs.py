@@ -192,9 +192,9 @@ def send_batch(mailing_id: int, ids: list[int], throttle: Throttle) -> BatchRepo
         )
     )
     addresses = {
-        row.id: (row.email, row.name)
+        row.id: (row.email, row.name, row.language)
         for row in db.session.execute(
-            select(Signature.id, Signature.email, Signature.name).where(
+            select(Signature.id, Signature.email, Signature.name, Signature.language).where(
                 Signature.id.in_([r.signature_id for r in rows if r.signature_id]),
                 Signature.email_normalised.not_like(ERASED_PREFIX + "%"),
             )
@@ -211,13 +211,15 @@ def send_batch(mailing_id: int, ids: list[int], throttle: Throttle) -> BatchRepo
             )
             report.skipped += 1
         else:
-            email, name = addresses[row.signature_id]
-            work.append(_Work(row.id, row.email_normalised, row.attempts, email, name))
+            email, name, language = addresses[row.signature_id]
+            work.append(_Work(row.id, row.email_normalised, row.attempts, email, name, language))
     unit_of_work.commit()
     if not work:
         return report
 
-    return _MailingSender(mailing_id, content_for(mailing), throttle, report).run(work)
+    # Each person gets it in the language they signed in: rendered once per language.
+    contents = {language: content_for(mailing, language) for language in {w.language for w in work}}
+    return _MailingSender(mailing_id, contents, throttle, report).run(work)
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ class _Work:
     attempts: int  # before this try
     email: str
     name: str
+    language: str  # the signature's: the email is written in it
 
 
 class _MailingSender(BatchSender[_Work]):
@@ -239,10 +242,14 @@ class _MailingSender(BatchSender[_Work]):
     max_attempts = MAX_ATTEMPTS
 
     def __init__(
-        self, mailing_id: int, content: Any, throttle: Throttle, report: BatchReport
+        self,
+        mailing_id: int,
+        contents: dict[str, Any],
+        throttle: Throttle,
+        report: BatchReport,
     ) -> None:
         self.mailing_id = mailing_id
-        self.content = content
+        self.contents = contents  # by language
         self.throttle = throttle
         self.report = report
         self.lease_seconds = current_app.config["MAILING_LEASE_SECONDS"]
@@ -293,7 +300,7 @@ class _MailingSender(BatchSender[_Work]):
         if not mine:
             # Our lease lapsed (a very slow batch): the rows are someone else's now.
             raise Stop("lease lapsed", give_back=False)
-        message = mailing_message(self.content, item.id, item.name, item.email)
+        message = mailing_message(self.contents[item.language], item.id, item.name, item.email)
         return BuiltEmail(message, item.email_normalised)
 
     def record(self, item: _Work, outcome: Outcome) -> None:

@@ -4,6 +4,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     DateTime,
     ForeignKey,
     Index,
@@ -84,6 +85,11 @@ class Mailing(Base):
     # names the action of an "action" or "pledge" audience; ``confirmed_since`` narrows any
     # audience to supporters who confirmed on or after it.
     body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A composed mailing's subject and body in other languages ({"cy": {"subject": …, "body": …}});
+    # each recipient gets theirs, else the fields above (core.i18n.localised). Migration 0028.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     audience: Mapped[str] = mapped_column(
         String(16), default=Audience.CAMPAIGN.value, server_default=Audience.CAMPAIGN.value
     )

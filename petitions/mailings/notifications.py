@@ -8,10 +8,13 @@ from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_mail import Message
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
+from petitions.core.i18n import current_language, in_language, language_prefix, localised
 from petitions.core.text import render_markdown
 from petitions.extensions import db
 from petitions.mailer.registry import BuiltEmail, email_builder
@@ -43,7 +46,9 @@ def read_unsubscribe_token(token: str) -> int | None:
 
 
 def unsubscribe_url(delivery_id: int) -> str:
-    return f"{current_app.config['PUBLIC_URL']}/u/{unsubscribe_token(delivery_id)}"
+    """The unsubscribe page in the current language (the recipient's, as their email is)."""
+    public = current_app.config["PUBLIC_URL"]
+    return f"{public}{language_prefix()}/u/{unsubscribe_token(delivery_id)}"
 
 
 def _mail_domain() -> str:
@@ -61,34 +66,51 @@ class MailingContent:
     campaign_title: str
     campaign_url: str
     list_id: str
+    language: str = ""  # what it is written in (the Content-Language of each copy)
 
 
-def content_for(mailing: Mailing) -> MailingContent:
+def content_for(mailing: Mailing, language: str | None = None) -> MailingContent:
+    """The mailing in ``language`` (a recipient's ``signatures.language``; the default if
+    None): the organiser's words in it where they wrote them, else the default language's."""
+    with in_language(language):
+        return _content(mailing)
+
+
+def _content(mailing: Mailing) -> MailingContent:
     campaign = mailing.campaign
     public = current_app.config["PUBLIC_URL"]
-    campaign_url = f"{public}/c/{campaign.slug}"
+    campaign_url = f"{public}{language_prefix()}/c/{campaign.slug}"
+    subject = localised(mailing, "subject")
     if mailing.kind == MailingKind.GOAL_REACHED and mailing.action is not None:
         action = mailing.action
-        heading = f"We reached the goal: {action.title}"
-        body = (
-            f"Together we passed the goal of {action.goal:,} for \u201c{action.title}\u201d. "
-            "Thank you for being part of it. We will tell you what happens next."
+        title = localised(action, "title")
+        subject = heading = _("We reached the goal: %(title)s", title=title)
+        body = _(
+            "Together we passed the goal of %(goal)s for \u201c%(title)s\u201d. "
+            "Thank you for being part of it. We will tell you what happens next.",
+            goal=format_decimal(action.goal),
+            title=title,
         )
     elif mailing.kind == MailingKind.COMPOSED:
-        heading = mailing.subject
-        body = mailing.body or ""
+        heading = subject
+        body = localised(mailing, "body") or ""
     else:
         update = mailing.update
-        heading = update.title if update else mailing.subject
-        body = update.body if update else ""
+        if update is not None:
+            subject = heading = localised(update, "title")
+        else:
+            heading = subject
+        body = localised(update, "body") if update else ""
+    campaign_title = localised(campaign, "title")
     return MailingContent(
-        subject=mailing.subject,
+        subject=subject,
         heading=heading,
         body_text=body,
         body_html=render_markdown(body),
-        campaign_title=campaign.title,
+        campaign_title=campaign_title,
         campaign_url=campaign_url,
         list_id=f"{campaign.title[:60]} <campaign-{campaign.id}.{_mail_domain()}>",
+        language=current_language(),
     )
 
 
@@ -96,15 +118,17 @@ def render_parts(content: MailingContent, name: str, link: str | None) -> tuple[
     """(text, html) of one copy. ``link`` None: a preview or a test, with no unsubscribe
     link of its own (each real recipient gets theirs)."""
     context = {"content": content, "name": name, "unsubscribe_url": link}
-    return (
-        render_template("email/mailing.txt", **context),
-        render_template("email/mailing.html", **context),
-    )
+    with in_language(content.language or None):
+        return (
+            render_template("email/mailing.txt", **context),
+            render_template("email/mailing.html", **context),
+        )
 
 
 def mailing_message(content: MailingContent, delivery_id: int, name: str, email: str) -> Message:
     """One recipient's copy: a visible unsubscribe link and RFC 8058 one-click headers."""
-    link = unsubscribe_url(delivery_id)
+    with in_language(content.language or None):
+        link = unsubscribe_url(delivery_id)
     text, html = render_parts(content, name, link)
     message = Message(
         subject=content.subject,
@@ -117,6 +141,7 @@ def mailing_message(content: MailingContent, delivery_id: int, name: str, email:
             "List-Id": content.list_id,
             "Precedence": "bulk",
             "Auto-Submitted": "auto-generated",
+            "Content-Language": content.language,
         },
     )
     # make_msgid() looks the host name up for every message; name the domain ourselves.
@@ -147,7 +172,9 @@ def build_milestone(notice_id: int) -> BuiltEmail | None:
         "link": f"{current_app.config['PUBLIC_URL']}/c/{action.campaign.slug}/{action.slug}",
     }
     message = Message(
-        subject=f"{notice.percent}% of the goal: {action.title}",
+        subject=_(
+            "%(percent)s%% of the goal: %(title)s", percent=notice.percent, title=action.title
+        ),
         recipients=[(owner.name or owner.email, owner.email)],
         body=render_template("email/milestone.txt", **context),
         html=render_template("email/milestone.html", **context),
@@ -170,7 +197,7 @@ def build_mailing_test(test_id: int) -> BuiltEmail | None:
     name = organiser.name or organiser.email
     text, html = render_parts(content, name, None)
     message = Message(
-        subject=f"[Test] {content.subject}",
+        subject=_("[Test] %(subject)s", subject=content.subject),
         recipients=[(name, organiser.email)],
         body=text,
         html=html,

@@ -39,6 +39,7 @@ from petitions.workspace import services as signature_services
 from petitions.workspace.forms import (
     ACTION_TRANSLATABLE,
     CAMPAIGN_TRANSLATABLE,
+    UPDATE_TRANSLATABLE,
     ActionForm,
     CampaignForm,
     ShareForm,
@@ -373,7 +374,9 @@ def _update_of(campaign: Campaign, update_id: int) -> CampaignUpdate:
 def edit_update(campaign_id: int, update_id: int | None = None) -> Response | tuple[str, int]:
     found = campaign_for_organiser(campaign_id)
     update = _update_of(found, update_id) if update_id else None
-    form = UpdateForm(obj=update)
+    form = with_translations(UpdateForm, UPDATE_TRANSLATABLE, _other_languages())(obj=update)
+    if request.method == "GET" and update is not None:
+        form.fill_translations(update)
     if form.validate_on_submit():
         services.save_update(
             found,
@@ -381,6 +384,7 @@ def edit_update(campaign_id: int, update_id: int | None = None) -> Response | tu
             title=form.title.data or "",
             body=form.body.data or "",
             published_at=form.published_at.data,
+            translations=form.translations(),
         )
         flash(_("Update saved."), "info")
         return _to_campaign(found)

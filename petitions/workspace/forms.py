@@ -221,6 +221,10 @@ ACTION_TRANSLATABLE = {
     "text": (N_("Text (Markdown)"), 20_000, True),
     "thank_you": (N_("Thank-you message"), 5000, True),
 }
+UPDATE_TRANSLATABLE = {
+    "title": (N_("Title"), 200, False),
+    "body": (N_("Body (Markdown)"), 50_000, True),
+}
 _WITH_TRANSLATIONS: dict[tuple[type, tuple[str, ...]], type] = {}
 
 
