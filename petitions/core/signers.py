@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
-from typing import Any
+from typing import Any, TypeVar
 
-from itsdangerous import TimestampSigner
+from itsdangerous import Serializer, TimestampSigner
 from itsdangerous.encoding import want_bytes
 from itsdangerous.signer import HMACAlgorithm
+
+S = TypeVar("S", bound=Serializer[Any])
 
 _MAX_KEYS = 64  # secrets and salts are few; a test suite that changes them stays bounded
 _derived: dict[tuple[Any, ...], bytes] = {}
@@ -34,13 +36,21 @@ class _OpenSSLHMAC(HMACAlgorithm):
         return hmac.digest(key, value, self.name)
 
 
+_names: dict[Any, str | None] = {}
+
+
 def _digest_name(digest_method: Any) -> str | None:
     """The hashlib name of a digest function, if OpenSSL's HMAC gives the same answer."""
+    if digest_method in _names:
+        return _names[digest_method]
     try:
         name = digest_method().name
     except Exception:
-        return None
-    return name if name in ("sha1", "sha256", "sha512") and hashlib.new(name).name == name else None
+        name = None
+    if name not in ("sha1", "sha256", "sha512") or hashlib.new(name).name != name:
+        name = None
+    _names[digest_method] = name
+    return name
 
 
 class KeptKeySigner(TimestampSigner):
@@ -64,3 +74,36 @@ class KeptKeySigner(TimestampSigner):
                     _derived.clear()
                 _derived[key] = derived
         return derived
+
+
+def keep_signers(serializer: S) -> S:
+    """``serializer``, its signers made once per salt (itsdangerous makes one per call)
+    as ``KeptKeySigner`` instead; nothing else changes. Signers hold no state but their
+    settings, so one serves every call."""
+    serializer.signer = KeptKeySigner
+    made: dict[Any, Any] = {}
+    make = serializer.make_signer
+
+    def make_signer(salt: str | bytes | None = None) -> Any:
+        signer = made.get(salt)
+        if signer is None:
+            signer = made[salt] = make(salt)
+        return signer
+
+    serializer.make_signer = make_signer  # type: ignore[method-assign]
+    return serializer
+
+
+def kept_signer(secret_key: str | bytes, salt: str) -> KeptKeySigner:
+    """One ``KeptKeySigner(secret_key, salt=salt)`` per secret and salt, made once."""
+    key = ("signer", want_bytes(secret_key), salt)
+    signer = _signers.get(key)
+    if signer is None:
+        with _lock:
+            if len(_signers) >= _MAX_KEYS:
+                _signers.clear()
+            signer = _signers[key] = KeptKeySigner(secret_key, salt=salt)
+    return signer
+
+
+_signers: dict[tuple[Any, ...], KeptKeySigner] = {}

@@ -20,7 +20,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_cookie
 from werkzeug.wsgi import get_host
 
-from petitions.core.signers import KeptKeySigner
+from petitions.core.signers import keep_signers
 
 _FORM_TYPE = "application/x-www-form-urlencoded"
 _CSRF_SALT = "wtf-csrf-token"  # Flask-WTF's, for the tokens ``generate_csrf`` signs
@@ -126,9 +126,7 @@ def _session_serializer(
 
     def make() -> URLSafeTimedSerializer | None:
         serializer = interface.get_signing_serializer(app)
-        if serializer is not None:
-            serializer.signer = KeptKeySigner
-        return serializer
+        return keep_signers(serializer) if serializer is not None else None
 
     return _kept(key, make)  # type: ignore[no-any-return]
 
@@ -148,7 +146,7 @@ def csrf_ok(app: Flask, post: FormPost) -> bool:
     try:
         serializer = _kept(
             ("csrf", secret),
-            lambda: URLSafeTimedSerializer(secret, salt=_CSRF_SALT, signer=KeptKeySigner),
+            lambda: keep_signers(URLSafeTimedSerializer(secret, salt=_CSRF_SALT)),
         )
         signed = serializer.loads(token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
         if not isinstance(signed, str) or not hmac.compare_digest(expected, signed):

@@ -41,7 +41,7 @@ from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from petitions.core.pseudonym import pseudonym
-from petitions.core.signers import KeptKeySigner
+from petitions.core.signers import KeptKeySigner, kept_signer
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def clean_ip(value: str | None) -> str | None:
 
 
 def _signer() -> KeptKeySigner:
-    return KeptKeySigner(current_app.config["SECRET_KEY"], salt=_STAMP_SALT)
+    return kept_signer(current_app.config["SECRET_KEY"], salt=_STAMP_SALT)
 
 
 def _session_binding() -> str:

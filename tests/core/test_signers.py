@@ -8,7 +8,7 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from petitions.core.signers import KeptKeySigner
+from petitions.core.signers import KeptKeySigner, keep_signers, kept_signer
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,16 @@ def test_csrf_serializer_with_kept_keys_reads_flask_wtf_tokens():
     assert kept.loads(token, max_age=3600) == "raw"
     with pytest.raises(BadSignature):
         URLSafeTimedSerializer("other", salt="wtf-csrf-token", signer=KeptKeySigner).loads(token)
+
+
+def test_kept_signers_of_a_serializer_read_and_write_as_before():
+    plain = URLSafeTimedSerializer("secret", salt="wtf-csrf-token")
+    kept = keep_signers(URLSafeTimedSerializer("secret", salt="wtf-csrf-token"))
+    for value in ("raw", {"a": [1, 2]}):
+        assert kept.loads(plain.dumps(value), max_age=60) == value
+        assert plain.loads(kept.dumps(value), max_age=60) == value
+    assert kept.make_signer() is kept.make_signer()  # made once
+    with pytest.raises(BadSignature):
+        kept.loads(URLSafeTimedSerializer("other", salt="wtf-csrf-token").dumps("raw"))
+    assert kept_signer("s", "t") is kept_signer("s", "t")
+    assert kept_signer("s", "t").unsign(TimestampSigner("s", salt="t").sign(b"x")) == b"x"
