@@ -19,6 +19,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext, pgettext
 from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
@@ -276,14 +278,27 @@ def cancel_rsvp(token: str) -> Response | tuple[str, int]:
     if not form.validate():
         abort(400)
     if found.status == RsvpStatus.PENDING.value:
-        return "This RSVP was never confirmed, so there is nothing to cancel.", 409
+        return _("This RSVP was never confirmed, so there is nothing to cancel."), 409
     services.cancel_rsvp(found)
     _nudge_mail()
-    flash("Your RSVP is cancelled. Thank you for letting us know.", "success")
+    flash(_("Your RSVP is cancelled. Thank you for letting us know."), "success")
     return redirect(url_for("gatherings.manage", token=token), code=303)
 
 
 # --- organisers -------------------------------------------------------------------------------
+
+
+def _changed_words(changed: list[str]) -> str:
+    """What changed ("time", "place", "online link") in the page's language: "time and place"."""
+    names = {
+        "time": pgettext("what changed", "time"),
+        "place": pgettext("what changed", "place"),
+        "online link": pgettext("what changed", "online link"),
+    }
+    words = [names.get(item, item) for item in changed]
+    if len(words) < 2:
+        return "".join(words)
+    return _("%(items)s and %(last)s", items=", ".join(words[:-1]), last=words[-1])
 
 
 def _event_for_organiser(action_id: int) -> tuple[Action, EventDetails]:
@@ -327,7 +342,7 @@ def new_event(campaign_id: int) -> Response | tuple[str, int]:
             except services.EventError as exc:
                 error = str(exc)
             else:
-                flash("Event created. It shows on the campaign page while the campaign is live.")
+                flash(_("Event created. It shows on the campaign page while the campaign is live."))
                 return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
         status = 400
     else:
@@ -354,11 +369,15 @@ def edit_event(action_id: int) -> Response | tuple[str, int]:
                 if outcome.changed:
                     _nudge_mail()
                     flash(
-                        f"Saved. The {' and '.join(outcome.changed)} changed: "
-                        f"{outcome.told} attendee(s) are being told."
+                        ngettext(
+                            "Saved. The %(changed)s changed: %(num)s attendee is being told.",
+                            "Saved. The %(changed)s changed: %(num)s attendees are being told.",
+                            outcome.told,
+                            changed=_changed_words(outcome.changed),
+                        )
                     )
                 else:
-                    flash("Saved.")
+                    flash(_("Saved."))
                 return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
         status = 400
     return render_template(
@@ -379,7 +398,13 @@ def cancel_event(action_id: int) -> Response:
         abort(400)
     told = services.cancel_event(action)
     _nudge_mail()
-    flash(f"Event cancelled. {told} attendee(s) are being told.")
+    flash(
+        ngettext(
+            "Event cancelled. %(num)s attendee is being told.",
+            "Event cancelled. %(num)s attendees are being told.",
+            told,
+        )
+    )
     return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
 
 
@@ -463,7 +488,7 @@ def follow_up(action_id: int) -> Response | tuple[str, int]:
     action, _details = _event_for_organiser(action_id)
     form = FollowUpForm()
     if not form.validate():
-        return "Enter a subject and a message (and keep the page's form token).", 400
+        return _("Enter a subject and a message (and keep the page's form token)."), 400
     try:
         _followup, count = services.create_followup(
             action, request.form.get("audience", ""), form.subject.data or "", form.body.data or ""
@@ -471,7 +496,13 @@ def follow_up(action_id: int) -> Response | tuple[str, int]:
     except services.EventError as exc:
         return str(exc), 400
     after_commit(nudge, jobs.REMINDER_TASK, key=("nudge", jobs.REMINDER_TASK))
-    flash(f"Follow-up queued for {count} attendee(s); it goes out within a minute.")
+    flash(
+        ngettext(
+            "Follow-up queued for %(num)s attendee; it goes out within a minute.",
+            "Follow-up queued for %(num)s attendees; it goes out within a minute.",
+            count,
+        )
+    )
     return redirect(url_for("gatherings.attendees", action_id=action.id), code=303)
 
 
@@ -568,7 +599,7 @@ def host_confirm(token: str) -> Response:
         abort(400)
     if services.confirm_host(action):
         _nudge_mail()
-        flash("Thank you: your event is with the organisers now.")
+        flash(_("Thank you: your event is with the organisers now."))
     return redirect(url_for("gatherings.host_page", token=token), code=303)
 
 
@@ -578,7 +609,7 @@ def host_message(token: str) -> Response | tuple[str, int]:
     action, details = _hosted_from_token(token)
     form = FollowUpForm()
     if not details.is_public or not form.validate():
-        return "Enter a subject and a message (the event must be approved).", 400
+        return _("Enter a subject and a message (the event must be approved)."), 400
     try:
         _followup, count = services.create_followup(
             action, "going", form.subject.data or "", form.body.data or ""
@@ -586,7 +617,13 @@ def host_message(token: str) -> Response | tuple[str, int]:
     except services.EventError as exc:
         return str(exc), 400
     after_commit(nudge, jobs.REMINDER_TASK, key=("nudge", jobs.REMINDER_TASK))
-    flash(f"Your message is on its way to {count} attendee(s).")
+    flash(
+        ngettext(
+            "Your message is on its way to %(num)s attendee.",
+            "Your message is on its way to %(num)s attendees.",
+            count,
+        )
+    )
     return redirect(url_for("gatherings.host_page", token=token), code=303)
 
 
@@ -622,11 +659,11 @@ def review(action_id: int) -> Response | tuple[str, int]:
     if details is None:
         abort(404)
     if not ButtonForm().validate() or decision not in ("approve", "reject"):
-        return "Choose approve or reject.", 400
+        return _("Choose approve or reject."), 400
     try:
         services.review_event(action, decision == "approve", request.form.get("note", ""))
     except services.EventError as exc:
         return str(exc), 409
     _nudge_mail()
-    flash("Approved: it is public now." if decision == "approve" else "Rejected.")
+    flash(_("Approved: it is public now.") if decision == "approve" else _("Rejected."))
     return redirect(url_for("gatherings.hosting", campaign_id=action.campaign_id), code=303)

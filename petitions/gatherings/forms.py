@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
@@ -18,48 +19,52 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
 class EventForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)]
+    )
     description = TextAreaField(
-        "Description (Markdown)", validators=[Optional(), Length(max=20_000)]
+        _l("Description (Markdown)"), validators=[Optional(), Length(max=20_000)]
     )
     starts = DateTimeLocalField(
-        "Starts",
+        _l("Starts"),
         format=DATETIME_FORMATS,
-        validators=[DataRequired("Enter when it starts, e.g. 2026-03-14T10:00.")],
+        validators=[DataRequired(_l("Enter when it starts, e.g. 2026-03-14T10:00."))],
     )
     ends = DateTimeLocalField(
-        "Ends",
+        _l("Ends"),
         format=DATETIME_FORMATS,
-        validators=[DataRequired("Enter when it ends, e.g. 2026-03-14T12:00.")],
+        validators=[DataRequired(_l("Enter when it ends, e.g. 2026-03-14T12:00."))],
     )
     timezone = StringField(
-        "Time zone",
+        _l("Time zone"),
         default="Europe/London",
-        validators=[DataRequired("Enter a time zone, e.g. Europe/London."), Length(max=64)],
-        description="The times above are in this zone, e.g. Europe/London or America/New_York.",
+        validators=[DataRequired(_l("Enter a time zone, e.g. Europe/London.")), Length(max=64)],
+        description=_l("The times above are in this zone, e.g. Europe/London or America/New_York."),
     )
-    venue = StringField("Venue (in person)", validators=[Optional(), Length(max=200)])
-    address = StringField("Address", validators=[Optional(), Length(max=300)])
-    postcode = StringField("Postcode", validators=[Optional(), Length(max=16)])
+    venue = StringField(_l("Venue (in person)"), validators=[Optional(), Length(max=200)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=16)])
     online_url = StringField(
-        "Online link",
+        _l("Online link"),
         validators=[Optional(), Length(max=500)],
-        description="Shown only to people with a confirmed place, in their emails.",
+        description=_l("Shown only to people with a confirmed place, in their emails."),
     )
     capacity = IntegerField(
-        "Capacity",
+        _l("Capacity"),
         validators=[
             Optional(),
-            NumberRange(min=1, max=1_000_000, message="Capacity must be 1 or more (or empty)."),
+            NumberRange(min=1, max=1_000_000, message=_l("Capacity must be 1 or more (or empty).")),
         ],
-        description="Leave empty for no limit.",
+        description=_l("Leave empty for no limit."),
     )
-    waitlist = BooleanField("Open a waitlist when it is full", default=True)
+    waitlist = BooleanField(_l("Open a waitlist when it is full"), default=True)
     questions = TextAreaField(
-        "RSVP questions",
+        _l("RSVP questions"),
         validators=[Optional(), Length(max=3000)],
-        description="One a line. Start a line with ! to keep its answers sensitive "
-        "(e.g. !Access needs): only organisers see them, and they are erased with the person.",
+        description=_l(
+            "One a line. Start a line with ! to keep its answers sensitive "
+            "(e.g. !Access needs): only organisers see them, and they are erased with the person."
+        ),
     )
 
     def validate_questions(self, field: Any) -> None:
@@ -90,19 +95,19 @@ class EventForm(FlaskForm):
 
 
 class FollowUpForm(FlaskForm):
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=200)])
-    body = TextAreaField("Message (Markdown)", validators=[DataRequired(), Length(max=20_000)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=200)])
+    body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
 
 
 class HostEventForm(EventForm):
     """A supporter proposing their own local event: the event form, plus who they are."""
 
     host_name = StringField(
-        "Your name", validators=[DataRequired("Enter your name."), Length(max=100)]
+        _l("Your name"), validators=[DataRequired(_l("Enter your name.")), Length(max=100)]
     )
     host_email = StringField(
-        "Your email address",
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        _l("Your email address"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
         render_kw={"type": "email", "autocomplete": "email"},
     )
     email_normalised: str = ""

@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased, joinedload
 
 from petitions.campaigns.models import Action, Campaign, CampaignStatus
+from petitions.core.i18n import N_
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.gatherings.models import EventDetails, EventHosting, ReviewState, Rsvp, RsvpStatus
@@ -204,11 +205,12 @@ class ListedEvent:
 
 # Nearest first without coordinates: the postcode data (``petitions.geo``, loaded for letters)
 # says which constituency a postcode is in; the postcode itself gives district and area.
+# Translated where they are shown (the events list).
 NEARNESS = {
-    0: "At your postcode",
-    1: "In your constituency",
-    2: "In your postcode district",
-    3: "In your postcode area",
+    0: N_("At your postcode"),
+    1: N_("In your constituency"),
+    2: N_("In your postcode district"),
+    3: N_("In your postcode area"),
     4: "",
 }
 

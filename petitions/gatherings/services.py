@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import current_app
+from flask_babel import format_date, format_number
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -86,9 +88,16 @@ class EventInput:
 def _one_line(label: str, value: str, limit: int) -> str:
     value = (value or "").strip()
     if has_control_chars(value) or has_invisible_chars(value):
-        raise EventError(f"{label}: use one line of text (no line breaks or control characters).")
+        raise EventError(
+            _(
+                "%(label)s: use one line of text (no line breaks or control characters).",
+                label=label,
+            )
+        )
     if len(value) > limit:
-        raise EventError(f"{label} can be up to {limit} characters.")
+        raise EventError(
+            _("%(label)s can be up to %(limit)s characters.", label=label, limit=limit)
+        )
     return value
 
 
@@ -101,7 +110,7 @@ def parse_questions(text: str) -> list[Question]:
         if not line:
             continue
         sensitive = line.startswith("!")
-        label = _one_line("A question", line.lstrip("!").strip(), 200)
+        label = _one_line(_("A question"), line.lstrip("!").strip(), 200)
         if not label:
             continue
         key = _KEY_CHARS.sub("_", label.lower()).strip("_")[:40] or "q"
@@ -110,18 +119,20 @@ def parse_questions(text: str) -> list[Question]:
         seen.add(key)
         questions.append(Question(key, label, sensitive))
     if len(questions) > 10:
-        raise EventError("An event can ask up to 10 questions.")
+        raise EventError(_("An event can ask up to 10 questions."))
     return questions
 
 
 def zone_for(name: str) -> ZoneInfo:
     name = (name or "").strip()
     if not name or name not in available_timezones():
-        raise EventError(f"Unknown time zone {name[:64]!r}: use a name like Europe/London.")
+        raise EventError(
+            _("Unknown time zone %(name)s: use a name like Europe/London.", name=repr(name[:64]))
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise EventError(f"Unknown time zone {name[:64]!r}.") from exc
+        raise EventError(_("Unknown time zone %(name)s.", name=repr(name[:64]))) from exc
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
@@ -131,8 +142,13 @@ def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
     round_trip = aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
     if round_trip.replace(tzinfo=None) != local.replace(tzinfo=None):
         raise EventError(
-            f"{local:%H:%M} on {local:%d %B %Y} does not exist in {zone.key} "
-            "(the clocks change then): choose another time."
+            _(
+                "%(time)s on %(day)s does not exist in %(zone)s (the clocks change then): "
+                "choose another time.",
+                time=f"{local:%H:%M}",
+                day=format_date(local.date(), "dd MMMM y"),
+                zone=zone.key,
+            )
         )
     return aware.astimezone(ZoneInfo("UTC"))
 
@@ -155,33 +171,37 @@ class CleanEvent:
 
 def clean_event(data: EventInput, *, new: bool, now: datetime | None = None) -> CleanEvent:
     """Check an event's details; raise :class:`EventError` with a message for the organiser."""
-    title = _one_line("Title", data.title, 200)
+    title = _one_line(_("Title"), data.title, 200)
     if not title:
-        raise EventError("Enter a title.")
+        raise EventError(_("Enter a title."))
     description = data.description or ""
     if has_control_chars(description, allow_newlines=True) or has_invisible_chars(description):
-        raise EventError("Description: remove the control or invisible characters.")
+        raise EventError(_("Description: remove the control or invisible characters."))
     if len(description) > 20_000:
-        raise EventError("The description can be up to 20,000 characters.")
+        raise EventError(
+            _("The description can be up to %(limit)s characters.", limit=format_number(20_000))
+        )
     zone = zone_for(data.timezone)
     starts_at = to_utc(data.starts_local, zone)
     ends_at = to_utc(data.ends_local, zone)
     if ends_at <= starts_at:
-        raise EventError("The event must end after it starts.")
+        raise EventError(_("The event must end after it starts."))
     if new and starts_at <= (now or utcnow()):
-        raise EventError("A new event must start in the future.")
-    venue = _one_line("Venue", data.venue, 200)
-    address = _one_line("Address", data.address, 300)
-    postcode = _one_line("Postcode", data.postcode, 16).upper()
-    online_url = _one_line("Online link", data.online_url, 500)
+        raise EventError(_("A new event must start in the future."))
+    venue = _one_line(_("Venue"), data.venue, 200)
+    address = _one_line(_("Address"), data.address, 300)
+    postcode = _one_line(_("Postcode"), data.postcode, 16).upper()
+    online_url = _one_line(_("Online link"), data.online_url, 500)
     if online_url and not re.match(r"^https?://[^\s/$.?#][^\s]*$", online_url, re.IGNORECASE):
-        raise EventError("The online link must be a web address starting with http:// or https://.")
+        raise EventError(
+            _("The online link must be a web address starting with http:// or https://.")
+        )
     if not (venue or address or online_url):
-        raise EventError("Give a place (venue or address), an online link, or both.")
+        raise EventError(_("Give a place (venue or address), an online link, or both."))
     if data.capacity is not None and data.capacity <= 0:
-        raise EventError("Capacity must be a whole number above 0 (or empty for no limit).")
+        raise EventError(_("Capacity must be a whole number above 0 (or empty for no limit)."))
     if data.capacity is not None and data.capacity > 1_000_000:
-        raise EventError("Capacity can be at most 1,000,000.")
+        raise EventError(_("Capacity can be at most %(limit)s.", limit=format_number(1_000_000)))
     return CleanEvent(
         title=title,
         description=description,
@@ -269,7 +289,7 @@ def update_event(action: Action, data: EventInput) -> EditOutcome:
     """Save new details; if the time or place changed, raise SEQUENCE and tell attendees."""
     details = details_for_update(action.id)
     if details.is_cancelled:
-        raise EventError("This event was cancelled; it can no longer be changed.")
+        raise EventError(_("This event was cancelled; it can no longer be changed."))
     clean = clean_event(data, new=False)
     changed = []
     if (clean.starts_at, clean.ends_at) != (details.starts_utc, details.ends_utc) or (
@@ -353,7 +373,12 @@ def clean_answers(
     for question in questions:
         value = (submitted.get(question["key"]) or "").strip()[:500]
         if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
-            raise EventError(f"{question['label']}: remove the control or invisible characters.")
+            raise EventError(
+                _(
+                    "%(label)s: remove the control or invisible characters.",
+                    label=question["label"],
+                )
+            )
         if not value:
             continue
         (sensitive if question.get("sensitive") else answers)[question["key"]] = value
@@ -616,12 +641,12 @@ FOLLOWUP_AUDIENCES = {
 def create_followup(action: Action, audience: str, subject: str, body: str) -> tuple[FollowUp, int]:
     """A follow-up and one pending delivery row per recipient (sent by the jobs). Flushes."""
     if audience not in FOLLOWUP_AUDIENCES:
-        raise EventError("Choose who the follow-up goes to.")
-    subject = _one_line("Subject", subject, 200)
+        raise EventError(_("Choose who the follow-up goes to."))
+    subject = _one_line(_("Subject"), subject, 200)
     if not subject or not (body or "").strip():
-        raise EventError("Enter a subject and a message.")
+        raise EventError(_("Enter a subject and a message."))
     if has_control_chars(body, allow_newlines=True) or has_invisible_chars(body):
-        raise EventError("Message: remove the control or invisible characters.")
+        raise EventError(_("Message: remove the control or invisible characters."))
     followup = FollowUp(action_id=action.id, audience=audience, subject=subject, body=body)
     db.session.add(followup)
     db.session.flush()
@@ -656,7 +681,7 @@ def set_hosting(campaign: Campaign, open_: bool, intro: str = "") -> EventHostin
         hosting = EventHosting(campaign_id=campaign.id, intro="")
         db.session.add(hosting)
     if has_control_chars(intro or "", allow_newlines=True) or has_invisible_chars(intro or ""):
-        raise EventError("Introduction: remove the control or invisible characters.")
+        raise EventError(_("Introduction: remove the control or invisible characters."))
     hosting.intro = (intro or "")[:5000]
     hosting.closed_at = None if open_ else (hosting.closed_at or utcnow())
     if open_:
@@ -673,10 +698,10 @@ def propose_event(
     email to the host is in ``language``, the one they proposed it in (empty: the default)."""
     hosting = db.session.get(EventHosting, campaign.id)
     if hosting is None or hosting.closed_at is not None:
-        raise EventError("This campaign is not taking proposals for events.")
-    host_name = _one_line("Your name", host_name, 100)
+        raise EventError(_("This campaign is not taking proposals for events."))
+    host_name = _one_line(_("Your name"), host_name, 100)
     if not host_name:
-        raise EventError("Enter your name.")
+        raise EventError(_("Enter your name."))
     action = create_event(campaign, data)
     details = db.session.get(EventDetails, action.id)
     assert details is not None
@@ -707,10 +732,10 @@ def review_event(action: Action, approve: bool, note: str = "") -> None:
     """The organiser's decision on a proposal; the host is told either way."""
     details = details_for_update(action.id)
     if details.review == ReviewState.UNCONFIRMED.value:
-        raise EventError("The host has not confirmed their email address yet.")
+        raise EventError(_("The host has not confirmed their email address yet."))
     if details.review != ReviewState.PENDING.value:
-        raise EventError("This proposal was already decided.")
-    details.review_note = _one_line("Note", note, 500)
+        raise EventError(_("This proposal was already decided."))
+    details.review_note = _one_line(_("Note"), note, 500)
     if approve:
         details.review = ReviewState.APPROVED.value
         action.closed_at = None

@@ -36,13 +36,8 @@ PENDING: set[str] = {
     "embeds/event.html",
     "embeds/thanks.html",
     "gatherings/attendees.html",
-    "gatherings/event.html",
     "gatherings/event_form.html",
-    "gatherings/host.html",
     "gatherings/hosting.html",
-    "gatherings/list.html",
-    "gatherings/propose.html",
-    "gatherings/proposed.html",
     "letters/letter_form.html",
     "letters/manage.html",
     "letters/target_form.html",
@@ -191,9 +186,6 @@ USER_ERRORS = {
 # Keyword arguments of a WTForms field or validator that a person reads.
 READ_KEYWORDS = {"label", "description", "message", "render_kw_placeholder"}
 PENDING_MODULES: set[str] = {
-    "petitions/gatherings/blueprint.py",
-    "petitions/gatherings/forms.py",
-    "petitions/gatherings/services.py",
     "petitions/mailings/blueprint.py",
     "petitions/mailings/composer.py",
     "petitions/mailings/forms.py",

@@ -3,14 +3,18 @@ they proposed it in, with links to the pages in it."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from petitions.extensions import db
 from petitions.gatherings import services
+from petitions.gatherings.links import host_token
 from petitions.gatherings.models import EventDetails
 from petitions.gatherings.notifications import build_host_notice
-from tests.gatherings.conftest import event_input
+from tests.core.test_i18n import SAME_IN_BOTH, _fresh_g, _words
+from tests.gatherings.conftest import event_input, make_event, rsvp
 from tests.support.factories import make_campaign
+from tests.support.web import csrf_from
 
 
 def test_the_host_is_written_to_in_the_language_they_proposed_in(factories: Any) -> None:
@@ -34,7 +38,7 @@ def test_the_host_is_written_to_in_the_language_they_proposed_in(factories: Any)
 
 
 def test_an_rsvp_made_in_welsh_is_answered_in_welsh(app: Any, client: Any, smtp_sink: Any) -> None:
-    from tests.gatherings.conftest import make_event, rsvp_and_confirm
+    from tests.gatherings.conftest import rsvp_and_confirm
 
     with app.app_context():
         action = make_event(title="Day of action")
@@ -51,3 +55,93 @@ def test_an_rsvp_made_in_welsh_is_answered_in_welsh(app: Any, client: Any, smtp_
     english = smtp_sink.wait_for(2, address="saes@example.org")[-1]
     assert english.subject == "You're going: Day of action"
     assert "Your RSVP is confirmed" in english.text() and "/cy/" not in english.text()
+
+
+# --- the supporter's event pages, in both languages ------------------------------------------
+
+CONTENT = ["Zqx Campaign", "Zqx Event", "Zqx venue", "Zqx text", "Zqx Host", "Europe/London"]
+PROPOSAL = {
+    "host_name": "Zqx Host",
+    "title": "Zqx Event",
+    "description": "Zqx text",
+    "starts": "2031-04-05T11:00",
+    "ends": "2031-04-05T14:00",
+    "timezone": "Europe/London",
+    "venue": "Zqx venue",
+    "postcode": "LS1 6HB",
+    "capacity": "5",
+    "waitlist": "y",
+}
+
+
+def _hosted_world(app: Any) -> dict[str, Any]:
+    campaign = make_campaign(slug="digwyddiad", title="Zqx Campaign")
+    services.set_hosting(campaign, True)
+    action = make_event(campaign, title="Zqx Event", description="Zqx text", venue="Zqx venue")
+    action.translations = {"cy": {"title": "Diwrnod Cymraeg", "text": "Testun Cymraeg"}}
+    when = {"starts_local": datetime(2031, 4, 5, 11), "ends_local": datetime(2031, 4, 5, 14)}
+    hosted = services.propose_event(
+        campaign, event_input(title="Zqx Event", venue="Zqx venue", **when), "Zqx Host", "h@x.org"
+    )
+    db.session.commit()
+    return {"event": f"/e/digwyddiad/{action.slug}", "hosted": hosted.id}
+
+
+def _event_pages(app: Any, prefix: str, world: dict[str, Any], email: str) -> dict[str, str]:
+    _fresh_g()
+    client = app.test_client()
+    get = lambda path: client.get(prefix + path).get_data(as_text=True)  # noqa: E731
+    pages = {
+        "list": get("/events"),
+        "list near a postcode": get("/events?postcode=LS1+6HB&from=nonsense"),
+        "campaign's list": get("/events?campaign=digwyddiad&postcode=nonsense"),
+        "event": get(world["event"]),
+    }
+    bad = rsvp(client, prefix + world["event"], "not-an-address")
+    assert bad.status_code == 400
+    pages["event with errors"] = bad.get_data(as_text=True)
+    sent = rsvp(client, prefix + world["event"], email)
+    assert sent.status_code == 303
+    pages["thanks"] = get(sent.location.removeprefix(prefix))
+    url = "/c/digwyddiad/host-an-event"
+    pages["propose"] = form = get(url)
+    data = {"csrf_token": csrf_from(form), **PROPOSAL, "host_email": email, "capacity": "-1"}
+    refused = client.post(prefix + url, data=data)
+    assert refused.status_code == 400
+    pages["propose with errors"] = refused.get_data(as_text=True)
+    refused = client.post(prefix + url, data={**data, "capacity": "", "venue": ""})
+    assert refused.status_code == 400
+    pages["propose, no place"] = refused.get_data(as_text=True)
+    proposed = client.post(prefix + url, data={**data, "capacity": "5"})
+    assert proposed.status_code == 303
+    pages["proposed"] = get(proposed.location.removeprefix(prefix))
+    pages["host, unconfirmed"] = get(f"/host/{host_token(world['hosted'])}")
+    return pages
+
+
+def test_the_event_pages_have_no_english_of_ours_in_welsh(app: Any, factories: Any) -> None:
+    world = _hosted_world(app)
+    details = db.session.get(EventDetails, world["hosted"])
+    english = _event_pages(app, "", world, "saes@example.org")
+    welsh = _event_pages(app, "/cy", world, "cymro@example.org")
+    # Approved, with someone coming: the host's page lists them.
+    services.confirm_host(details.action)
+    services.review_event(details.action, True, "Zqx Host")
+    db.session.commit()
+    for prefix, pages in (("", english), ("/cy", welsh)):
+        _fresh_g()
+        page = app.test_client().get(f"{prefix}/host/{host_token(world['hosted'])}")
+        pages["host, approved"] = page.get_data(as_text=True)
+    left = {}
+    for name, html in welsh.items():
+        same = (_words(html, CONTENT) & _words(english[name], CONTENT)) - SAME_IN_BOTH
+        if same:
+            left[name] = sorted(same)
+    assert left == {}, f"English left on Welsh pages: {left}"
+    assert "<h1>Diwrnod Cymraeg</h1>" in welsh["event"] and "Testun Cymraeg" in welsh["event"]
+    assert "Diwrnod Cymraeg" in welsh["list"] and "Zqx Event" in english["list"]
+    assert "Ebrill 2031" in welsh["host, approved"]  # the date in Welsh, in the event's zone
+    assert "Cylchfa amser" in welsh["propose"] and "Nifer y lleoedd" in welsh["propose with errors"]
+    assert "Rhowch le (lleoliad neu gyfeiriad)" in welsh["propose, no place"]
+    assert "Give a place (venue or address)" in english["propose, no place"]
+    assert "Cadarnhau fy nigwyddiad" in welsh["host, unconfirmed"]
