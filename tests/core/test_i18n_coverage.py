@@ -47,8 +47,6 @@ PENDING: set[str] = {
     "mailings/draft.html",
     "mailings/index.html",
     "mailings/show.html",
-    "mailings/unsubscribe.html",
-    "mailings/unsubscribed.html",
 }
 
 # Text that is the same in every language: symbols, and names that are not translated.
