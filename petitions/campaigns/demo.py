@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from petitions.campaigns.models import (
     Action,
+    ActionConsent,
     ActionKind,
     Campaign,
     CampaignStatus,
     CampaignUpdate,
 )
-from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
+from petitions.campaigns.services import DEFAULT_CONSENT, DEFAULT_CONSENT_IN, consent_version
 from petitions.core.time import utcnow
 from petitions.extensions import db
 
@@ -27,6 +28,7 @@ def create_demo_campaign() -> Campaign:
         return campaign
     now = utcnow()
     consent = consent_version(DEFAULT_CONSENT)
+    consent_cy = consent_version(DEFAULT_CONSENT_IN["cy"])
     campaign = Campaign(
         slug=DEMO_SLUG,
         title="Forced-labour-free supply chains",
@@ -88,6 +90,7 @@ def create_demo_campaign() -> Campaign:
                 ),
                 goal=10000,
                 consent_version_id=consent.id,
+                consents=[ActionConsent(language="cy", consent_version_id=consent_cy.id)],
                 thank_you="Thank you. Each signature makes this harder to ignore.",
                 position=1,
                 translations={

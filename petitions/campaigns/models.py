@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from sqlalchemy.sql.elements import ColumnElement
 
+from petitions.core.i18n import default_language, enabled
 from petitions.core.time import utcnow
 from petitions.extensions import Base
 
@@ -122,6 +123,32 @@ class Action(Base):
 
     campaign: Mapped[Campaign] = relationship(back_populates="actions")
     consent_version: Mapped[ConsentVersion | None] = relationship()
+    # The consent wording in other languages: a version of its own per language, so what a
+    # signature stores (``consent_version_id``) is exactly the words its signer was shown.
+    consents: Mapped[list[ActionConsent]] = relationship(
+        cascade="all, delete-orphan", order_by="ActionConsent.language"
+    )
+
+    def consent_in(self, language: str) -> ConsentVersion | None:
+        """The wording shown to, and kept for, a signer in ``language``: the one written in
+        it, else the default language's (the rule the signature's INSERT applies in SQL)."""
+        for written in self.consents:
+            if written.language == language:
+                return written.consent_version
+        return self.consent_version
+
+    def consent_written_in(self, language: str) -> str:
+        """The organiser's own wording in ``language`` ("" where none: the default is shown)."""
+        for written in self.consents:
+            if written.language == language and written.consent_version is not None:
+                return written.consent_version.text
+        return ""
+
+    def consent_missing(self) -> list[str]:
+        """The other enabled languages with no consent wording of their own (organisers are
+        told: signers in them see, and agree to, the default language's)."""
+        written = {c.language for c in self.consents}
+        return [code for code in enabled() if code != default_language() and code not in written]
 
     @property
     def is_pledge(self) -> bool:
@@ -147,6 +174,21 @@ class Action(Base):
             Campaign.status == CampaignStatus.LIVE.value,
             or_(Action.deadline.is_(None), Action.deadline >= today),
         )
+
+
+class ActionConsent(Base):
+    """An action's consent wording in a language other than the default one (which is
+    ``Action.consent_version``). A signature made in ``language`` records this version."""
+
+    __tablename__ = "action_consents"
+
+    action_id: Mapped[int] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    consent_version_id: Mapped[int] = mapped_column(ForeignKey("consent_versions.id"))
+
+    consent_version: Mapped[ConsentVersion] = relationship()
 
 
 def is_open(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from petitions.campaigns.images import prepare_hero
 from petitions.campaigns.models import (
     Action,
+    ActionConsent,
     ActionKind,
     Campaign,
     CampaignStatus,
@@ -26,6 +27,16 @@ DEFAULT_CONSENT = (
     "the total (never your details) with the target. If you tick the box, we will also email "
     "you about this campaign; every email has a link to stop them."
 )
+# The same wording in the other languages, offered for a new action (the organiser may change
+# or clear it: where there is none, signers in that language see the default one).
+DEFAULT_CONSENT_IN = {
+    "cy": (
+        "Byddwn yn defnyddio eich enw, eich cyfeiriad e-bost a'ch cod post i gyfrif a dilysu "
+        "eich llofnod, ac yn rhannu'r cyfanswm (byth eich manylion) gyda'r targed. Os byddwch "
+        "yn ticio'r blwch, byddwn hefyd yn anfon e-bost atoch am yr ymgyrch hon; mae dolen ym "
+        "mhob e-bost i'w hatal."
+    ),
+}
 
 
 def consent_version(text: str) -> ConsentVersion:
@@ -148,9 +159,40 @@ def save_action(
     action.thank_you = thank_you
     action.position = position
     if translations is not None:
-        action.translations = kept_translations(translations)
+        # The consent wording is not kept with the other words: each language's is a
+        # consent version of its own (``set_consents``), as exact as the default one.
+        words = {
+            code: {name: value for name, value in fields.items() if name != "consent"}
+            for code, fields in translations.items()
+        }
+        action.translations = kept_translations(words)
+        set_consents(
+            action,
+            {
+                code: fields["consent"]
+                for code, fields in translations.items()
+                if "consent" in fields
+            },
+        )
     db.session.flush()
     return action
+
+
+def set_consents(action: Action, wording: dict[str, str]) -> None:
+    """The consent wording per other language (``{"cy": text}``); an empty one is taken off,
+    and signers in that language see (and agree to) the default wording again."""
+    kept = {written.language: written for written in action.consents}
+    for language, text in wording.items():
+        text = (text or "").strip()
+        if not text:
+            if language in kept:
+                action.consents.remove(kept[language])
+            continue
+        version_id = consent_version(text).id
+        if language in kept:
+            kept[language].consent_version_id = version_id
+        else:
+            action.consents.append(ActionConsent(language=language, consent_version_id=version_id))
 
 
 def close_action(action: Action) -> None:

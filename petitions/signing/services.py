@@ -20,11 +20,11 @@ from datetime import date, timedelta
 from typing import Any, Protocol
 
 from flask import current_app
-from sqlalchemy import Date, and_, bindparam, exists, join, or_, select, update
+from sqlalchemy import Date, and_, bindparam, exists, func, join, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from petitions.campaigns.models import Action, Campaign
+from petitions.campaigns.models import Action, ActionConsent, Campaign
 from petitions.core import events
 from petitions.core.dispatch import nudge
 from petitions.core.emails import canonical_email
@@ -94,9 +94,11 @@ def _insert_statement(dialect: str, with_outbox: bool) -> Any:
 
     ``INSERT INTO signatures ... SELECT ... FROM actions JOIN campaigns WHERE <the action is
     open> ON CONFLICT DO NOTHING RETURNING id``: the open/deadline check is in SQL
-    (``Action.open_clause``) and the consent wording recorded is the action's current one, read
-    in the same statement, so a signature is never stored on an action that closed a moment ago
-    (however the caller decided it was open: a loaded row or the hot path's snapshot).
+    (``Action.open_clause``) and the consent wording recorded is the action's current one in
+    the signer's language (``Action.consent_in``: its own version in that language, else the
+    default one), read in the same statement, so a signature is never stored on an action that
+    closed a moment ago (however the caller decided it was open: a loaded row or the hot
+    path's snapshot) and always names the words its signer was shown.
 
     With ``with_outbox`` (PostgreSQL), the confirmation email's outbox row is written by the
     same statement (a data-modifying CTE): one round trip for both rows. Building either per
@@ -107,10 +109,19 @@ def _insert_statement(dialect: str, with_outbox: bool) -> Any:
         table: Any = Signature.__table__
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         columns = [name for name in _SIGNATURE_COLUMNS if name != "consent_version_id"]
+        params = {name: bindparam(f"p_{name}", type_=table.c[name].type) for name in columns}
+        in_language = (
+            select(ActionConsent.consent_version_id)
+            .where(
+                ActionConsent.action_id == Action.id,
+                ActionConsent.language == params["language"],
+            )
+            .scalar_subquery()
+        )
         source = (
             select(
-                *[bindparam(f"p_{name}", type_=table.c[name].type) for name in columns],
-                Action.consent_version_id,
+                *params.values(),
+                func.coalesce(in_language, Action.consent_version_id),
             )
             .select_from(join(Action, Campaign, Action.campaign_id == Campaign.id))
             .where(

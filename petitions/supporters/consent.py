@@ -32,7 +32,7 @@ from sqlalchemy import and_, exists, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from petitions.campaigns.models import Action, Campaign
+from petitions.campaigns.models import Action, Campaign, ConsentVersion
 from petitions.core.i18n import N_
 from petitions.core.time import utcnow
 from petitions.extensions import db
@@ -169,6 +169,8 @@ class HistoryItem:
     campaign: str | None  # None: every campaign
     action: str | None
     consent_version_id: int | None
+    # The exact words agreed to (in the language they were shown in), for an agreement.
+    consent_text: str = ""
 
     @property
     def summary(self) -> str:
@@ -218,9 +220,11 @@ def history(email_normalised: str, campaign_id: int | None = None) -> list[Histo
             ConsentEvent.consent_version_id,
             Campaign.title.label("campaign"),
             Action.title.label("action"),
+            ConsentVersion.text.label("consent_text"),
         )
         .outerjoin(Campaign, Campaign.id == ConsentEvent.campaign_id)
         .outerjoin(Action, Action.id == ConsentEvent.action_id)
+        .outerjoin(ConsentVersion, ConsentVersion.id == ConsentEvent.consent_version_id)
         .where(ConsentEvent.email_normalised == email_normalised)
         .order_by(ConsentEvent.created_at, ConsentEvent.id)
     )
@@ -236,6 +240,7 @@ def history(email_normalised: str, campaign_id: int | None = None) -> list[Histo
             campaign=row.campaign,
             action=row.action,
             consent_version_id=row.consent_version_id,
+            consent_text=row.consent_text or "",
         )
         for row in db.session.execute(query)
     ]

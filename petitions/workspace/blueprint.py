@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from petitions.campaigns import services
 from petitions.campaigns.images import MAX_HERO_BYTES, HeroError
 from petitions.campaigns.models import Campaign, CampaignUpdate
-from petitions.campaigns.services import DEFAULT_CONSENT
+from petitions.campaigns.services import DEFAULT_CONSENT, DEFAULT_CONSENT_IN
 from petitions.core import i18n
 from petitions.core.forms import ButtonForm
 from petitions.core.i18n import N_
@@ -254,6 +254,8 @@ def new_action(campaign_id: int) -> Response | tuple[str, int]:
     form = _action_form()
     if request.method == "GET":
         form.consent.data = DEFAULT_CONSENT
+        for language in form.languages:
+            form[f"consent__{language}"].data = DEFAULT_CONSENT_IN.get(language, "")
         form.position.data = len(found.actions) + 1
     if form.validate_on_submit():
         try:
@@ -277,6 +279,8 @@ def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
         form.fill_translations(action)
         form.pledge_options.data = "\n".join(action.pledge_options or [])
         form.consent.data = action.consent_version.text if action.consent_version else ""
+        for language in form.languages:
+            form[f"consent__{language}"].data = action.consent_written_in(language)
     if form.validate_on_submit():
         try:
             services.save_action(action.campaign, action, **_action_values(form))  # type: ignore[arg-type]

@@ -220,6 +220,8 @@ ACTION_TRANSLATABLE = {
     "title": (N_("Title"), 200, False),
     "text": (N_("Text (Markdown)"), 20_000, True),
     "thank_you": (N_("Thank-you message"), 5000, True),
+    # Not kept with the others: a consent version of its own (campaigns.services.set_consents).
+    "consent": (N_("Consent wording"), 5000, True),
 }
 UPDATE_TRANSLATABLE = {
     "title": (N_("Title"), 200, False),
