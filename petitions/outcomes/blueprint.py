@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Action
+from petitions.core import i18n
 from petitions.core.forms import ButtonForm
 from petitions.organisers.access import action_for_organiser, current_organiser, organiser_required
 from petitions.outcomes import queries, services
-from petitions.outcomes.forms import OutcomeForm, VictoryForm
+from petitions.outcomes.forms import OutcomeForm, VictoryForm, outcome_form
 from petitions.outcomes.models import ActionOutcome
 
 bp = Blueprint("outcomes", __name__)
@@ -23,6 +24,18 @@ NO_STORE = {"Cache-Control": "no-store"}
 def outcomes_of(action_id: int) -> list[ActionOutcome]:
     """An action's public timeline, for any page that shows the action."""
     return queries.timeline(action_id)
+
+
+def _others() -> list[str]:
+    return [code for code in i18n.enabled() if code != i18n.default_language()]
+
+
+def _outcome_form() -> OutcomeForm:
+    return outcome_form(OutcomeForm, _others())  # type: ignore[no-any-return]
+
+
+def _victory_form() -> VictoryForm:
+    return outcome_form(VictoryForm, _others(), prefix="v")  # type: ignore[no-any-return]
 
 
 def _render(
@@ -38,8 +51,8 @@ def _render(
             action=action,
             campaign=action.campaign,
             entries=queries.timeline(action.id),
-            form=form or OutcomeForm(),
-            victory=victory or VictoryForm(prefix="v"),
+            form=form or _outcome_form(),
+            victory=victory or _victory_form(),
             button=ButtonForm(),
             error=error,
         ),
@@ -58,7 +71,7 @@ def manage(action_id: int) -> tuple[str, int, dict[str, str]]:
 @organiser_required
 def add(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
     action = action_for_organiser(action_id)
-    form = OutcomeForm()
+    form = _outcome_form()
     if not form.validate():
         return _render(action, form, None, 400, _("Check the entry's details."))
     try:
@@ -76,7 +89,7 @@ def add(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
 @organiser_required
 def victory(action_id: int) -> Response | tuple[str, int, dict[str, str]]:
     action = action_for_organiser(action_id)
-    form = VictoryForm(prefix="v")
+    form = _victory_form()
     if not form.validate():
         return _render(action, None, form, 400, _("Check the victory's details."))
     if any(e.is_victory for e in queries.timeline(action.id)):

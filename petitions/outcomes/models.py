@@ -6,11 +6,11 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import gettext
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petitions.campaigns.models import Action
-from petitions.core.i18n import N_
+from petitions.core.i18n import N_, localised
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
 from petitions.extensions import Base
@@ -51,12 +51,30 @@ class ActionOutcome(Base):
         ForeignKey("organisers.id", ondelete="SET NULL")
     )
     mailing_id: Mapped[int | None] = mapped_column(ForeignKey("mailings.id", ondelete="SET NULL"))
+    # The organiser's title and text in other languages, {"cy": {"title": …, "text": …}}, as
+    # on ``Action`` (core.i18n.localised): an empty one shows the default language's.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
     action: Mapped[Action] = relationship()
 
     @property
     def label(self) -> str:
         return gettext(KIND_LABELS.get(self.kind, KIND_LABELS[OutcomeKind.UPDATE.value]))
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the page's language: the organiser's in it, else a default title (the
+        kind's name, stored in the default language) in the page's words, else as written."""
+        shown = str(localised(self, "title"))
+        if shown == self.title and self.title == KIND_LABELS.get(self.kind):
+            return self.label
+        return shown
+
+    @property
+    def shown_text(self) -> str:
+        return str(localised(self, "text"))
 
     @property
     def is_victory(self) -> bool:

@@ -9,7 +9,7 @@ action and always tells its supporters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
-from petitions.campaigns.services import close_action
+from petitions.campaigns.services import close_action, kept_translations
 from petitions.core.dispatch import nudge
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.core.time import utcnow
@@ -40,6 +40,27 @@ class OutcomeInput:
     link: str = ""
     happened_on: date | None = None
     notify: bool = False
+    # The title and text in other languages ({"cy": {"title": …, "text": …}}); empty: English.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _clean_title(title: str) -> str:
+    if has_control_chars(title) or has_invisible_chars(title):
+        raise OutcomeError(
+            _l("Title: use one line of text (no line breaks or control characters).")
+        )
+    if len(title) > 200:
+        raise OutcomeError(_l("The title can be up to 200 characters."))
+    return title
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if has_control_chars(text, allow_newlines=True) or has_invisible_chars(text):
+        raise OutcomeError(_l("What happened: remove the control or invisible characters."))
+    if len(text) > 20_000:
+        raise OutcomeError(_l("What happened can be up to 20,000 characters."))
+    return text
 
 
 def _clean(data: OutcomeInput) -> OutcomeInput:
@@ -47,18 +68,17 @@ def _clean(data: OutcomeInput) -> OutcomeInput:
         raise OutcomeError(
             _l("Choose what happened: a response, a debate, a milestone or victory.")
         )
-    title = (data.title or "").strip() or KIND_LABELS[data.kind]
-    if has_control_chars(title) or has_invisible_chars(title):
-        raise OutcomeError(
-            _l("Title: use one line of text (no line breaks or control characters).")
-        )
-    if len(title) > 200:
-        raise OutcomeError(_l("The title can be up to 200 characters."))
-    text = (data.text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
-    if has_control_chars(text, allow_newlines=True) or has_invisible_chars(text):
-        raise OutcomeError(_l("What happened: remove the control or invisible characters."))
-    if len(text) > 20_000:
-        raise OutcomeError(_l("What happened can be up to 20,000 characters."))
+    title = _clean_title((data.title or "").strip() or KIND_LABELS[data.kind])
+    text = _clean_text(data.text)
+    translations = kept_translations(
+        {
+            language: {
+                "title": _clean_title((words.get("title") or "").strip()),
+                "text": _clean_text(words.get("text") or ""),
+            }
+            for language, words in (data.translations or {}).items()
+        }
+    )
     link = (data.link or "").strip()
     if link:
         if len(link) > 500 or has_control_chars(link) or any(c.isspace() for c in link):
@@ -72,7 +92,7 @@ def _clean(data: OutcomeInput) -> OutcomeInput:
     on = data.happened_on or utcnow().date()
     if on.year < 1900 or on > utcnow().date() + timedelta(days=366):
         raise OutcomeError(_l("Give the date it happened."))
-    return OutcomeInput(data.kind, title, text, link, on, bool(data.notify))
+    return OutcomeInput(data.kind, title, text, link, on, bool(data.notify), translations)
 
 
 def _mail(entry: ActionOutcome, action: Action, organiser_id: int | None) -> None:
@@ -111,6 +131,7 @@ def add_entry(action: Action, data: OutcomeInput, organiser_id: int | None) -> A
         text=clean.text,
         link=clean.link,
         happened_on=clean.happened_on,
+        translations=clean.translations,
         created_by_id=organiser_id,
         created_at=utcnow(),
     )
