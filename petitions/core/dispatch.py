@@ -14,7 +14,7 @@ import time
 
 from flask import current_app
 
-from petitions.core.redis import get_redis
+from petitions.core.redis import get_redis, run_script
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def nudge_all(task_names: list[str]) -> list[bool]:
             registered = (client, client.register_script(_NUDGE_ALL_SCRIPT))
             app.extensions["petitions_nudge_script"] = registered
         keys = [NUDGE_KEY.format(name) for name in task_names]
-        fresh = [bool(due) for due in registered[1](keys=keys, args=[debounce_ms])]
+        fresh = [bool(due) for due in run_script(registered[1], keys, [debounce_ms])]
     except Exception as exc:
         log.warning(
             "nudges of %s not published (%s); the sweeper will pick them up",

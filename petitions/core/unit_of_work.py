@@ -8,6 +8,9 @@ One rule, written here once:
   queries never call ``commit()`` themselves: services *flush* when they need ids.
 * **A task commits in its runner** (the Celery base task in ``petitions.extensions``), the
   same way: success commits, an exception rolls back.
+* The signing hot path writes its one statement on a DBAPI connection of its own
+  (``petitions.hotpath.store``) and commits it here too, with :func:`commit_own_connection`,
+  which then runs the effects registered as after any commit.
 * Code that must commit **per row or per batch** (draining the outbox, mailing batches,
   folding counts, long invalidation jobs) lives in modules named ``jobs.py`` whose docstring
   says they own their transactions; they call :func:`commit` from this module.
@@ -80,9 +83,15 @@ def rollback() -> None:
     db.session.rollback()
 
 
-def committed_elsewhere() -> None:
-    """This unit of work's writes were committed on a connection of the caller's own (the
-    signing hot path's, ``petitions.hotpath.store``): run its after-commit effects now."""
+def commit_own_connection(connection: Any) -> None:
+    """Commit this unit of work's writes made on a DBAPI connection of the caller's own (the
+    signing hot path's, ``petitions.hotpath.store``), then run its after-commit effects. If
+    the commit fails, the effects are forgotten and the error propagates."""
+    try:
+        connection.commit()
+    except BaseException:
+        discard_after_commit()
+        raise
     _run_after_commit(db.session())
 
 

@@ -144,7 +144,7 @@ def _written_on_kept_connection(store: Store, action: Any, data: Any) -> bool:
         announce_signature(action.id, new_id)
         if session.in_transaction():  # a listener wrote through the session: one unit or none
             return False
-        store.commit()
+        store.complete()  # the commit, then the nudges
         committed = True
     except ConnectionLost:
         log.warning("hot path's kept connection lost; writing through the ORM", exc_info=True)
@@ -153,7 +153,6 @@ def _written_on_kept_connection(store: Store, action: Any, data: Any) -> bool:
         if not committed:
             store.rollback()
             unit_of_work.discard_after_commit()
-    unit_of_work.committed_elsewhere()
     return True
 
 

@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from petitions.core import unit_of_work
+
 _compiled: dict[tuple[int, int], tuple[str, dict[str, Any], dict[str, Any]]] = {}
 
 
@@ -73,12 +75,14 @@ class Store:
             raise ConnectionLost from error
         return row[0] if row else None
 
-    def commit(self) -> None:
+    def complete(self) -> None:
+        """Commit what ``write`` wrote, through the unit of work (which then runs the effects
+        registered for it). Raises ConnectionLost (after dropping the connection)."""
         kept = getattr(self._local, "kept", None)
         if kept is None:
             raise ConnectionLost
         try:
-            kept[1].commit()
+            unit_of_work.commit_own_connection(kept[1])
         except Exception as error:
             self.drop()
             raise ConnectionLost from error

@@ -41,6 +41,7 @@ from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import TooManyRequests
 
 from petitions.core.pseudonym import pseudonym
+from petitions.core.redis import run_script
 from petitions.core.signers import KeptKeySigner, kept_signer
 
 log = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ def _screen(
             registered = (client, client.register_script(_SCREEN_SCRIPT))
             current_app.extensions["abuse_screen_script"] = registered
         script = registered[1]
-        result = script(keys=names, args=[owner, ttl, window + 5])
+        result = run_script(script, names, [owner, ttl, window + 5])
     except Exception as exc:
         log.warning("rate-limit storage unavailable (%s); not limiting", type(exc).__name__)
         return True, [0] * len(keys)
