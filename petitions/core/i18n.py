@@ -33,6 +33,7 @@ from werkzeug.http import parse_accept_header, parse_cookie
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 ENVIRON_KEY = "petitions.url_language"
+ADDRESS_ONLY_KEY = "petitions.language_from_address_only"
 COOKIE = "lang"
 FALLBACK = "en"  # outside any app (a script importing a form)
 # What a language is called in itself: the switcher offers each in its own words.
@@ -97,10 +98,20 @@ def select_locale() -> str:
     from_url = request.environ.get(ENVIRON_KEY)
     if from_url in languages:
         return str(from_url)
+    if request.environ.get(ADDRESS_ONLY_KEY):
+        return default_language()
     chosen = request.cookies.get(COOKIE)
     if chosen in languages:
         return str(chosen)
     return request.accept_languages.best_match(languages) or default_language()
+
+
+def language_from_address_only() -> None:
+    """For this request, the language is the address's (its prefix) or the default, never the
+    visitor's cookie or browser: for a page that sits inside another site (the embed), whose
+    language the snippet the organiser pasted decides, like the words around it."""
+    request.environ[ADDRESS_ONLY_KEY] = True
+    refresh()
 
 
 def current_language() -> str:
@@ -214,6 +225,7 @@ def init_app(app: Flask) -> None:
             response.status_code == 200
             and response.mimetype == "text/html"
             and ENVIRON_KEY not in request.environ
+            and ADDRESS_ONLY_KEY not in request.environ
         ):
             response.vary.add("Accept-Language")
             response.vary.add("Cookie")

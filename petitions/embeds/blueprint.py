@@ -7,11 +7,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.api.blueprint import count_path
 from petitions.campaigns import queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core.i18n import language_from_address_only
 from petitions.core.unit_of_work import retry_on_disconnect
 from petitions.core.web import no_store
 from petitions.embeds import services as embeds
@@ -28,6 +30,9 @@ from petitions.signing.services import submit_signature
 from petitions.tallies.queries import progress_for
 
 bp = Blueprint("embeds", __name__, url_prefix="/embed")
+# In the organiser's snippet's language (/cy/embed/… is Welsh), not the visitor's browser's:
+# the frame sits among the host site's own words.
+bp.before_request(language_from_address_only)
 
 
 def _load(slug: str, action_slug: str) -> tuple[Campaign, Action]:
@@ -167,7 +172,7 @@ def sign(slug: str, action_slug: str) -> Response:
     if token is None:
         # An old or forged form: show a fresh one rather than an error page.
         form = SignForm(meta={"csrf": False}, pledge_options=found.pledge_options)
-        form.form_errors.append("This form had expired. Check your details and send it again.")
+        form.form_errors.append(_("This form had expired. Check your details and send it again."))
         fresh = embeds.issue_form_token(found.id, "")
         if found.is_event:
             return _render_event(campaign, found, form, fresh, 400)

@@ -8,7 +8,12 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       function done(ok) {
-        if (status) { status.textContent = ok ? "Link copied." : "Select the link and copy it."; }
+        // The words come from the page (data-copied, data-copy-failed), in its language.
+        if (status) {
+          status.textContent = ok
+            ? status.getAttribute("data-copied") || "Link copied."
+            : status.getAttribute("data-copy-failed") || "Select the link and copy it.";
+        }
       }
       input.select();
       if (navigator.clipboard && window.isSecureContext) {

@@ -67,7 +67,9 @@ CONTENT = [
     "Zqx train",
     "Zqx outcome",
 ]
-_CODE = re.compile(r"<code>.*?</code>", re.S)  # header names, token prefixes, addresses
+_CODE = re.compile(
+    r"<code>.*?</code>|<textarea[^>]*class=\"snippet\"[^>]*>.*?</textarea>", re.S
+)  # header names, token prefixes, addresses; the embed snippets (HTML to paste)
 _EMAIL = re.compile(r"\S+@\S+")
 # Codes and names that read the same in both languages.
 SAME_IN_BOTH = {"IP", "UTC", "JSON", "CRM", "OSDI", "API"}

@@ -5,8 +5,11 @@
   var url = main && main.getAttribute("data-count-url");
   var POLL_MS = 30000;
 
+  // The figures the page's language's way (its <html lang>: "en" or "cy"), as the server wrote them.
+  var LOCALE = (document.documentElement.lang || "en") + "-GB";
+
   function format(n) {
-    try { return Number(n).toLocaleString("en-GB"); } catch (e) { return String(n); }
+    try { return Number(n).toLocaleString(LOCALE); } catch (e) { return String(n); }
   }
 
   function refresh() {
@@ -20,7 +23,8 @@
         });
         document.querySelectorAll("[data-progress]").forEach(function (el) {
           el.value = data.percent;
-          el.setAttribute("aria-label", data.percent + "% of the goal");
+          var label = el.getAttribute("data-label");  // in the page's language, from the server
+          if (label) { el.setAttribute("aria-label", label.replace("{percent}", data.percent)); }
           el.textContent = data.percent + "%";
         });
       })
