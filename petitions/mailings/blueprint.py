@@ -16,6 +16,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_datetime, pgettext
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Campaign, CampaignUpdate
@@ -71,6 +73,53 @@ def unsubscribe(token: str) -> tuple[str, int]:
 
 
 # --- organisers ------------------------------------------------------------------------------
+
+
+def mailing_status_name(status: str) -> str:
+    """A mailing's stored status ("queued" with a time to come: "scheduled") in the page's
+    language."""
+    names = {
+        "draft": pgettext("mailing status", "draft"),
+        "queued": pgettext("mailing status", "queued"),
+        "scheduled": pgettext("mailing status", "scheduled"),
+        "sending": pgettext("mailing status", "sending"),
+        "paused": pgettext("mailing status", "paused"),
+        "cancelled": pgettext("mailing status", "cancelled"),
+        "done": pgettext("mailing status", "done"),
+    }
+    return names.get(status, status)
+
+
+def delivery_status_name(status: str) -> str:
+    """One recipient's delivery status (the counts on a mailing's page) in the page's language."""
+    names = {
+        "pending": pgettext("delivery status", "pending"),
+        "claimed": pgettext("delivery status", "claimed"),
+        "sending": pgettext("delivery status", "sending"),
+        "sent": pgettext("delivery status", "sent"),
+        "skipped": pgettext("delivery status", "skipped"),
+        "failed": pgettext("delivery status", "failed"),
+        "unknown": pgettext("delivery status", "unknown"),
+    }
+    return names.get(status, status)
+
+
+def when_utc(moment: datetime) -> str:
+    """A sending time as the pages and flashes write it: "24 December 2026 at 09:00 UTC"."""
+    return _(
+        "%(date)s at %(time)s UTC",
+        date=format_datetime(moment, "d MMMM y"),
+        time=format_datetime(moment, "HH:mm"),
+    )
+
+
+@bp.context_processor
+def _names() -> dict[str, object]:
+    return {
+        "mailing_status_name": mailing_status_name,
+        "delivery_status_name": delivery_status_name,
+        "when_utc": when_utc,
+    }
 
 
 @bp.after_request
@@ -135,7 +184,7 @@ def send_update(campaign_id: int) -> Response:
     mailing, created = services.request_update_mailing(update, current_organiser().id)
     after_commit(nudge, services.SWEEP_TASK, key=services.SWEEP_TASK)
     if not created:
-        flash("This update has already been emailed; here is that mailing.", "info")
+        flash(_("This update has already been emailed; here is that mailing."), "info")
     return redirect(
         url_for("mailings.show", campaign_id=campaign.id, mailing_id=mailing.id), code=303
     )
@@ -188,10 +237,22 @@ def control(campaign_id: int, mailing_id: int, command: str) -> Response:
     if services.set_status(mailing, _CONTROLS[command]):
         if command == "resume":
             after_commit(nudge, services.SWEEP_TASK, key=services.SWEEP_TASK)
-        flash(f"Mailing {mailing.status}.", "info")
+        done = {
+            MailingStatus.PAUSED: _("Mailing paused."),
+            MailingStatus.SENDING: _("Mailing sending."),
+            MailingStatus.QUEUED: _("Mailing queued."),
+            MailingStatus.CANCELLED: _("Mailing cancelled."),
+        }
+        flash(done.get(MailingStatus(mailing.status), mailing_status_name(mailing.status)), "info")
     else:
         db.session.rollback()
-        flash(f"That mailing can't be {command}d now (it is {mailing.status}).", "error")
+        status = mailing_status_name(mailing.status)
+        refused = {
+            "pause": _("That mailing can't be paused now (it is %(status)s).", status=status),
+            "resume": _("That mailing can't be resumed now (it is %(status)s).", status=status),
+            "cancel": _("That mailing can't be cancelled now (it is %(status)s).", status=status),
+        }
+        flash(refused[command], "error")
     return redirect(
         url_for("mailings.show", campaign_id=campaign.id, mailing_id=mailing.id), code=303
     )
@@ -232,7 +293,7 @@ def compose(campaign_id: int, mailing_id: int | None = None) -> Response | tuple
     campaign = campaign_for_organiser(campaign_id)
     mailing = _composed(campaign, mailing_id) if mailing_id else None
     if mailing is not None and mailing.status != MailingStatus.DRAFT:
-        flash("This email has been sent or scheduled; it can't be changed now.", "error")
+        flash(_("This email has been sent or scheduled; it can't be changed now."), "error")
         return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
     form = ComposeForm(choices=composer.audience_choices(campaign))
     if request.method == "GET":
@@ -249,7 +310,9 @@ def compose(campaign_id: int, mailing_id: int | None = None) -> Response | tuple
         draft = _draft_from(campaign, form)
         if draft is not None:
             saved = composer.save_draft(campaign, mailing, draft, current_organiser().id)
-            flash("Draft saved. Nothing has been sent: preview it, test it, then send it.", "info")
+            flash(
+                _("Draft saved. Nothing has been sent: preview it, test it, then send it."), "info"
+            )
             return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=saved.id), 303)
     return render_template(
         "mailings/compose.html", campaign=campaign, mailing=mailing, form=form
@@ -304,7 +367,7 @@ def send_test(campaign_id: int, mailing_id: int) -> Response:
         flash(str(exc), "error")
     else:
         after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
-        flash(f"A test copy is on its way to {organiser.email}.", "info")
+        flash(_("A test copy is on its way to %(email)s.", email=organiser.email), "info")
     return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
 
 
@@ -370,11 +433,11 @@ def send(campaign_id: int, mailing_id: int) -> Response:
     if queued:
         after_commit(nudge, services.SWEEP_TASK, key=services.SWEEP_TASK)
         if send_at:
-            flash(f"Scheduled for {send_at:%-d %B %Y at %H:%M} UTC.", "info")
+            flash(_("Scheduled for %(when)s.", when=when_utc(send_at)), "info")
         else:
-            flash("Sending now. You can pause or cancel it below.", "info")
+            flash(_("Sending now. You can pause or cancel it below."), "info")
     else:
-        flash("This email was already sent or scheduled; here it is.", "info")
+        flash(_("This email was already sent or scheduled; here it is."), "info")
     return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
 
 
@@ -387,11 +450,11 @@ def delete(campaign_id: int, mailing_id: int) -> Response | str:
     if request.method == "GET":
         return render_template(
             "confirm.html",
-            heading=f"Delete the draft \u201c{mailing.subject}\u201d?",
-            detail="It has not been sent to anyone. Deleting it can't be undone.",
+            heading=_("Delete the draft “%(subject)s”?", subject=mailing.subject),
+            detail=_("It has not been sent to anyone. Deleting it can't be undone."),
             action=url_for(".delete", campaign_id=campaign.id, mailing_id=mailing.id),
             form=form,
-            button="Delete the draft",
+            button=_("Delete the draft"),
             danger=True,
             back=url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id),
         )
@@ -402,5 +465,5 @@ def delete(campaign_id: int, mailing_id: int) -> Response | str:
     except composer.ComposeError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
-    flash("Draft deleted.", "info")
+    flash(_("Draft deleted."), "info")
     return redirect(url_for(".index", campaign_id=campaign.id), 303)

@@ -14,10 +14,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from petitions.audit.services import record
 from petitions.campaigns.models import ActionKind, Campaign
+from petitions.core.i18n import N_
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.mailer.services import enqueue
@@ -36,7 +39,17 @@ MAX_SCHEDULE_DAYS = 365
 
 
 class ComposeError(ValueError):
-    """What the organiser asked for can't be done; the message says why."""
+    """What the organiser asked for can't be done; the message says why (in the page's
+    language: these are raised while an organiser's request is handled)."""
+
+
+# "Supporters of petition “…”": one sentence per kind, so each language words it its own way.
+_SUPPORTERS_OF_KIND: dict[str, str] = {
+    ActionKind.PETITION.value: N_("Supporters of petition “%(title)s”"),
+    ActionKind.PLEDGE.value: N_("Supporters of pledge “%(title)s”"),
+    ActionKind.EVENT.value: N_("Supporters of event “%(title)s”"),
+    ActionKind.LETTER.value: N_("Supporters of letter “%(title)s”"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,14 +67,26 @@ def audience_choices(campaign: Campaign) -> list[tuple[str, str]]:
 
     Values are ``campaign``, ``action:<id>`` and ``pledge:<id>:<option number>``.
     """
-    choices = [("campaign", f"Everyone who opted in, on any action of {campaign.title}")]
+    choices = [
+        (
+            "campaign",
+            _("Everyone who opted in, on any action of %(campaign)s", campaign=campaign.title),
+        )
+    ]
     for action in campaign.actions:
-        choices.append((f"action:{action.id}", f"Supporters of {action.kind} “{action.title}”"))
+        wording = _SUPPORTERS_OF_KIND.get(action.kind)
+        label = (
+            _(wording, title=action.title)
+            if wording
+            else _("Supporters of “%(title)s”", title=action.title)
+        )
+        choices.append((f"action:{action.id}", label))
         if action.kind == ActionKind.PLEDGE:
             for n, option in enumerate(action.pledge_options or []):
-                choices.append(
-                    (f"pledge:{action.id}:{n}", f"Who pledged “{option}” on “{action.title}”")
+                label = _(
+                    "Who pledged “%(option)s” on “%(title)s”", option=option, title=action.title
                 )
+                choices.append((f"pledge:{action.id}:{n}", label))
     return choices
 
 
@@ -74,7 +99,7 @@ def parse_audience(campaign: Campaign, value: str) -> tuple[Audience, int | None
     try:
         action = actions[int(parts[1])]
     except (IndexError, ValueError, KeyError):
-        raise ComposeError("Choose who the email is for from the list.") from None
+        raise ComposeError(_("Choose who the email is for from the list.")) from None
     if parts[0] == "action" and len(parts) == 2:
         return Audience.ACTION, action.id, None
     if parts[0] == "pledge" and len(parts) == 3 and parts[2].isdigit():
@@ -82,7 +107,7 @@ def parse_audience(campaign: Campaign, value: str) -> tuple[Audience, int | None
         index = int(parts[2])
         if index < len(options):
             return Audience.PLEDGE, action.id, options[index]
-    raise ComposeError("Choose who the email is for from the list.")
+    raise ComposeError(_("Choose who the email is for from the list."))
 
 
 def audience_value(mailing: Mailing) -> str:
@@ -100,14 +125,22 @@ def describe_audience(mailing: Mailing) -> str:
     """Who it is for, in words, for the confirmation and the mailing's page."""
     action = mailing.action
     if mailing.audience == Audience.PLEDGE and action is not None:
-        who = f"supporters who pledged “{mailing.pledge_option}” on “{action.title}”"
+        who = _(
+            "supporters who pledged “%(option)s” on “%(title)s”",
+            option=mailing.pledge_option,
+            title=action.title,
+        )
     elif mailing.audience == Audience.ACTION and action is not None:
-        who = f"supporters of “{action.title}”"
+        who = _("supporters of “%(title)s”", title=action.title)
     else:
-        who = f"supporters of {mailing.campaign.title}"
+        who = _("supporters of %(campaign)s", campaign=mailing.campaign.title)
     if mailing.confirmed_since is not None:
-        who += f" who confirmed on or after {mailing.confirmed_since:%-d %B %Y}"
-    return who + " who asked for news and have not unsubscribed"
+        who = _(
+            "%(who)s who confirmed on or after %(date)s",
+            who=who,
+            date=format_date(mailing.confirmed_since, "d MMMM y"),
+        )
+    return _("%(who)s who asked for news and have not unsubscribed", who=who)
 
 
 def audience_size(mailing: Mailing) -> int:
@@ -135,7 +168,7 @@ def save_draft(
 ) -> Mailing:
     """Create a draft, or change one that is still a draft."""
     if mailing is not None and mailing.status != MailingStatus.DRAFT:
-        raise ComposeError("This email has been sent or scheduled; it can't be changed now.")
+        raise ComposeError(_("This email has been sent or scheduled; it can't be changed now."))
     if mailing is None:
         mailing = Mailing(
             campaign_id=campaign.id,
@@ -160,7 +193,7 @@ def save_draft(
 
 def delete_draft(mailing: Mailing) -> None:
     if mailing.status != MailingStatus.DRAFT:
-        raise ComposeError("Only a draft can be deleted; cancel a scheduled email instead.")
+        raise ComposeError(_("Only a draft can be deleted; cancel a scheduled email instead."))
     db.session.delete(mailing)
     db.session.flush()
 
@@ -175,8 +208,13 @@ def send_test(mailing: Mailing, organiser_id: int) -> int:
     )
     if (recent or 0) >= TESTS_PER_HOUR:
         raise ComposeError(
-            f"{TESTS_PER_HOUR} test copies of this email were sent in the last hour; "
-            "check your inbox (and spam folder), or try again later."
+            ngettext(
+                "%(num)d test copy of this email was sent in the last hour; "
+                "check your inbox (and spam folder), or try again later.",
+                "%(num)d test copies of this email were sent in the last hour; "
+                "check your inbox (and spam folder), or try again later.",
+                TESTS_PER_HOUR,
+            )
         )
     test = MailingTest(mailing_id=mailing.id, organiser_id=organiser_id, created_at=utcnow())
     db.session.add(test)
@@ -190,9 +228,9 @@ def check_send_at(send_at: datetime | None, now: datetime | None = None) -> None
     if send_at is None:
         return
     if send_at < now - timedelta(minutes=1):
-        raise ComposeError("That time has passed: choose a time in the future, or send now.")
+        raise ComposeError(_("That time has passed: choose a time in the future, or send now."))
     if send_at > now + timedelta(days=MAX_SCHEDULE_DAYS):
-        raise ComposeError("Schedule it within a year.")
+        raise ComposeError(_("Schedule it within a year."))
 
 
 def schedule(
@@ -202,7 +240,7 @@ def schedule(
     second click, or another organiser got there first): nobody is mailed twice."""
     check_send_at(send_at)
     if not (mailing.subject or "").strip():
-        raise ComposeError("Give the email a subject before sending it.")
+        raise ComposeError(_("Give the email a subject before sending it."))
     changed = db.session.execute(
         update(Mailing)
         .where(Mailing.id == mailing.id, Mailing.status == MailingStatus.DRAFT.value)

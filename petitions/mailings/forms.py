@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -31,13 +32,13 @@ class ControlForm(FlaskForm):
 def _one_line(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value) or has_invisible_chars(value):
-        raise ValidationError("Use letters, numbers and punctuation only (no line breaks).")
+        raise ValidationError(_l("Use letters, numbers and punctuation only (no line breaks)."))
 
 
 def _text(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value, allow_newlines=True) or has_invisible_chars(value):
-        raise ValidationError("Remove the invisible or control characters.")
+        raise ValidationError(_l("Remove the invisible or control characters."))
 
 
 class SinceField(DateField):
@@ -46,34 +47,34 @@ class SinceField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(
-                "Enter the date as a date, e.g. 2026-11-01, or leave it empty."
+                _l("Enter the date as a date, e.g. 2026-11-01, or leave it empty.")
             ) from None
 
 
 class ComposeForm(FlaskForm):
     subject = StringField(
-        "Subject",
+        _l("Subject"),
         validators=[
-            InputRequired("Enter a subject: it is the first thing people see in their inbox."),
-            Length(max=200, message="Keep the subject under 200 characters."),
+            InputRequired(_l("Enter a subject: it is the first thing people see in their inbox.")),
+            Length(max=200, message=_l("Keep the subject under 200 characters.")),
             _one_line,
         ],
     )
     body = TextAreaField(
-        "Message (Markdown)",
+        _l("Message (Markdown)"),
         validators=[
-            InputRequired("Write the message."),
-            Length(max=50_000, message="Keep the message under 50,000 characters."),
+            InputRequired(_l("Write the message.")),
+            Length(max=50_000, message=_l("Keep the message under 50,000 characters.")),
             _text,
         ],
-        description=(
+        description=_l(
             "**bold**, *italic*, [a link](https://example.org), lists with - or 1. "
             "HTML tags are not applied: they are shown as typed, never run."
         ),
     )
-    audience = SelectField("Who gets it", validate_choice=False)
+    audience = SelectField(_l("Who gets it"), validate_choice=False)
     since = SinceField(
-        "Only supporters who confirmed on or after (optional)", validators=[Optional()]
+        _l("Only supporters who confirmed on or after (optional)"), validators=[Optional()]
     )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]] | None = None, **kw: Any):
@@ -86,25 +87,27 @@ class SendAtField(DateTimeLocalField):
         try:
             super().process_formdata(valuelist)
         except ValueError:
-            raise ValueError("Enter the time as a date and time, e.g. 2026-12-24 09:00.") from None
+            raise ValueError(
+                _l("Enter the time as a date and time, e.g. 2026-12-24 09:00.")
+            ) from None
 
 
 class ScheduleForm(FlaskForm):
     """Step one of sending: now, or at a time. The next page asks to confirm."""
 
-    when = RadioField("When", default="now")
-    send_at = SendAtField("Send at (UTC)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    when = RadioField(_l("When"), default="now")
+    send_at = SendAtField(_l("Send at (UTC)"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Radio buttons render from (value, label) pairs, set after construction as SignForm
         # sets its pledge options.
-        self.when.choices = [("now", "Send now"), ("later", "At a time")]  # type: ignore[assignment]
+        self.when.choices = [("now", _l("Send now")), ("later", _l("At a time"))]  # type: ignore[assignment]
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         if self.when.data == "later" and self.send_at.data is None and not self.send_at.errors:
-            self.send_at.errors = ["Choose the date and time to send it, or choose Send now."]
+            self.send_at.errors = [_l("Choose the date and time to send it, or choose Send now.")]
             return False
         return valid
 

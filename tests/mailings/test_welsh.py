@@ -4,12 +4,15 @@ English where not, and the unsubscribe page in that language too."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 
 from petitions.campaigns.models import CampaignUpdate
+from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.mailings import jobs, recipients, services
 from petitions.mailings.models import MailingDelivery, MailingKind
@@ -17,6 +20,9 @@ from petitions.mailings.notifications import unsubscribe_token
 from petitions.mailings.throttle import Throttle
 from petitions.signing.models import Signature
 from tests.core.test_i18n import SAME_IN_BOTH, _words
+from tests.mailings.test_sending import _login
+from tests.support.web import csrf_from
+from tests.support.workspace import make_organiser
 from tests.supporters.conftest import sign_confirmed
 
 
@@ -84,3 +90,108 @@ def test_the_unsubscribe_pages_in_welsh_have_no_english_of_ours(app: Any, factor
     assert "Stop emails about Zqx Clean air" in pages["en"]["ask"]
     assert "Rydych wedi dad-danysgrifio" in pages["cy"]["everything"]
     assert 'href="/cy/my"' in pages["cy"]["ask"]
+
+
+# What the organiser wrote, and names: not ours to translate.
+ORGANISER_CONTENT = [
+    "Zqx Campaign Title",
+    "Zqx Pledge Title",
+    "Zqx option",
+    "Zqx Update",
+    "Zqx Subject",
+    "Zqx body",
+    "cymraeg-org@example.org",
+    "example.org",
+    "Markdown",
+    "HTML",
+    "UTC",
+]
+# The draft's previews are the email itself, in the language it is written in (tested below).
+_PREVIEW = re.compile(r'<pre class="email-text".*?</pre>', re.S)
+
+
+def _organiser_pages(client: Any, prefix: str, campaign: Any, update: Any) -> dict[str, str]:
+    base = f"{prefix}/organise/campaigns/{campaign.id}/mailings"
+
+    def text(answer: Any) -> str:
+        return _PREVIEW.sub("", answer.get_data(as_text=True))
+
+    pages = {"new": text(client.get(f"{base}/new"))}
+    token = csrf_from(pages["new"])
+    pages["new with errors"] = text(
+        client.post(f"{base}/new", data={"csrf_token": token, "audience": "campaign"})
+    )
+    saved = client.post(
+        f"{base}/new",
+        data={
+            "csrf_token": token,
+            "subject": "Zqx Subject",
+            "body": "Zqx body",
+            "audience": "campaign",
+            "since": "2026-01-01",
+        },
+    )
+    assert saved.status_code == 303, saved.get_data(as_text=True)
+    draft = saved.location
+    pages["draft (just saved)"] = text(client.get(draft))
+    mailing_id = int(draft.rstrip("/").rsplit("/", 1)[1])
+    pages["edit"] = text(client.get(f"{base}/{mailing_id}/edit"))
+    pages["delete"] = text(client.get(f"{base}/{mailing_id}/delete"))
+    pages["schedule with errors"] = text(
+        client.post(f"{base}/{mailing_id}/schedule", data={"csrf_token": token, "when": "later"})
+    )
+    pages["confirm now"] = text(
+        client.post(f"{base}/{mailing_id}/schedule", data={"csrf_token": token, "when": "now"})
+    )
+    later = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    pages["confirm later"] = text(
+        client.post(
+            f"{base}/{mailing_id}/schedule",
+            data={"csrf_token": token, "when": "later", "send_at": later},
+        )
+    )
+    iso = re.search(r'name="send_at" value="([^"]+)"', pages["confirm later"]).group(1)  # type: ignore[union-attr]
+    sent = client.post(
+        f"{base}/{mailing_id}/send", data={"csrf_token": token, "send_at": iso, "recipients": "1"}
+    )
+    pages["scheduled"] = text(client.get(sent.location))
+    paused = client.post(f"{base}/{mailing_id}/pause", data={"csrf_token": token})
+    pages["paused"] = text(client.get(paused.location))
+    pages["confirm update"] = text(client.get(f"{base}/updates/{update.id}/send"))
+    pages["index"] = text(client.get(base))
+    return pages
+
+
+def test_the_mailings_pages_in_welsh_have_no_english_of_ours(app: Any, factories: Any) -> None:
+    organiser = make_organiser("cymraeg-org@example.org")
+    campaign = factories.make_campaign(owner_id=organiser.id, title="Zqx Campaign Title")
+    pledge = factories.make_action(
+        campaign, kind="pledge", title="Zqx Pledge Title", pledge_options=["Zqx option"]
+    )
+    sign_confirmed(pledge, "bob@example.org", wants_updates=True, pledge_option="Zqx option")
+    update = CampaignUpdate(campaign_id=campaign.id, title="Zqx Update", body="Zqx body")
+    db.session.add(update)
+    db.session.commit()
+    pages = {}
+    for language, prefix in (("en", ""), ("cy", "/cy")):
+        client = app.test_client()
+        if prefix:
+            client.get("/lang/cy?next=/")
+        _login(client, "cymraeg-org@example.org")
+        pages[language] = _organiser_pages(client, prefix, campaign, update)
+    left = {}
+    for name, html in pages["cy"].items():
+        english = pages["en"][name]
+        same = (_words(html, ORGANISER_CONTENT) & _words(english, ORGANISER_CONTENT)) - SAME_IN_BOTH
+        if same:
+            left[name] = sorted(same)
+    assert left == {}, f"English left on the Welsh mailings pages: {left}"
+    cy, en = pages["cy"], pages["en"]
+    assert "Anfon “Zqx Subject” at 1 person nawr?" in cy["confirm now"]
+    assert "Send “Zqx Subject” to 1 person now?" in en["confirm now"]
+    assert "Cefnogwyr yr addewid “Zqx Pledge Title”" in cy["new"]
+    assert "Supporters of pledge “Zqx Pledge Title”" in en["new"]
+    assert "a gadarnhaodd ar 1 Ionawr 2026 neu wedi hynny" in cy["draft (just saved)"]
+    assert "Cadwyd y drafft" in cy["draft (just saved)"]
+    assert "Rhowch bwnc" in cy["new with errors"]
+    assert ">wedi'i drefnu<" in cy["scheduled"] or "wedi&#39;i drefnu<" in cy["scheduled"]
