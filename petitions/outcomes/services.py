@@ -3,7 +3,8 @@
 Each entry may tell the action's supporters by email: a composed mailing to the action's
 audience (confirmed signers who consent *now*, ``mailings.recipients``), requested once per
 entry with the key ``outcome:<id>`` however often it is asked, sent by the mailings worker
-after the commit. **Declare victory** is an entry of kind ``victory`` that also closes the
+after the commit, written in every enabled language (each supporter gets the one they signed
+in). **Declare victory** is an entry of kind ``victory`` that also closes the
 action and always tells its supporters.
 """
 
@@ -13,12 +14,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
 from petitions.campaigns.services import close_action, kept_translations
 from petitions.core.dispatch import nudge
+from petitions.core.i18n import default_language, enabled, in_language, localised
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.core.time import utcnow
 from petitions.core.unit_of_work import after_commit
@@ -95,25 +99,36 @@ def _clean(data: OutcomeInput) -> OutcomeInput:
     return OutcomeInput(data.kind, title, text, link, on, bool(data.notify), translations)
 
 
+def _email_words(entry: ActionOutcome, action: Action, language: str) -> dict[str, str]:
+    """The outcome email's subject and body (Markdown) in ``language``: the organiser's words
+    in it where they wrote them (``translations``), ours in that language around them."""
+    with in_language(language):
+        title = str(localised(action, "title"))
+        lines = [f"**{entry.label}**, {format_date(entry.happened_on, 'd MMMM y')}", ""]
+        if entry.text:
+            lines += [entry.shown_text, ""]
+        if entry.link:
+            lines += [_("Read more: %(link)s", link=f"<{entry.link}>"), ""]
+        lines.append(_('Thank you for taking part in "%(title)s".', title=title))
+        return {"subject": f"{title}: {entry.shown_title}"[:200], "body": "\n".join(lines)}
+
+
 def _mail(entry: ActionOutcome, action: Action, organiser_id: int | None) -> None:
-    # The email is in the default language (one mailing for everyone): the English label.
-    label = KIND_LABELS.get(entry.kind, KIND_LABELS[OutcomeKind.UPDATE.value])
-    lines = [f"**{label}**, {entry.happened_on.strftime('%-d %B %Y')}", ""]
-    if entry.text:
-        lines += [entry.text, ""]
-    if entry.link:
-        lines += [f"Read more: <{entry.link}>", ""]
-    lines.append(f'Thank you for taking part in "{action.title}".')
+    # One mailing (one delivery per supporter, once), written in every enabled language: each
+    # supporter gets the version in the language they signed in (``mailings.notifications``).
+    default = default_language()
+    words = {code: _email_words(entry, action, code) for code in enabled()}
     mailing, created = request_mailing(
         action.campaign_id,
         f"outcome:{entry.id}",
-        f"{action.title}: {entry.title}",
+        words[default]["subject"],
         MailingKind.COMPOSED,
         action_id=action.id,
         organiser_id=organiser_id,
     )
     if created:
-        mailing.body = "\n".join(lines)
+        mailing.body = words[default]["body"]
+        mailing.translations = {code: w for code, w in words.items() if code != default}
         mailing.audience = Audience.ACTION.value
         entry.mailing_id = mailing.id
         db.session.flush()
