@@ -33,6 +33,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, cast
 
 from flask import current_app, has_request_context, session
@@ -291,8 +292,13 @@ def _screen(
 
 
 def _common_domains() -> set[str]:
-    raw = current_app.config.get("ABUSE_COMMON_DOMAINS", "")
-    return {d.strip().lower() for d in raw.split(",") if d.strip()}
+    return set(_parsed_domains(current_app.config.get("ABUSE_COMMON_DOMAINS", "")))
+
+
+@lru_cache(maxsize=8)
+def _parsed_domains(raw: str) -> frozenset[str]:
+    # Read on every submission: the setting's string parsed once per value.
+    return frozenset(d.strip().lower() for d in raw.split(",") if d.strip())
 
 
 def email_domain(email_normalised: str) -> str:
@@ -335,7 +341,7 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
                     config["ABUSE_IP_HARD"],
                 )
             )
-        if domain and domain not in _common_domains():
+        if domain and domain not in _parsed_domains(config.get("ABUSE_COMMON_DOMAINS", "")):
             checks.append(
                 (
                     "domain-action",
