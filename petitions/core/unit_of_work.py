@@ -21,6 +21,8 @@ firewall) is met in two ways: the engine checks each pooled connection before ha
 meets a dead connection mid-way is rolled back and run once more on a fresh one when repeating
 it is safe: any ``GET``/``HEAD`` request, and the views marked with :func:`retry_on_disconnect`
 (signing, where the UNIQUE index on action and address makes a second run a no-op duplicate).
+The signing hot path's kept connection is not pinged: a failure on it is met by writing the
+signature through the ORM session instead (``petitions.hotpath.store``), on the same terms.
 
 Side effects (a nudge to the workers, a webhook wake-up, anything outside the database) are
 registered with :func:`after_commit` during the unit of work. They run once the transaction
