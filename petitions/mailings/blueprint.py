@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from babel import Locale
 from flask import (
     Blueprint,
     abort,
@@ -16,12 +17,13 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, pgettext
+from flask_babel import format_datetime, get_locale, pgettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from petitions.campaigns.models import Campaign, CampaignUpdate
 from petitions.core.dispatch import nudge
+from petitions.core.i18n import NATIVE_NAMES, default_language, enabled
 from petitions.core.time import as_utc, utcnow
 from petitions.core.unit_of_work import after_commit
 from petitions.core.web import no_store
@@ -29,11 +31,14 @@ from petitions.extensions import csrf, db
 from petitions.mailer.services import DRAIN_TASK
 from petitions.mailings import composer, queries, services
 from petitions.mailings.forms import (
+    TRANSLATABLE,
     ComposeForm,
     ConfirmSendForm,
     ControlForm,
     ScheduleForm,
+    SendTestForm,
     SendUpdateForm,
+    compose_form,
 )
 from petitions.mailings.models import Mailing, MailingDelivery, MailingKind, MailingStatus
 from petitions.mailings.notifications import content_for, read_unsubscribe_token, render_parts
@@ -113,12 +118,38 @@ def when_utc(moment: datetime) -> str:
     )
 
 
+def _other_languages() -> list[str]:
+    return [code for code in enabled() if code != default_language()]
+
+
+def _readers(language: str) -> str:
+    """What the language is called in the page's language ("Welsh" on an English page)."""
+    return str(Locale.parse(language).get_display_name(get_locale()) or language)
+
+
+def fallback_note(mailing: Mailing, language: str) -> str | None:
+    """What readers in ``language`` get where the organiser wrote nothing in it (None: it
+    is all written). Shown to the organiser: the English stands in for what is missing."""
+    written = (mailing.translations or {}).get(language, {})
+    missing = [name for name in TRANSLATABLE if not written.get(name)]
+    words = {"language": NATIVE_NAMES.get(language, language), "name": _readers(language)}
+    if missing == ["subject", "body"]:
+        return _("No %(language)s version: %(name)s readers get the English", **words)
+    if missing == ["subject"]:
+        return _("No %(language)s subject: %(name)s readers get the English one", **words)
+    if missing == ["body"]:
+        return _("No %(language)s message: %(name)s readers get the English one", **words)
+    return None
+
+
 @bp.context_processor
 def _names() -> dict[str, object]:
     return {
         "mailing_status_name": mailing_status_name,
         "delivery_status_name": delivery_status_name,
         "when_utc": when_utc,
+        "fallback_note": fallback_note,
+        "other_languages": _other_languages,
     }
 
 
@@ -283,6 +314,7 @@ def _draft_from(campaign: Campaign, form: ComposeForm) -> composer.Draft | None:
         action_id=action_id,
         pledge_option=option,
         confirmed_since=datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None,
+        translations=form.translations(),
     )
 
 
@@ -295,11 +327,12 @@ def compose(campaign_id: int, mailing_id: int | None = None) -> Response | tuple
     if mailing is not None and mailing.status != MailingStatus.DRAFT:
         flash(_("This email has been sent or scheduled; it can't be changed now."), "error")
         return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
-    form = ComposeForm(choices=composer.audience_choices(campaign))
+    form = compose_form(_other_languages(), choices=composer.audience_choices(campaign))
     if request.method == "GET":
         if mailing is not None:
             form.subject.data = mailing.subject
             form.body.data = mailing.body
+            form.fill_translations(mailing.translations)
             form.audience.data = composer.audience_value(mailing)
             form.since.data = mailing.confirmed_since.date() if mailing.confirmed_since else None
         else:
@@ -319,30 +352,50 @@ def compose(campaign_id: int, mailing_id: int | None = None) -> Response | tuple
     ), (400 if form.errors else 200)
 
 
+def _language_asked(name: str) -> str:
+    """``?<name>=cy``: one of the enabled languages, else the default."""
+    asked = request.args.get(name, "")
+    return asked if asked in enabled() else default_language()
+
+
+def _test_form(selected: str | None = None) -> SendTestForm:
+    form = SendTestForm(languages=[(code, NATIVE_NAMES.get(code, code)) for code in enabled()])
+    if selected:
+        form.language.data = selected
+    return form
+
+
 def _draft_page(
     campaign: Campaign, mailing: Mailing, schedule_form: ScheduleForm
 ) -> tuple[str, int]:
-    content = content_for(mailing)
-    text, _ = render_parts(content, current_organiser().name or "Alex", None)
+    """The draft with a preview in one language (``?preview=cy``; the default's first)."""
+    language = _language_asked("preview")
+    content = content_for(mailing, language)
+    text, _html = render_parts(content, current_organiser().name or "Alex", None)
     return render_template(
         "mailings/draft.html",
         campaign=campaign,
         mailing=mailing,
         audience=composer.describe_audience(mailing),
         recipients=composer.audience_size(mailing),
+        preview_language=language,
+        preview_subject=content.subject,
         preview_text=text,
+        languages=[(code, NATIVE_NAMES.get(code, code)) for code in enabled()],
         schedule_form=schedule_form,
-        button=ControlForm(),
+        test_form=_test_form(language),
     ), (400 if schedule_form.errors else 200)
 
 
 @bp.get("/<int:mailing_id>/preview.html")
 @organiser_required
 def preview_html(campaign_id: int, mailing_id: int) -> Response:
-    """The HTML part as a recipient sees it, framed by the draft page (sandboxed, no script)."""
+    """The HTML part as a recipient sees it (``?language=cy``: one who signed in Welsh),
+    framed by the draft page (sandboxed, no script)."""
     campaign = campaign_for_organiser(campaign_id)
     mailing = _composed(campaign, mailing_id)
-    _, html = render_parts(content_for(mailing), current_organiser().name or "Alex", None)
+    content = content_for(mailing, _language_asked("language"))
+    _text, html = render_parts(content, current_organiser().name or "Alex", None)
     g.frame_ancestors = "'self'"
     response = make_response(html)
     response.headers["Content-Security-Policy"] = (
@@ -358,17 +411,29 @@ def preview_html(campaign_id: int, mailing_id: int) -> Response:
 def send_test(campaign_id: int, mailing_id: int) -> Response:
     campaign = campaign_for_organiser(campaign_id)
     mailing = _composed(campaign, mailing_id)
-    if not ControlForm().validate_on_submit():
+    form = _test_form()
+    if not form.validate_on_submit():
         abort(400)
     organiser = current_organiser()
+    language = form.language.data if form.language.data in enabled() else default_language()
     try:
-        composer.send_test(mailing, organiser.id)
+        composer.send_test(mailing, organiser.id, language)
     except composer.ComposeError as exc:
         flash(str(exc), "error")
     else:
         after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
-        flash(_("A test copy is on its way to %(email)s.", email=organiser.email), "info")
-    return redirect(url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id), 303)
+        flash(
+            _(
+                "A test copy in %(language)s is on its way to %(email)s.",
+                language=NATIVE_NAMES.get(language, language),
+                email=organiser.email,
+            ),
+            "info",
+        )
+    back = url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id)
+    if language != default_language():
+        back = url_for(".show", campaign_id=campaign.id, mailing_id=mailing.id, preview=language)
+    return redirect(back, 303)
 
 
 def _send_at(form: ScheduleForm) -> datetime | None:

@@ -11,7 +11,7 @@ and cancel are unchanged. Services flush, never commit.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import format_date, ngettext
@@ -60,6 +60,9 @@ class Draft:
     action_id: int | None = None
     pledge_option: str | None = None
     confirmed_since: datetime | None = None
+    # The subject and body in other languages ({"cy": {"subject": …, "body": …}}); an empty
+    # one sends the default language's (core.i18n.localised, as every recipient's copy does).
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def audience_choices(campaign: Campaign) -> list[tuple[str, str]]:
@@ -182,6 +185,7 @@ def save_draft(
         db.session.add(mailing)
     mailing.subject = draft.subject[:200]
     mailing.body = draft.body
+    mailing.translations = _written(draft.translations)
     mailing.audience = draft.audience.value
     mailing.action_id = draft.action_id
     mailing.pledge_option = draft.pledge_option
@@ -191,6 +195,18 @@ def save_draft(
     return mailing
 
 
+def _written(translations: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Only what was written: an empty field is no translation (the default's words go)."""
+    kept = {}
+    for language, fields in translations.items():
+        words = {name: value for name, value in fields.items() if (value or "").strip()}
+        if "subject" in words:
+            words["subject"] = words["subject"].strip()[:200]
+        if words:
+            kept[language] = words
+    return kept
+
+
 def delete_draft(mailing: Mailing) -> None:
     if mailing.status != MailingStatus.DRAFT:
         raise ComposeError(_("Only a draft can be deleted; cancel a scheduled email instead."))
@@ -198,8 +214,9 @@ def delete_draft(mailing: Mailing) -> None:
     db.session.flush()
 
 
-def send_test(mailing: Mailing, organiser_id: int) -> int:
-    """Queue a test copy to this organiser (through the outbox); returns the test's id."""
+def send_test(mailing: Mailing, organiser_id: int, language: str | None = None) -> int:
+    """Queue a test copy to this organiser (through the outbox), written in ``language`` as a
+    recipient in it gets it (None: the default); returns the test's id."""
     since = utcnow() - timedelta(hours=1)
     recent = db.session.scalar(
         select(func.count()).where(
@@ -216,7 +233,9 @@ def send_test(mailing: Mailing, organiser_id: int) -> int:
                 TESTS_PER_HOUR,
             )
         )
-    test = MailingTest(mailing_id=mailing.id, organiser_id=organiser_id, created_at=utcnow())
+    test = MailingTest(
+        mailing_id=mailing.id, organiser_id=organiser_id, created_at=utcnow(), language=language
+    )
     db.session.add(test)
     db.session.flush()
     enqueue(MAILING_TEST_EMAIL_KIND, test.id)

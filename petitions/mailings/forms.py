@@ -29,6 +29,17 @@ class ControlForm(FlaskForm):
     """Pause, resume or cancel: only the CSRF token."""
 
 
+class SendTestForm(FlaskForm):
+    """Send a test copy to yourself, in the language a recipient in it would get."""
+
+    # Not checked against the choices: a form without it (an older page) tests the default.
+    language = SelectField(_l("Language of the test"), validate_choice=False)
+
+    def __init__(self, *args: Any, languages: list[tuple[str, str]] | None = None, **kw: Any):
+        super().__init__(*args, **kw)
+        self.language.choices = languages or []  # type: ignore[assignment]
+
+
 def _one_line(form: Any, field: Any) -> None:
     value = field.data or ""
     if has_control_chars(value) or has_invisible_chars(value):
@@ -77,9 +88,66 @@ class ComposeForm(FlaskForm):
         _l("Only supporters who confirmed on or after (optional)"), validators=[Optional()]
     )
 
+    languages: list[str] = []  # the other languages it has fields for (``compose_form``)
+
     def __init__(self, *args: Any, choices: list[tuple[str, str]] | None = None, **kw: Any):
         super().__init__(*args, **kw)
         self.audience.choices = [SelectChoice(v, label) for v, label in choices or []]
+
+    def translation_groups(self) -> list[tuple[str, list[Any]]]:
+        """(language, its fields) for the form's "In …" fieldsets."""
+        return [
+            (language, [self[f"{name}__{language}"] for name in TRANSLATABLE])
+            for language in self.languages
+        ]
+
+    def translations(self) -> dict[str, dict[str, str]]:
+        return {
+            language: {name: self[f"{name}__{language}"].data or "" for name in TRANSLATABLE}
+            for language in self.languages
+        }
+
+    def fill_translations(self, written: dict[str, dict[str, str]] | None) -> None:
+        for language in self.languages:
+            for name in TRANSLATABLE:
+                self[f"{name}__{language}"].data = (written or {}).get(language, {}).get(name, "")
+
+
+# What a composed mailing has in each other language (mailings.translations), and its checks.
+TRANSLATABLE = ("subject", "body")
+_WITH_TRANSLATIONS: dict[tuple[str, ...], type[ComposeForm]] = {}
+
+
+def _strip(value: Any) -> str:
+    return (value or "").strip()
+
+
+def compose_form(languages: list[str], **kwargs: Any) -> ComposeForm:
+    """The composer's form with an optional subject and message per language in ``languages``
+    (``subject__cy``, ``body__cy``): empty ones send the default language's words."""
+    key = tuple(languages)
+    if key not in _WITH_TRANSLATIONS:
+        attrs: dict[str, Any] = {"languages": list(languages)}
+        for language in languages:
+            attrs[f"subject__{language}"] = StringField(
+                _l("Subject"),
+                filters=[_strip],
+                validators=[
+                    Optional(),
+                    Length(max=200, message=_l("Keep the subject under 200 characters.")),
+                    _one_line,
+                ],
+            )
+            attrs[f"body__{language}"] = TextAreaField(
+                _l("Message (Markdown)"),
+                validators=[
+                    Optional(),
+                    Length(max=50_000, message=_l("Keep the message under 50,000 characters.")),
+                    _text,
+                ],
+            )
+        _WITH_TRANSLATIONS[key] = type("ComposeFormWithTranslations", (ComposeForm,), attrs)
+    return _WITH_TRANSLATIONS[key](**kwargs)
 
 
 class SendAtField(DateTimeLocalField):

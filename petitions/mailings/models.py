@@ -138,6 +138,9 @@ class MailingTest(Base):
     )
     organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The language the copy is written in, as a recipient in it would get it (None: the
+    # default). Migration 0031.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class MilestoneNotice(Base):

@@ -193,15 +193,22 @@ def build_mailing_test(test_id: int) -> BuiltEmail | None:
     organiser = db.session.get(Organiser, test.organiser_id)
     if mailing is None or organiser is None or not organiser.active:
         return None
-    content = content_for(mailing)
+    # In the language the organiser chose: what a recipient who signed in it gets.
+    content = content_for(mailing, test.language)
     name = organiser.name or organiser.email
     text, html = render_parts(content, name, None)
+    with in_language(content.language):
+        subject = _("[Test] %(subject)s", subject=content.subject)
     message = Message(
-        subject=_("[Test] %(subject)s", subject=content.subject),
+        subject=subject,
         recipients=[(name, organiser.email)],
         body=text,
         html=html,
-        extra_headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
+        extra_headers={
+            "Auto-Submitted": "auto-generated",
+            "X-Auto-Response-Suppress": "All",
+            "Content-Language": content.language,
+        },
     )
     message.msgId = make_msgid(domain=_mail_domain())
     return BuiltEmail(message=message, recipient=organiser.email.lower())

@@ -14,8 +14,9 @@ from sqlalchemy import update as sql_update
 from petitions.campaigns.models import CampaignUpdate
 from petitions.core.time import utcnow
 from petitions.extensions import db
+from petitions.mailer.services import drain
 from petitions.mailings import jobs, recipients, services
-from petitions.mailings.models import MailingDelivery, MailingKind
+from petitions.mailings.models import Mailing, MailingDelivery, MailingKind
 from petitions.mailings.notifications import unsubscribe_token
 from petitions.mailings.throttle import Throttle
 from petitions.signing.models import Signature
@@ -194,4 +195,83 @@ def test_the_mailings_pages_in_welsh_have_no_english_of_ours(app: Any, factories
     assert "a gadarnhaodd ar 1 Ionawr 2026 neu wedi hynny" in cy["draft (just saved)"]
     assert "Cadwyd y drafft" in cy["draft (just saved)"]
     assert "Rhowch bwnc" in cy["new with errors"]
+    assert (
+        "Dim fersiwn Cymraeg: mae darllenwyr Cymraeg yn cael y Saesneg" in cy["draft (just saved)"]
+    )
     assert ">wedi'i drefnu<" in cy["scheduled"] or "wedi&#39;i drefnu<" in cy["scheduled"]
+
+
+def test_a_composed_mailing_in_welsh_reaches_welsh_readers(
+    app: Any, factories: Any, audience: Any, smtp_sink: Any
+) -> None:
+    organiser = make_organiser("composer@example.org")
+    campaign = factories.make_campaign(owner_id=organiser.id, title="Fair fashion")
+    audience(campaign, ["saes@example.org", "cymro@example.org"])
+    db.session.execute(
+        sql_update(Signature).where(Signature.email == "cymro@example.org").values(language="cy")
+    )
+    db.session.commit()
+    client = app.test_client()
+    _login(client, "composer@example.org")
+    base = f"/organise/campaigns/{campaign.id}/mailings"
+    new = client.get(f"{base}/new").get_data(as_text=True)
+    assert 'lang="cy"' in new and 'name="subject__cy"' in new and 'name="body__cy"' in new
+    english = {"subject": "Boycott starts Monday", "body": "Thank you. **Stop buying**."}
+    saved = client.post(
+        f"{base}/new", data={"csrf_token": csrf_from(new), "audience": "campaign", **english}
+    )
+    assert saved.status_code == 303
+    mailing = db.session.scalar(select(Mailing).where(Mailing.subject == english["subject"]))
+    assert mailing.translations == {}
+    draft = client.get(saved.location).get_data(as_text=True)
+    assert "No Cymraeg version: Welsh readers get the English" in draft
+
+    # A Welsh subject only: the organiser is told the message is the English one.
+    edit = f"{base}/{mailing.id}/edit"
+    token = csrf_from(client.get(edit).get_data(as_text=True))
+    welsh = {"subject__cy": "Mae'r boicot yn dechrau ddydd Llun", "body__cy": ""}
+    client.post(edit, data={"csrf_token": token, "audience": "campaign", **english, **welsh})
+    draft = client.get(saved.location).get_data(as_text=True)
+    assert "No Cymraeg message: Welsh readers get the English one" in draft
+
+    welsh["body__cy"] = "Diolch. **Peidiwch â phrynu**."
+    client.post(edit, data={"csrf_token": token, "audience": "campaign", **english, **welsh})
+    db.session.expire_all()
+    assert db.session.get(Mailing, mailing.id).translations == {
+        "cy": {"subject": welsh["subject__cy"], "body": welsh["body__cy"]}
+    }
+    form = client.get(edit).get_data(as_text=True)
+    assert "Peidiwch â phrynu" in form  # the edit form shows the Welsh words again
+    draft = client.get(saved.location).get_data(as_text=True)
+    assert "No Cymraeg" not in draft
+    assert "Supporters who signed in Cymraeg get the Cymraeg version." in draft
+
+    # Previews of each language.
+    assert "**Stop buying**" in draft and "Peidiwch" not in draft
+    welsh_draft = client.get(f"{saved.location}?preview=cy").get_data(as_text=True)
+    assert "**Peidiwch â phrynu**" in welsh_draft and "ddydd Llun" in welsh_draft
+    html = client.get(f"{base}/{mailing.id}/preview.html?language=cy").get_data(as_text=True)
+    assert "<strong>Peidiwch â phrynu</strong>" in html and '<html lang="cy">' in html
+
+    # A test copy in the language chosen.
+    client.post(f"{base}/{mailing.id}/test", data={"csrf_token": token, "language": "cy"})
+    drain()
+    [test] = smtp_sink.messages
+    assert test.envelope_to == ["composer@example.org"]
+    assert test.subject == "[Prawf] Mae'r boicot yn dechrau ddydd Llun"
+    assert test.message["Content-Language"] == "cy" and "Peidiwch" in test.text()
+
+    # Sent: each recipient in their own language.
+    client.post(f"{base}/{mailing.id}/schedule", data={"csrf_token": token, "when": "now"})
+    client.post(
+        f"{base}/{mailing.id}/send", data={"csrf_token": token, "send_at": "", "recipients": "2"}
+    )
+    jobs.run(mailing.id, throttle=Throttle(0))
+    mail = _by_recipient(smtp_sink)
+    cymro, saes = mail["cymro@example.org"], mail["saes@example.org"]
+    assert cymro.subject == welsh["subject__cy"] and saes.subject == english["subject"]
+    assert (
+        "<strong>Peidiwch â phrynu</strong>" in cymro.html() and "Stop buying" not in cymro.text()
+    )
+    assert "<strong>Stop buying</strong>" in saes.html() and "Peidiwch" not in saes.text()
+    assert cymro.message["Content-Language"] == "cy" and "/cy/u/" in cymro.text()
