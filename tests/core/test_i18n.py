@@ -380,3 +380,19 @@ def test_the_organisers_words_in_welsh_with_the_english_where_none(
     drain()
     mail = next(m for m in smtp_sink.messages if m.envelope_to == ["teitl@example.org"])
     assert mail.subject == "Cadarnhewch eich llofnod: Teitl Cymraeg y weithred"
+
+
+def test_scripts_write_numbers_in_the_pages_language() -> None:
+    """Our scripts format figures for the page's <html lang>, as the server does: none names a
+    fixed locale (the vendored libraries are not ours)."""
+    static = Path(i18n.__file__).resolve().parents[1] / "static"
+    fixed = []
+    for script in sorted(static.rglob("*.js")):
+        if "vendor" in script.parts:
+            continue
+        source = script.read_text(encoding="utf-8")
+        if re.search(r"toLocaleString\(\s*[\"']", source) or (
+            "toLocaleString(" in source and "documentElement.lang" not in source
+        ):
+            fixed.append(str(script.relative_to(static)))
+    assert fixed == [], f"format numbers with the page's language: {fixed}"

@@ -14,7 +14,11 @@
   var wordsNode = document.getElementById("dashboard-words");
   var words = wordsNode ? JSON.parse(wordsNode.textContent) : {};
 
-  function fmt(n) { return Number(n || 0).toLocaleString("en-GB"); }
+  // Figures the page's language's way (its <html lang>: "en" or "cy"), as the server wrote them.
+  var LOCALE = (document.documentElement.lang || "en") + "-GB";
+  function fmt(n) {
+    try { return Number(n || 0).toLocaleString(LOCALE); } catch (e) { return String(n || 0); }
+  }
   function setText(id, value) {
     var el = document.getElementById(id);
     if (el && el.textContent !== String(value)) el.textContent = value;

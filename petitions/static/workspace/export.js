@@ -6,7 +6,11 @@
   var url = root.getAttribute("data-status-url");
   // The statuses in the page's language (the template lists them).
   var names = JSON.parse(root.getAttribute("data-status-names") || "{}");
-  function fmt(n) { return Number(n || 0).toLocaleString("en-GB"); }
+  // Figures the page's language's way (its <html lang>: "en" or "cy"), as the server wrote them.
+  var LOCALE = (document.documentElement.lang || "en") + "-GB";
+  function fmt(n) {
+    try { return Number(n || 0).toLocaleString(LOCALE); } catch (e) { return String(n || 0); }
+  }
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
