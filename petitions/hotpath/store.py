@@ -37,14 +37,15 @@ class Store:
     def __init__(self) -> None:
         self._local = threading.local()
 
-    def _connection(self, engine: Engine) -> Any:
+    def _cursor(self, engine: Engine) -> Any:
         kept = getattr(self._local, "kept", None)
         if kept is not None and kept[0] is engine:
-            return kept[1]
+            return kept[2]
         self.drop()
         connection = engine.raw_connection()  # checked out (and pinged) once, then kept
-        self._local.kept = (engine, connection)
-        return connection
+        # One cursor for every statement: a DBAPI cursor may run one after another.
+        self._local.kept = (engine, connection, connection.cursor())
+        return self._local.kept[2]
 
     def drop(self) -> None:
         """Give up this thread's connection (invalidated: it is not handed to anyone else)."""
@@ -63,13 +64,9 @@ class Store:
         for name, process in processors.items():
             bound[name] = process(bound[name])
         try:
-            connection = self._connection(engine)
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, bound)
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+            cursor = self._cursor(engine)
+            cursor.execute(sql, bound)
+            row = cursor.fetchone()
         except Exception as error:
             self.drop()
             raise ConnectionLost from error

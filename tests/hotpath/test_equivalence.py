@@ -422,3 +422,39 @@ def test_a_lost_kept_connection_still_gives_one_signature(app, actions):
     assert response.status_code == 303
     assert hot.store._local.kept is not None
     assert hot.store._local.kept[1].driver_connection.info.backend_pid != pid
+
+
+def test_a_connection_lost_before_the_commit_still_gives_one_signature(app, actions):
+    """The kept connection dies between the statement and its COMMIT (killed while the
+    signature is announced): nothing was committed there, so the ORM writes it, once."""
+    from petitions.core import events
+
+    hot = app.extensions["hotpath"]
+    client = app.test_client()
+    killed: list[int] = []
+
+    def kill_kept_backend(sender: Any, **_: Any) -> None:
+        kept = hot.store._local.kept
+        if killed or kept is None:
+            return
+        pid = kept[1].driver_connection.info.backend_pid
+        engine = db.engine
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+        killed.append(pid)
+
+    token, started = _form(client, actions["petition"])
+    fields = {"csrf_token": token, "started": started, **_good("petition")}
+    events.signature_created.connect(kill_kept_backend)
+    try:
+        _fresh_request_globals()
+        response = client.post(actions["petition"], data=fields)
+    finally:
+        events.signature_created.disconnect(kill_kept_backend)
+    assert killed, "the kept connection was never killed"
+    assert response.status_code == 303
+    db.session.rollback()
+    ids = db.session.scalars(select(Signature.id)).all()
+    assert len(ids) == 1
+    assert len(db.session.scalars(select(OutboxMessage.id)).all()) == 1
