@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from petitions.campaigns.models import Action, ActionKind, Campaign
 from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
 from petitions.core import events
+from petitions.core.i18n import N_
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.core.time import utcnow
 from petitions.extensions import db
@@ -631,10 +632,10 @@ def erase_host(email_normalised: str) -> int:
     )
 
 
-FOLLOWUP_AUDIENCES = {
-    "attended": "Everyone who was checked in",
-    "no_show": "Everyone with a place who was not checked in",
-    "going": "Everyone with a place",
+FOLLOWUP_AUDIENCES = {  # translated where they are shown (the attendees page)
+    "attended": N_("Everyone who was checked in"),
+    "no_show": N_("Everyone with a place who was not checked in"),
+    "going": N_("Everyone with a place"),
 }
 
 

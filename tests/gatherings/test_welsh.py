@@ -145,3 +145,80 @@ def test_the_event_pages_have_no_english_of_ours_in_welsh(app: Any, factories: A
     assert "Rhowch le (lleoliad neu gyfeiriad)" in welsh["propose, no place"]
     assert "Give a place (venue or address)" in english["propose, no place"]
     assert "Cadarnhau fy nigwyddiad" in welsh["host, unconfirmed"]
+
+
+# --- the organisers' event pages, in both languages ------------------------------------------
+
+ORGANISER_CONTENT = [*CONTENT, "Zqx Access", "Zqx Attendee", "zqx-attendee@example.org", "Zqx"]
+ORGANISER_CONTENT += ["Bring a placard", "/c/trefnu/host-an-event"]  # a description, an address
+
+
+def _workspace_words(html: str) -> set[str]:
+    """The words of the workspace part of the page (what the organiser reads), without content."""
+    return _words(html[html.index('<div class="workspace">') :], ORGANISER_CONTENT)
+
+
+def _organiser_pages(app: Any, prefix: str, ids: dict[str, int]) -> dict[str, str]:
+    from flask import g
+
+    from tests.support.workspace import csrf, login
+
+    g.pop("csrf_token", None)
+    g.pop("_login_user", None)
+    client = app.test_client()
+    login(client, "zqx-org@example.org")
+    g.pop("csrf_token", None)  # the login page's: the signed-in session has a token of its own
+    pages = {}
+    for name, path in {
+        "hosting": f"/organise/campaigns/{ids['campaign']}/hosting",
+        "attendees": f"/organise/events/{ids['event']}/attendees",
+        "check-in sheet": f"/organise/events/{ids['event']}/attendees?view=sheet",
+        "new event": f"/organise/campaigns/{ids['campaign']}/events/new",
+        "edit event": f"/organise/events/{ids['event']}/edit",
+    }.items():
+        answer = client.get(prefix + path)
+        assert answer.status_code == 200, (name, answer.status_code)
+        pages[name] = answer.get_data(as_text=True)
+    url = f"{prefix}/organise/campaigns/{ids['campaign']}/events/new"
+    refused = client.post(url, data={"csrf_token": csrf(client, url), "title": ""})
+    assert refused.status_code == 400
+    pages["new event with errors"] = refused.get_data(as_text=True)
+    return pages
+
+
+def test_the_organisers_event_pages_have_no_english_of_ours_in_welsh(
+    app: Any, factories: Any
+) -> None:
+    from petitions.gatherings.models import EventDelivery, Rsvp
+    from tests.support.factories import make_signature
+    from tests.support.workspace import make_organiser
+
+    owner = make_organiser("zqx-org@example.org", admin=True)
+    campaign = make_campaign(slug="trefnu", title="Zqx Campaign", owner_id=owner.id)
+    services.set_hosting(campaign, True)
+    access = services.Question("access", "Zqx Access", sensitive=True)
+    event = make_event(campaign, title="Zqx Event", venue="Zqx venue", questions=[access])
+    signature_id = make_signature(event, "zqx-attendee@example.org", name="Zqx Attendee")
+    rsvp_row = Rsvp(action_id=event.id, signature_id=signature_id, status="going")
+    db.session.add(rsvp_row)
+    db.session.flush()
+    db.session.add(EventDelivery(rsvp_id=rsvp_row.id, message="reminder:24h", status="sent"))
+    for proposer in ("pending", "unconfirmed"):
+        hosted = services.propose_event(
+            campaign, event_input(title="Zqx Event", venue="Zqx venue"), "Zqx Host", "h@x.org"
+        )
+        if proposer == "pending":
+            services.confirm_host(hosted)
+    db.session.commit()
+    ids = {"campaign": campaign.id, "event": event.id}
+    english = _organiser_pages(app, "", ids)
+    welsh = _organiser_pages(app, "/cy", ids)
+    left = {}
+    for name, html in welsh.items():
+        same = (_workspace_words(html) & _workspace_words(english[name])) - SAME_IN_BOTH
+        if same - {"Markdown"}:  # a name
+            left[name] = sorted(same)
+    assert left == {}, f"English left on Welsh pages: {left}"
+    assert "Nodyn atgoffa 24 awr ymlaen llaw: 1 wedi'i anfon" in welsh["attendees"]
+    assert "Reminder 24 hours before: 1 sent" in english["attendees"]
+    assert "Cymeradwyo" in welsh["hosting"] and "Digwyddiad newydd" in welsh["new event"]

@@ -93,3 +93,63 @@ def test_a_welsh_writer_gets_welsh_words_and_the_target_gets_english(
         built = letter_message(delivery)
     assert built is not None
     assert "Sent on behalf of" in built.message.body and "Anfonwyd" not in built.message.body
+
+
+def _organiser_pages(app: Any, prefix: str, action: Any) -> dict[str, str]:
+    from flask import g
+
+    from tests.support.workspace import csrf, login
+
+    g.pop("csrf_token", None)
+    g.pop("_login_user", None)
+    client = app.test_client()
+    login(client, "llythyr-org@example.org")
+    g.pop("csrf_token", None)  # the login page's: the signed-in session has a token of its own
+    target = action_targets(action)[0]
+    pages = {}
+    for name, path in {
+        "new letter": f"/organise/campaigns/{action.campaign_id}/letters/new",
+        "edit letter": f"/organise/letters/{action.id}/edit",
+        "manage": f"/organise/letters/{action.id}",
+        "edit recipient": f"/organise/letters/{action.id}/targets/{target.id}/edit",
+    }.items():
+        answer = client.get(prefix + path)
+        assert answer.status_code == 200, (name, answer.status_code)
+        pages[name] = answer.get_data(as_text=True)
+    url = f"{prefix}/organise/campaigns/{action.campaign_id}/letters/new"
+    refused = client.post(url, data={"csrf_token": csrf(client, url), "title": ""})
+    assert refused.status_code == 400
+    pages["new letter with errors"] = refused.get_data(as_text=True)
+    return pages
+
+
+def _ours(html: str, content: list[str]) -> set[str]:
+    """The words of the workspace part of the page, without the organiser's content."""
+    return _words(html[html.index('<div class="workspace">') :], content)
+
+
+def action_targets(action: Any) -> list[Any]:
+    from petitions.letters.models import LetterTarget
+
+    return list(db.session.scalars(select(LetterTarget).where(LetterTarget.action_id == action.id)))
+
+
+def test_the_organisers_letter_pages_have_no_english_of_ours_in_welsh(
+    app: Any, factories: Any
+) -> None:
+    from tests.support.workspace import make_organiser
+
+    make_organiser("llythyr-org@example.org", admin=True)
+    action = _letter(factories)
+    english = _organiser_pages(app, "", action)
+    welsh = _organiser_pages(app, "/cy", action)
+    content = [*CONTENT, "Zqx subject", "target@example.org", "Markdown"]
+    left = {}
+    for name, html in welsh.items():
+        same = _ours(html, content) & _ours(english[name], content)
+        if same - SAME_IN_BOTH - {"UTC"}:
+            left[name] = sorted(same)
+    assert left == {}, f"English left on Welsh pages: {left}"
+    assert "Llythyrau fesul derbynnydd" in welsh["manage"]
+    assert "Tynnu Zqx Target" in welsh["edit recipient"]
+    assert "Letters per recipient" in english["manage"]

@@ -10,8 +10,9 @@
         data: {
           labels: data.labels,
           datasets: [
-            { label: "Letters", data: data.letters },
-            { label: "Delivered", data: data.delivered },
+            // The series' names come from the page, in its language.
+            { label: (data.words || {}).letters || "Letters", data: data.letters },
+            { label: (data.words || {}).delivered || "Delivered", data: data.delivered },
           ],
         },
         options: { indexAxis: "y", animation: false },
