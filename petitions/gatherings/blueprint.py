@@ -28,7 +28,7 @@ from petitions.campaigns.models import Action, Campaign
 from petitions.core.csvsafe import safe_cell
 from petitions.core.dispatch import nudge
 from petitions.core.emails import limit_key
-from petitions.core.i18n import current_language
+from petitions.core.i18n import current_language, localised
 from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.extensions import limiter
@@ -93,8 +93,9 @@ def _render_event(
             accepting=_accepting(action, details),
             answers=answers or {},
             answer_error=error,
-            google_link=google_link(details, action.title, url),
-            outlook_link=outlook_link(details, action.title, url),
+            # In the page's language: the organiser's Welsh title on a Welsh page.
+            google_link=google_link(details, localised(action, "title"), url),
+            outlook_link=outlook_link(details, localised(action, "title"), url),
         ),
         status,
     )
@@ -151,8 +152,8 @@ def event_ics(slug: str, action_slug: str) -> Response:
     url = url_for("gatherings.event_page", slug=slug, action_slug=action_slug, _external=True)
     body = build_calendar(
         details,
-        title=action.title,
-        description=action.text,
+        title=localised(action, "title"),  # /cy/e/…/event.ics: the organiser's Welsh words
+        description=localised(action, "text"),
         url=url,
         method="CANCEL" if details.is_cancelled else "PUBLISH",
     )

@@ -139,6 +139,9 @@ def test_the_event_pages_have_no_english_of_ours_in_welsh(app: Any, factories: A
             left[name] = sorted(same)
     assert left == {}, f"English left on Welsh pages: {left}"
     assert "<h1>Diwrnod Cymraeg</h1>" in welsh["event"] and "Testun Cymraeg" in welsh["event"]
+    assert "text=Diwrnod+Cymraeg" in welsh["event"] or "text=Diwrnod%20Cymraeg" in welsh["event"]
+    calendar = app.test_client().get("/cy" + world["event"] + "/event.ics").get_data(as_text=True)
+    assert "SUMMARY:Diwrnod Cymraeg" in calendar and "Testun Cymraeg" in calendar
     assert "Diwrnod Cymraeg" in welsh["list"] and "Zqx Event" in english["list"]
     assert "Ebrill 2031" in welsh["host, approved"]  # the date in Welsh, in the event's zone
     assert "Cylchfa amser" in welsh["propose"] and "Nifer y lleoedd" in welsh["propose with errors"]
