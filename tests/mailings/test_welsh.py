@@ -196,7 +196,8 @@ def test_the_mailings_pages_in_welsh_have_no_english_of_ours(app: Any, factories
     assert "Cadwyd y drafft" in cy["draft (just saved)"]
     assert "Rhowch bwnc" in cy["new with errors"]
     assert (
-        "Dim fersiwn ar gyfer Cymraeg: mae darllenwyr Cymraeg yn cael y Saesneg" in cy["draft (just saved)"]
+        "Dim fersiwn ar gyfer Cymraeg: mae darllenwyr Cymraeg yn cael y Saesneg"
+        in cy["draft (just saved)"]
     )
     assert ">wedi'i drefnu<" in cy["scheduled"] or "wedi&#39;i drefnu<" in cy["scheduled"]
 
