@@ -66,6 +66,7 @@ def action_handin(campaign_id: int, action_id: int) -> Response:
         request.remote_addr,
         kind=ExportKind.HANDIN,
         grouping=form.grouping.data or "",
+        language=form.language.data,
     )
     after_commit(services.dispatch, job.id)
     return redirect(url_for("exports.export", export_id=job.id), code=303)

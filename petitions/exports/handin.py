@@ -10,6 +10,12 @@ Only the name and the place (UK postcode area, or the country outside the UK) ar
 never an email address, postcode or comment. Paper signatures (``petitions.paper``) are listed
 with the others and the offline tallies are summed on the cover.
 
+Language: the organiser chooses it on the form (``ExportJob.language``); the worker builds the
+cover and draws the pages inside ``in_language`` (Flask-Babel's ``force_locale``), so every word
+of ours, the dates (Babel, in that locale), the counts (that language's plural forms) and the
+action's own words (its version in that language when the organiser wrote one, else the
+default's, through ``core.i18n.localised``) are in it.
+
 Fonts: DejaVu Sans (Debian's ``fonts-dejavu-core``, in ``HANDIN_FONT_DIR``), which covers
 Welsh (ŵ, ŷ), the other Latin-script alphabets, Greek and Cyrillic. It is read from disk, never
 fetched.
@@ -25,7 +31,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from babel.numbers import get_group_symbol
 from flask import current_app
+from flask_babel import format_date, format_decimal, get_locale, gettext, ngettext, pgettext
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import simpleSplit
@@ -38,7 +46,7 @@ from sqlalchemy import and_, case, func, literal, select, union_all
 from petitions.branding import queries as branding
 from petitions.branding.models import DEFAULT_NAME
 from petitions.campaigns.models import Action
-from petitions.core.i18n import N_
+from petitions.core.i18n import N_, localised
 from petitions.core.text import markdown_to_plain
 from petitions.core.time import as_utc
 from petitions.extensions import db
@@ -47,7 +55,7 @@ from petitions.signing.models import Signature
 
 log = logging.getLogger(__name__)
 
-# The hand-in form offers these in the page's language; the PDF itself is written in English.
+# The form offers these in the page's language; the cover names the one chosen in the PDF's.
 GROUPINGS = {"": N_("One list, in the order people signed"), "area": N_("Grouped by postcode area")}
 FONT = "HandinSans"
 FONT_BOLD = "HandinSans-Bold"
@@ -177,12 +185,13 @@ def cover_for(action: Action, grouping: str) -> Cover:
         )
         if d is not None
     ]
+    # The action's own words in the language being written (the caller's in_language).
     return Cover(
         organisation=_organisation(),
-        campaign=action.campaign.title,
-        title=action.title,
-        text=markdown_to_plain(action.text),
-        target=action.target or "",
+        campaign=localised(action.campaign, "title"),
+        title=localised(action, "title"),
+        text=markdown_to_plain(localised(action, "text") or ""),
+        target=localised(action, "target") or "",
         listed=count_rows(action.id),
         tallied=int(tallies[0] or 0),
         first=min(days) if days else None,
@@ -208,7 +217,13 @@ def _day(value: Any) -> date | None:
 
 
 def _long_date(value: date | None) -> str:
-    return f"{value.day} {value:%B %Y}" if value else "—"
+    # "5 December 2026", "5 Rhagfyr 2026": the day, the month's name and the year, in the
+    # language being written.
+    return str(format_date(value, "d MMMM y")) if value else "—"
+
+
+def _number(value: int) -> str:
+    return str(format_decimal(value))
 
 
 class HandinWriter:
@@ -217,10 +232,15 @@ class HandinWriter:
     def __init__(self, path: Path, cover: Cover) -> None:
         register_fonts()
         self.cover = cover
+        # Row numbers are drawn per signature: the language's grouping mark, looked up once.
+        self.group_mark = get_group_symbol(get_locale() or "en")
         self.canvas = Canvas(str(path), pagesize=(PAGE_W, PAGE_H), pageCompression=1)
-        self.canvas.setTitle(f"{cover.title} — hand-in")
+        total = cover.listed + cover.tallied
+        self.canvas.setTitle(gettext("%(title)s — hand-in", title=cover.title))
         self.canvas.setAuthor(cover.organisation)
-        self.canvas.setSubject(f"{cover.listed + cover.tallied:,} signatures")
+        self.canvas.setSubject(
+            ngettext("%(count)s signature", "%(count)s signatures", total, count=_number(total))
+        )
         self.page = 0
         self.band = BANDS  # no signature page open yet
         self.y = 0.0
@@ -242,20 +262,35 @@ class HandinWriter:
             Paragraph(escape(cover.title), styles["title"]),
         ]
         if cover.target:
-            story.append(Paragraph("To: " + escape(cover.target), styles["big"]))
-        story.append(Paragraph(f"{total:,} confirmed signatures", styles["big"]))
-        dates = f"Signed from {_long_date(cover.first)} to {_long_date(cover.last)}."
+            to = gettext("To: %(target)s", target=cover.target)
+            story.append(Paragraph(escape(to), styles["big"]))
+        confirmed = ngettext(
+            "%(count)s confirmed signature",
+            "%(count)s confirmed signatures",
+            total,
+            count=_number(total),
+        )
+        story.append(Paragraph(escape(confirmed), styles["big"]))
+        dates = gettext(
+            "Signed from %(first)s to %(last)s.",
+            first=_long_date(cover.first),
+            last=_long_date(cover.last),
+        )
         story.append(Paragraph(escape(dates), styles["body"]))
         if cover.tallied:
-            story.append(
-                Paragraph(
-                    f"{cover.listed:,} are listed by name in this document; a further "
-                    f"{cover.tallied:,} were collected off-line and are counted, not listed.",
-                    styles["body"],
-                )
+            counted = ngettext(
+                "%(listed)s are listed by name in this document; a further %(count)s was "
+                "collected off-line and is counted, not listed.",
+                "%(listed)s are listed by name in this document; a further %(count)s were "
+                "collected off-line and are counted, not listed.",
+                cover.tallied,
+                listed=_number(cover.listed),
+                count=_number(cover.tallied),
             )
+            story.append(Paragraph(escape(counted), styles["body"]))
         if cover.grouping:
-            story.append(Paragraph(escape(GROUPINGS[cover.grouping]) + ".", styles["body"]))
+            grouped = gettext("%(grouping)s.", grouping=gettext(GROUPINGS[cover.grouping]))
+            story.append(Paragraph(escape(grouped), styles["body"]))
         for paragraph in (cover.text or "").split("\n"):
             if paragraph.strip():
                 story.append(Paragraph(escape(paragraph), styles["body"]))
@@ -276,7 +311,8 @@ class HandinWriter:
         c = self.canvas
         c.setFont(FONT, 8)
         c.drawString(MARGIN, MARGIN - 4, f"{self.cover.title} — {self.cover.organisation}")
-        c.drawRightString(PAGE_W - MARGIN, MARGIN - 4, f"Page {self.page}")
+        page = gettext("Page %(num)s", num=_number(self.page))
+        c.drawRightString(PAGE_W - MARGIN, MARGIN - 4, page)
 
     def _new_page(self) -> None:
         if self.page and self.band < BANDS:
@@ -285,13 +321,19 @@ class HandinWriter:
         self.page += 1
         c = self.canvas
         c.setFont(FONT_BOLD, 11)
-        c.drawString(MARGIN, PAGE_H - MARGIN - 8, f"{self.cover.title}: signatures")
+        heading = gettext("%(title)s: signatures", title=self.cover.title)
+        c.drawString(MARGIN, PAGE_H - MARGIN - 8, heading)
         c.setFont(FONT, 8)
+        number, name, area = (
+            pgettext("hand-in column", "No."),
+            pgettext("hand-in column", "Name"),
+            pgettext("hand-in column", "Area"),
+        )
         for band in range(BANDS):
             x = MARGIN + band * (BAND_W + GUTTER)
-            c.drawString(x, PAGE_H - MARGIN - 26, "No.")
-            c.drawString(x + NUM_W, PAGE_H - MARGIN - 26, "Name")
-            c.drawRightString(x + BAND_W, PAGE_H - MARGIN - 26, "Area")
+            c.drawString(x, PAGE_H - MARGIN - 26, number)
+            c.drawString(x + NUM_W, PAGE_H - MARGIN - 26, name)
+            c.drawRightString(x + BAND_W, PAGE_H - MARGIN - 26, area)
         c.line(MARGIN, PAGE_H - MARGIN - 30, PAGE_W - MARGIN, PAGE_H - MARGIN - 30)
         self.band = 0
         self.y = TOP
@@ -311,9 +353,15 @@ class HandinWriter:
         self._room(HEAD_H + LEADING + ROW_GAP)
         x = MARGIN + self.band * (BAND_W + GUTTER)
         self.canvas.setFont(FONT_BOLD, HEAD_SIZE)
-        label = place or "Unknown"
-        noun = "signature" if count == 1 else "signatures"
-        self.canvas.drawString(x, self.y - HEAD_SIZE, f"{label} — {count:,} {noun}")
+        label = place or pgettext("hand-in place", "Unknown")
+        heading = ngettext(
+            "%(place)s — %(count)s signature",
+            "%(place)s — %(count)s signatures",
+            count,
+            place=label,
+            count=_number(count),
+        )
+        self.canvas.drawString(x, self.y - HEAD_SIZE, heading)
         self.y -= HEAD_H
 
     def signature(self, name: str, place: str, paper: bool) -> None:
@@ -325,7 +373,8 @@ class HandinWriter:
         x = MARGIN + self.band * (BAND_W + GUTTER)
         baseline = self.y - SIZE
         c.setFont(FONT, SIZE)
-        c.drawString(x, baseline, f"{self.number:,}" + ("*" if paper else ""))
+        number = f"{self.number:,}".replace(",", self.group_mark)
+        c.drawString(x, baseline, number + ("*" if paper else ""))
         for i, line in enumerate(lines):
             c.drawString(x + NUM_W, baseline - i * LEADING, line)
         c.drawRightString(x + BAND_W, baseline, place or "")
@@ -335,9 +384,8 @@ class HandinWriter:
         if self.band < BANDS:
             c = self.canvas
             c.setFont(FONT, 8)
-            c.drawString(
-                MARGIN, BOTTOM - 12, "* signed on paper" if self.number else "No signatures yet."
-            )
+            note = gettext("* signed on paper") if self.number else gettext("No signatures yet.")
+            c.drawString(MARGIN, BOTTOM - 12, note)
             self._footer()
             c.showPage()
         self.canvas.save()

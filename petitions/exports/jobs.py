@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from petitions.core import unit_of_work
 from petitions.core.csvsafe import safe_cell
+from petitions.core.i18n import in_language
 from petitions.core.time import as_utc, utcnow
 from petitions.exports import handin
 from petitions.exports.models import ExportJob, ExportKind, ExportStatus
@@ -181,7 +182,13 @@ def run_export(job_id: int) -> str | None:
 
 
 def _run_handin(job: ExportJob) -> str | None:
-    """Write the hand-in PDF for a claimed job: rows streamed from a server-side cursor."""
+    """Write the hand-in PDF for a claimed job: rows streamed from a server-side cursor, every
+    word in the job's language (the default if it is no longer enabled)."""
+    with in_language(job.language):
+        return _write_handin(job)
+
+
+def _write_handin(job: ExportJob) -> str | None:
     job_id, grouping = job.id, job.grouping
     started_at = job.started_at
     action = job.action

@@ -41,6 +41,8 @@ class ExportJob(Base):
     )
     # The hand-in's grouping ('' one list, 'area' by postcode area); see handin.GROUPINGS.
     grouping: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    # The hand-in's language (an enabled language code); None: the default language.
+    language: Mapped[str | None] = mapped_column(String(8))
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     file_name: Mapped[str | None] = mapped_column(String(200))

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from petitions.audit.services import record
 from petitions.campaigns.models import Action
 from petitions.core import task_names
+from petitions.core.i18n import enabled
 from petitions.core.time import as_utc, utcnow
 from petitions.core.unit_of_work import after_commit
 from petitions.exports import handin
@@ -76,15 +77,19 @@ def request_export(
     *,
     kind: ExportKind = ExportKind.CSV,
     grouping: str = "",
+    language: str | None = None,
 ) -> ExportJob:
     """Queue an export (flushed, not committed). The caller commits, then ``dispatch(job.id)``."""
     if grouping not in handin.GROUPINGS:
         raise ValueError(f"unknown grouping {grouping!r}")
+    if language is not None and language not in enabled():
+        raise ValueError(f"unknown language {language!r}")
     job = ExportJob(
         organiser_id=organiser_id,
         action_id=action.id,
         kind=kind.value,
         grouping=grouping if kind == ExportKind.HANDIN else "",
+        language=language if kind == ExportKind.HANDIN else None,
         status=ExportStatus.QUEUED.value,
         expires_at=utcnow() + ttl(),
     )
@@ -95,7 +100,7 @@ def request_export(
         organiser_id=organiser_id,
         campaign_id=action.campaign_id,
         action_id=action.id,
-        detail={"export_id": job.id, "grouping": job.grouping},
+        detail={"export_id": job.id, "grouping": job.grouping, "language": job.language},
         ip_address=ip_address,
     )
     return job

@@ -4,6 +4,7 @@ across pages, grouped by area with counts, paper signatures included, built by t
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -69,13 +70,23 @@ def _setup(app: Flask, extra: int = 0) -> tuple[int, int]:
         return campaign.id, action.id
 
 
-def _ask(app: Flask, campaign_id: int, action_id: int, grouping: str = "") -> tuple[object, str]:
+def _ask(
+    app: Flask,
+    campaign_id: int,
+    action_id: int,
+    grouping: str = "",
+    *,
+    language: str | None = None,
+    prefix: str = "",
+) -> tuple[object, str]:
     client = app.test_client()
     login(client, "ann@example.org")
-    page = f"/organise/campaigns/{campaign_id}/actions/{action_id}/exports"
+    page = f"{prefix}/organise/campaigns/{campaign_id}/actions/{action_id}/exports"
+    data = {"csrf_token": csrf(client, page), "grouping": grouping}
+    if language is not None:
+        data["language"] = language
     asked = client.post(
-        f"/organise/campaigns/{campaign_id}/actions/{action_id}/handin",
-        data={"csrf_token": csrf(client, page), "grouping": grouping},
+        f"{prefix}/organise/campaigns/{campaign_id}/actions/{action_id}/handin", data=data
     )
     assert asked.status_code == 303, asked.get_data(as_text=True)
     return client, asked.location
@@ -108,6 +119,8 @@ def test_handin_pdf_has_cover_names_and_areas_but_never_emails(
     cover, signatures = pages[0], "\n".join(pages[1:])
     assert "Stop sewage in the Taf" in cover and "To: Welsh Water" in cover
     assert "44 confirmed signatures" in cover  # 3 online + 1 paper + a tally of 40
+    today = utcnow().date()
+    assert f"Signed from {today.day} {today:%B %Y} to {today.day} {today:%B %Y}." in cover
     assert "a further 40 were collected off-line" in cover
     assert "Welsh Water to stop dumping sewage" in cover and "**" not in cover
     for name in ("Siân Llŷr", "Bo Ørsted", "Dafydd ap Gruffydd"):
@@ -198,3 +211,135 @@ def test_the_cover_names_the_charity_its_branding_names(app: Flask, export_dir: 
     status = client.get(export_url + ".json").get_json()  # type: ignore[attr-defined]
     cover = _pages(client.get(status["download_url"]).data)[0]  # type: ignore[attr-defined]
     assert "Cymdeithas yr Afon" in cover
+
+
+# The Welsh hand-in (issue 16): the organiser's Welsh words for the action and campaign.
+WELSH = {
+    "campaign": "Afonydd glân",
+    "title": "Atal carthion yn afon Taf",
+    "text": "Gofynnwn i **Dŵr Cymru** roi'r gorau i ollwng carthion.",
+}
+# What is the same in both PDFs and not ours: the people, their places, the target (an action
+# has no Welsh target of its own yet) and the charity's name.
+NOT_OURS = [
+    "Siân Llŷr",
+    "Bo Ørsted",
+    "Dafydd ap Gruffydd",
+    "Gwenllïan",
+    "Angharad",
+    "ap Llywelyn",
+    "Llywelyn",  # a long name wraps: its pieces are lines of their own
+    "ap",
+    "Welsh Water",
+    "Petitions",
+    "CF",
+    "DK",
+    "SA",
+]
+WELSH_MONTHS = [
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+]
+
+
+def _in_welsh(app: Flask, action_id: int) -> None:
+    from petitions.campaigns.models import Action
+
+    with app.app_context():
+        action = db.session.get(Action, action_id)
+        assert action is not None
+        action.translations = {"cy": {"title": WELSH["title"], "text": WELSH["text"]}}
+        action.campaign.translations = {"cy": {"title": WELSH["campaign"]}}
+        db.session.commit()
+
+
+def _build(app: Flask, export_dir: Path) -> list[str]:
+    with app.app_context():
+        job = db.session.scalars(db.select(ExportJob).order_by(ExportJob.id.desc())).first()
+        assert job is not None
+        name = jobs.run_export(job.id)
+    return _pages((export_dir / str(name)).read_bytes())
+
+
+def _ours(pages: list[str]) -> set[str]:
+    """Each line of the PDF without the people's and the organiser's words, if letters are left."""
+    lines = set()
+    for line in "\n".join(pages).splitlines():
+        for item in [LONG_NAME, *WELSH.values(), *NOT_OURS]:
+            line = re.sub(rf"(?<!\w){re.escape(item)}(?!\w)", "", line)
+        line = re.sub(r"[\d,.*:—\-\s]+", " ", line).strip()
+        if re.search(r"[A-Za-z]{2,}", line):
+            lines.add(line)
+    return lines
+
+
+def test_a_welsh_handin_is_in_welsh_and_the_english_one_unchanged(
+    app: Flask, export_dir: Path
+) -> None:
+    campaign_id, action_id = _setup(app)
+    _in_welsh(app, action_id)
+    _ask(app, campaign_id, action_id, grouping="area", language="en")
+    english = _build(app, export_dir)
+    _ask(app, campaign_id, action_id, grouping="area", language="cy")
+    welsh = _build(app, export_dir)
+    with app.app_context():
+        assert [job.language for job in db.session.scalars(db.select(ExportJob))] == ["en", "cy"]
+
+    cover, signatures = " ".join(welsh[0].split()), "\n".join(welsh[1:])
+    today = utcnow().date()
+    month = WELSH_MONTHS[today.month - 1]
+    assert WELSH["campaign"] in cover and WELSH["title"] in cover
+    assert "Gofynnwn i Dŵr Cymru roi'r gorau i ollwng carthion." in cover
+    assert "At: Welsh Water" in cover
+    assert "44 o lofnodion wedi'u cadarnhau" in cover
+    assert f"Llofnodwyd o {today.day} {month} {today.year} hyd {today.day} {month}" in cover
+    assert "casglwyd 40 arall all-lein" in cover
+    assert "Wedi'u grwpio fesul ardal cod post." in cover
+    assert "Tudalen 1" in cover
+    for welsh_words in ("Atal carthion yn afon Taf: llofnodion", "Rhif", "Enw", "Ardal"):
+        assert welsh_words in signatures
+    assert "CF — 2 lofnod" in signatures  # Welsh "two": soft mutation
+    assert "DK — 1 llofnod" in signatures and "SA — 1 llofnod" in signatures
+    assert "* wedi'i lofnodi ar bapur" in signatures
+    assert "Siân Llŷr" in signatures and LONG_NAME in " ".join(signatures.split())
+
+    # None of our English is left: no line of ours reads the same in both, no English month.
+    assert _ours(welsh) & _ours(english) == set()
+    assert f"{today:%B}" not in "\n".join(welsh)
+    assert "Stop sewage in the Taf" not in "\n".join(welsh)
+    # The English one reads as before (the organiser's English words, our English).
+    english_cover = " ".join(english[0].split())
+    assert "Stop sewage in the Taf" in english_cover and "Clean rivers" in english_cover
+    assert "44 confirmed signatures" in english_cover and "Page 1" in english_cover
+    assert "CF — 2 signatures" in "\n".join(english[1:])
+
+
+def test_the_language_defaults_to_the_pages_and_must_be_enabled(
+    app: Flask, export_dir: Path
+) -> None:
+    campaign_id, action_id = _setup(app)
+    page = f"/cy/organise/campaigns/{campaign_id}/actions/{action_id}/exports"
+    client = app.test_client()
+    login(client, "ann@example.org")
+    html = client.get(page).get_data(as_text=True)
+    assert "Iaith y PDF cyflwyno" in html
+    assert re.search(r'<option selected value="cy">Cymraeg</option>', html), html
+    _ask(app, campaign_id, action_id)  # an English page that does not send the field
+    _ask(app, campaign_id, action_id, prefix="/cy")  # a Welsh one
+    with app.app_context():
+        assert [job.language for job in db.session.scalars(db.select(ExportJob))] == ["en", "cy"]
+    url = f"/organise/campaigns/{campaign_id}/actions/{action_id}/handin"
+    token = csrf(client, page)
+    assert client.post(url, data={"csrf_token": token, "language": "fr"}).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ExportJob)) == 2
