@@ -338,6 +338,8 @@ def test_the_language_defaults_to_the_pages_and_must_be_enabled(
     _ask(app, campaign_id, action_id, prefix="/cy")  # a Welsh one
     with app.app_context():
         assert [job.language for job in db.session.scalars(db.select(ExportJob))] == ["en", "cy"]
+    listed = client.get(page.removeprefix("/cy")).get_data(as_text=True)
+    assert "Hand-in PDF (English)" in listed and "Hand-in PDF (Cymraeg)" in listed
     url = f"/organise/campaigns/{campaign_id}/actions/{action_id}/handin"
     token = csrf(client, page)
     assert client.post(url, data={"csrf_token": token, "language": "fr"}).status_code == 400
