@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -116,8 +117,9 @@ class Action(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # {"cy": {"title": …, "text": …, "thank_you": …}}, as on Campaign.
-    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+    # {"cy": {"title": …, "text": …, "thank_you": …, "pledge_options": [one per option]}},
+    # as on Campaign (pledge_options_in reads the options back).
+    translations: Mapped[dict[str, dict[str, Any]]] = mapped_column(
         JSON, default=dict, server_default="{}"
     )
 
@@ -143,6 +145,24 @@ class Action(Base):
             if written.language == language and written.consent_version is not None:
                 return written.consent_version.text
         return ""
+
+    def pledge_options_in(self, language: str) -> list[str]:
+        """The options as a supporter reading ``language`` sees them: the organiser's words in
+        it, one for each default-language option at the same place, else the default ones.
+        Whatever is shown, the option stored is the default language's (``pledge_options``),
+        so counts, exports and mailings to one option add up across languages."""
+        offered = list(self.pledge_options or [])
+        written = (self.translations or {}).get(language, {}).get("pledge_options") or []
+        if isinstance(written, list) and len(written) == len(offered):
+            return [str(words) for words in written]
+        return offered
+
+    def pledge_option_in(self, option: str | None, language: str) -> str:
+        """A stored (default-language) option in ``language``; one no longer offered as is."""
+        offered = list(self.pledge_options or [])
+        if option in offered:
+            return self.pledge_options_in(language)[offered.index(option)]
+        return option or ""
 
     def consent_missing(self) -> list[str]:
         """The other enabled languages with no consent wording of their own (organisers are

@@ -6,7 +6,9 @@ Flushes, never commits. The demo campaign is in ``campaigns/demo.py``.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from petitions.campaigns.images import prepare_hero
@@ -52,6 +54,24 @@ def consent_version(text: str) -> ConsentVersion:
 
 class SlugTaken(ValueError):
     pass
+
+
+class PledgeOptionsMismatch(ValueError):
+    """Pledge options in another language that do not pair one for one with the default
+    language's: a Welsh option stands for the English one at the same place."""
+
+    def __init__(self, language: str, message: str) -> None:
+        super().__init__(message)
+        self.language = language
+
+
+PLEDGE_OPTIONS_MAX = 20
+
+
+def pledge_option_lines(text: str) -> list[str]:
+    """Pledge options written one a line: blank lines dropped, each up to 200 characters."""
+    lines = (text or "").splitlines()
+    return [line.strip()[:200] for line in lines if line.strip()][:PLEDGE_OPTIONS_MAX]
 
 
 def _free_campaign_slug(slug: str, campaign_id: int | None) -> bool:
@@ -142,8 +162,17 @@ def save_action(
     position: int,
     translations: dict[str, dict[str, str]] | None = None,
 ) -> Action:
+    """Create or change an action. ``translations`` are the other languages' words, as typed
+    (``pledge_options`` one a line); PledgeOptionsMismatch when those options do not pair
+    one for one with ``pledge_options``."""
     if not _free_action_slug(campaign.id, slug, action.id if action else None):
         raise SlugTaken(slug)
+    offered = pledge_options if ActionKind(kind) == ActionKind.PLEDGE else []
+    # Checked before anything changes, as the slug is.
+    translated_options = {
+        code: _translated_options(code, fields.get("pledge_options", ""), offered)
+        for code, fields in (translations or {}).items()
+    }
     if action is None:
         action = Action(campaign_id=campaign.id)
         db.session.add(action)
@@ -154,7 +183,7 @@ def save_action(
     action.text = text
     action.goal = goal
     action.deadline = deadline
-    action.pledge_options = pledge_options if action.kind == ActionKind.PLEDGE else []
+    action.pledge_options = offered
     action.consent_version_id = consent_version(consent.strip()).id
     action.thank_you = thank_you
     action.position = position
@@ -162,10 +191,18 @@ def save_action(
         # The consent wording is not kept with the other words: each language's is a
         # consent version of its own (``set_consents``), as exact as the default one.
         words = {
-            code: {name: value for name, value in fields.items() if name != "consent"}
+            code: {
+                name: value
+                for name, value in fields.items()
+                if name not in ("consent", "pledge_options")
+            }
             for code, fields in translations.items()
         }
-        action.translations = kept_translations(words)
+        kept: dict[str, dict[str, Any]] = dict(kept_translations(words))
+        for code, options in translated_options.items():
+            if options:
+                kept.setdefault(code, {})["pledge_options"] = options
+        action.translations = kept
         set_consents(
             action,
             {
@@ -176,6 +213,25 @@ def save_action(
         )
     db.session.flush()
     return action
+
+
+def _translated_options(language: str, text: str, offered: list[str]) -> list[str]:
+    """The options in ``language``, one a line: one for each default option, in its order
+    (each stands for the one at its place), or none (the default ones are shown)."""
+    options = pledge_option_lines(text) if offered else []
+    if options and len(options) != len(offered):
+        count = len(offered)
+        raise PledgeOptionsMismatch(
+            language,
+            ngettext(
+                "There is %(num)s pledge option: write it here on one line, or leave this "
+                "empty to show it as it is.",
+                "There are %(num)s pledge options: write one for each, one a line in the same "
+                "order, or leave this empty to show them as they are.",
+                count,
+            ),
+        )
+    return options
 
 
 def set_consents(action: Action, wording: dict[str, str]) -> None:

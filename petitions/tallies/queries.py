@@ -3,9 +3,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from petitions.campaigns.models import Action
+from petitions.core.i18n import current_language, default_language
 from petitions.extensions import db
 from petitions.tallies.models import ActionTally, TallyPledge
 
@@ -60,17 +62,22 @@ def progress_for(actions: list[Action]) -> dict[int, Progress]:
 
 @dataclass(frozen=True)
 class PledgeCount:
-    option: str
+    option: str  # as stored: the default language's words
     n: int
+    shown: str = ""  # the option in the page's language (Action.pledge_option_in), "" = option
 
     @property
     def words(self) -> str:
-        """What the count is followed by: "will boycott" for the option "I will boycott",
-        else "chose “Option”"."""
-        option = self.option.strip()
-        if option[:2].lower() == "i " and len(option) > 2:
+        """What the count is followed by: "will boycott" for the option "I will boycott" on a
+        page in the default language, else "chose “Option”" in the page's language."""
+        option = (self.shown or self.option).strip()
+        if (
+            current_language() == default_language()
+            and option[:2].lower() == "i "
+            and len(option) > 2
+        ):
             return option[2:]
-        return f"chose \u201c{option}\u201d"
+        return _("chose \u201c%(option)s\u201d", option=option)
 
     @property
     def phrase(self) -> str:
@@ -95,7 +102,11 @@ def pledge_counts(actions: list[Action]) -> dict[int, list[PledgeCount]]:
     for action in pledges:
         counts = found[action.id]
         offered = list(action.pledge_options or [])
-        rows = [PledgeCount(option, counts.get(option, 0)) for option in offered]
+        language = current_language()
+        rows = [
+            PledgeCount(option, counts.get(option, 0), action.pledge_option_in(option, language))
+            for option in offered
+        ]
         rows += [
             PledgeCount(option, n)
             for option, n in sorted(counts.items(), key=lambda item: -item[1])

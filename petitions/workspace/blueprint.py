@@ -262,6 +262,8 @@ def new_action(campaign_id: int) -> Response | tuple[str, int]:
             services.save_action(found, None, **_action_values(form))  # type: ignore[arg-type]
         except services.SlugTaken:
             form.slug.errors = [_("Another action in this campaign uses that web address.")]
+        except services.PledgeOptionsMismatch as exc:
+            form[f"pledge_options__{exc.language}"].errors = [str(exc)]
         else:
             flash(_("Action added."), "info")
             return _to_campaign(found)
@@ -286,6 +288,8 @@ def edit_action(campaign_id: int, action_id: int) -> Response | tuple[str, int]:
             services.save_action(action.campaign, action, **_action_values(form))  # type: ignore[arg-type]
         except services.SlugTaken:
             form.slug.errors = [_("Another action in this campaign uses that web address.")]
+        except services.PledgeOptionsMismatch as exc:
+            form[f"pledge_options__{exc.language}"].errors = [str(exc)]
         else:
             flash(_("Saved."), "info")
             return _to_campaign(action.campaign)

@@ -32,6 +32,7 @@ from wtforms.validators import (
 )
 
 from petitions.campaigns.models import ActionKind, CampaignStatus
+from petitions.campaigns.services import pledge_option_lines
 from petitions.core.i18n import N_
 from petitions.core.text import has_control_chars, has_invisible_chars, slugify
 from petitions.core.time import utcnow
@@ -189,8 +190,7 @@ class ActionForm(FlaskForm):
             )
 
     def options(self) -> list[str]:
-        lines = (self.pledge_options.data or "").splitlines()
-        return [line.strip()[:200] for line in lines if line.strip()][:20]
+        return pledge_option_lines(self.pledge_options.data or "")
 
 
 class UpdateForm(FlaskForm):
@@ -220,6 +220,9 @@ ACTION_TRANSLATABLE = {
     "title": (N_("Title"), 200, False),
     "text": (N_("Text (Markdown)"), 20_000, True),
     "thank_you": (N_("Thank-you message"), 5000, True),
+    # One a line, each standing for the default option at its place (checked by
+    # campaigns.services.save_action, kept as a list: Action.pledge_options_in).
+    "pledge_options": (N_("Pledge options (one per line, in the same order)"), 5000, True),
     # Not kept with the others: a consent version of its own (campaigns.services.set_consents).
     "consent": (N_("Consent wording"), 5000, True),
 }
@@ -274,4 +277,8 @@ def _fill_translations(form: Any, thing: Any) -> None:
     written = getattr(thing, "translations", None) or {}
     for language in form.languages:
         for name in form.translatable:
-            form[f"{name}__{language}"].data = written.get(language, {}).get(name, "")
+            value = written.get(language, {}).get(name, "")
+            # A list (pledge options) is edited one a line.
+            form[f"{name}__{language}"].data = (
+                "\n".join(value) if isinstance(value, list) else value
+            )
