@@ -14,6 +14,9 @@ runs but does not trip):
 
 * ``sign POST``: the signing POST, through the normal view (``HOTPATH_ENABLED`` off) and the
   hot path (on); ``+ thank-you page``: the same plus the GET the browser is sent to;
+* ``action page GET (new visitor)``: the sign form's page as a visitor without a session first
+  sees it, rendered by the app or from the hot path's copy (``hotpath/form_pages.py``);
+  ``form + sign POST + thank-you page``: the three requests a signature takes;
 * ``baseline``: ``bench/baseline_app.py``'s one-INSERT endpoint and its "hello";
 * ``count``: the public count endpoint, against "hello".
 
@@ -128,6 +131,13 @@ class Visitor:
         return environ
 
 
+def _form_environ() -> Environ:
+    """A new visitor's GET of the sign form (no cookie yet, arrived from another page)."""
+    environ = _environ("GET", ACTION_PATH, headers={"Referer": f"https://{HOST}/c/{CAMPAIGN}"})
+    environ["bench.body"] = b""
+    return environ
+
+
 def fresh_database(admin_url: str, name: str) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -205,11 +215,14 @@ def main(argv: list[str] | None = None) -> int:
                 n += 1
                 visitors.append(Visitor(app, n))
             label = "hot path" if hot else "normal view"
+            form = cpu_per_request(app, [_form_environ() for _ in visitors], warm=5)
             post = cpu_per_request(app, [v.sign_environ() for v in visitors], warm=5)
             thanks = cpu_per_request(app, [v.thanks_environ() for v in visitors], warm=5)
             record(f"sign POST, {label}", post)
             record(f"thank-you page, {label}", thanks)
             record(f"sign POST + thank-you page, {label}", post + thanks)
+            record(f"action page GET (new visitor), {label}", form)
+            record(f"form + sign POST + thank-you page, {label}", form + post + thanks)
         inserts = []
         for _ in range(args.requests):
             n += 1
@@ -236,13 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     hello_ms = median["baseline: hello"]
     normal = median["sign POST + thank-you page, normal view"]
     print(f"\nCPU per request, in process (median of {args.rounds} rounds x {args.requests})\n")
-    print(f"| {'figure':<42} | {'ms':>6} | {'/ INSERT':>8} | {'/ normal':>8} |")
-    print(f"|{'-' * 44}|{'-' * 8}|{'-' * 10}|{'-' * 10}|")
+    print(f"| {'figure':<48} | {'ms':>6} | {'/ INSERT':>8} | {'/ normal':>8} |")
+    print(f"|{'-' * 50}|{'-' * 8}|{'-' * 10}|{'-' * 10}|")
     for name, value in median.items():
         against = hello_ms if name == "count endpoint" or name == "baseline: hello" else insert
         base = "/ hello" if against is hello_ms else ""
         vs_normal = f"{value / normal:.2f}" if name.startswith("sign POST + ") else ""
-        print(f"| {name:<42} | {value:6.2f} | {value / against:8.2f} | {vs_normal:>8} |{base}")
+        if name.startswith("form + "):
+            vs_normal = f"{value / median['form + sign POST + thank-you page, normal view']:.2f}"
+        print(f"| {name:<48} | {value:6.2f} | {value / against:8.2f} | {vs_normal:>8} |{base}")
     hot_total = median["sign POST + thank-you page, hot path"]
     print(
         f"\nsignature incl. thank-you page: hot path {hot_total:.2f} ms = "

@@ -162,7 +162,8 @@ def base_settings() -> dict[str, Any]:
         "HOTPATH_ENABLED": env_bool("HOTPATH_ENABLED", True),
         # How long it trusts its snapshot of an action (the open check is repeated in SQL).
         "HOTPATH_SNAPSHOT_SECONDS": env_float("HOTPATH_SNAPSHOT_SECONDS", 2.0),
-        # How long it serves a copy of the thank-you page (hotpath/pages.py says when it may).
+        # How long it serves a copy of the campaign, action and thank-you pages: how stale they
+        # may be (hotpath/pages.py and hotpath/form_pages.py say when it may).
         "HOTPATH_PAGE_SECONDS": env_float("HOTPATH_PAGE_SECONDS", 5.0),
         "TRUSTED_PROXIES": env_int("TRUSTED_PROXIES", 0),
         # Login and sign-in link limits (Flask-Limiter syntax). Per account/address they key on

@@ -10,8 +10,11 @@ layer in front of the Flask app (``install``) that answers the ordinary case its
   It answers the same 303, with the same headers, after writing the same rows through the
   same intake (``signing.services.submit_signature``: the screening counts, one statement for
   the signature and its outbox row with the open/deadline check in SQL, the debounced nudges);
-* the thank-you page the browser is sent to next, and the public count endpoint, from a copy
-  of the app's own answer a few seconds old (``pages``).
+* the thank-you page the browser is sent to next, the campaign page, and the public count
+  endpoint, from a copy of the app's own answer a few seconds old (``pages``);
+* the action page with its sign form, for an anonymous visitor, from such a copy with that
+  visitor's own CSRF token, form stamp and session cookie made by the app's serializers
+  (``form_pages``).
 
 Everything else falls through, untouched, to the normal views: any request it cannot prove
 ordinary (an error to show, a signed-in or flashed session, a closed action, a letter or event,
@@ -32,6 +35,7 @@ from typing import Any
 from flask import Flask
 
 from petitions.core.i18n import speaks_default
+from petitions.hotpath.form_pages import FormPages
 from petitions.hotpath.pages import PageCache
 from petitions.hotpath.signing import sign
 from petitions.hotpath.snapshot import Snapshots
@@ -42,6 +46,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 # The sign form's address. Slugs are made by ``core.text.slugify``: lower-case letters, digits
 # and hyphens; anything else is left to Flask's routing.
 SIGN_PATH = re.compile(r"/c/([a-z0-9][a-z0-9-]{0,79})/([a-z0-9][a-z0-9-]{0,79})")
+CAMPAIGN_PATH = re.compile(r"/c/[a-z0-9][a-z0-9-]{0,79}")
 THANKS_PATH = re.compile(r"/c/[a-z0-9][a-z0-9-]{0,79}/[a-z0-9][a-z0-9-]{0,79}/thanks")
 COUNT_PATH = re.compile(
     r"/api/v1/campaigns/[a-z0-9][a-z0-9-]{0,79}/actions/[a-z0-9][a-z0-9-]{0,79}/count"
@@ -72,6 +77,8 @@ class HotPath:
         self.store = Store()
         self.thanks = PageCache(_page_seconds, private_markers=True)
         self.counts = PageCache(_count_seconds, private_markers=False)
+        self.campaigns = PageCache(_page_seconds, private_markers=True)
+        self.forms = FormPages(_page_seconds)  # the sign form, its per-visitor parts made anew
         app.extensions["hotpath"] = self
         # Limits applied to every route would apply to signing too: leave it all to the app.
         self.usable = not (
@@ -97,6 +104,14 @@ class HotPath:
                 return self.thanks.serve(self.app, self.wrapped, environ, start_response)
             if COUNT_PATH.fullmatch(path):
                 return self.counts.serve(self.app, self.wrapped, environ, start_response)
+            if speaks_default(environ, self.app.config):
+                if CAMPAIGN_PATH.fullmatch(path):
+                    return self.campaigns.serve(self.app, self.wrapped, environ, start_response)
+                match = SIGN_PATH.fullmatch(path)
+                if match is not None:
+                    return self.forms.serve(
+                        self.app, self.wrapped, environ, start_response, match[1], match[2]
+                    )
         return self.wrapped(environ, start_response)
 
     def clear(self) -> None:
@@ -104,3 +119,5 @@ class HotPath:
         self.snapshots.clear()
         self.thanks.clear()
         self.counts.clear()
+        self.campaigns.clear()
+        self.forms.clear()

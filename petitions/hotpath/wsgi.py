@@ -144,11 +144,9 @@ def csrf_ok(app: Flask, post: FormPost) -> bool:
     if not secret or not isinstance(expected, str) or not token:
         return False
     try:
-        serializer = _kept(
-            ("csrf", secret),
-            lambda: keep_signers(URLSafeTimedSerializer(secret, salt=_CSRF_SALT)),
+        signed = csrf_serializer(secret).loads(
+            token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600)
         )
-        signed = serializer.loads(token, max_age=config.get("WTF_CSRF_TIME_LIMIT", 3600))
         if not isinstance(signed, str) or not hmac.compare_digest(expected, signed):
             return False
     except (BadData, TypeError):
@@ -158,3 +156,20 @@ def csrf_ok(app: Flask, post: FormPost) -> bool:
         if not post.referrer or not same_origin(post.referrer, good):
             return False
     return True
+
+
+def csrf_serializer(secret: str | bytes) -> URLSafeTimedSerializer:
+    """Flask-WTF's token serializer (``generate_csrf``: ``URLSafeTimedSerializer(secret,
+    salt="wtf-csrf-token")``), made once per secret with its signer's keys kept."""
+    return _kept(  # type: ignore[no-any-return]
+        ("csrf", secret),
+        lambda: keep_signers(URLSafeTimedSerializer(secret, salt=_CSRF_SALT)),
+    )
+
+
+def session_serializer(app: Flask) -> URLSafeTimedSerializer | None:
+    """Flask's session cookie serializer for ``app`` (None for another session interface)."""
+    interface = app.session_interface
+    if type(interface) is not SecureCookieSessionInterface:
+        return None
+    return _session_serializer(app, interface)

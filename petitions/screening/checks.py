@@ -122,8 +122,15 @@ def session_binding(csrf_secret: str | None) -> str:
 
 def issue_form_stamp() -> str:
     """A signed, timestamped nonce for the sign form's hidden ``started`` field."""
-    payload = f"{secrets.token_urlsafe(9)}.{_session_binding()}"
-    return _signer().sign(payload.encode("ascii")).decode("ascii")
+    return form_stamp(current_app.config["SECRET_KEY"], _session_binding())
+
+
+def form_stamp(secret_key: str, binding: str) -> str:
+    """The same for a session bound as ``binding`` (``session_binding``), without a request:
+    the hot path's copy of the sign form (``petitions.hotpath.form_pages``) stamps each
+    visitor's page with this."""
+    payload = f"{secrets.token_urlsafe(9)}.{binding}"
+    return kept_signer(secret_key, salt=_STAMP_SALT).sign(payload.encode("ascii")).decode("ascii")
 
 
 @dataclass(frozen=True)
