@@ -22,7 +22,8 @@ DEMO_SLUG = "forced-labour-free-supply-chains"
 
 
 def create_demo_campaign() -> Campaign:
-    """An idempotent demo: one live campaign with a petition, a pledge and two updates."""
+    """An idempotent demo: one live campaign with a petition, a pledge and two updates, each
+    with its Welsh version (the demo's /cy/ pages have none of the organiser's English)."""
     campaign = db.session.scalar(select(Campaign).where(Campaign.slug == DEMO_SLUG))
     if campaign is not None:
         return campaign
@@ -96,6 +97,7 @@ def create_demo_campaign() -> Campaign:
                 translations={
                     "cy": {
                         "title": "Gwneuthurwyr ceir: olrheiniwch eich cadwyni cyflenwi",
+                        "target": "Prif weithredwyr y gwneuthurwyr ceir sy'n gwerthu yn y DU",
                         "text": (
                             "Galwn arnoch i gyhoeddi o ble y daw'r dur, yr alwminiwm, y batrïau "
                             "a'r tecstilau yn eich ceir, i gomisiynu archwiliadau nad ydynt yn "
@@ -124,8 +126,29 @@ def create_demo_campaign() -> Campaign:
                     "I will write to my MP about a forced-labour import ban",
                 ],
                 consent_version_id=consent.id,
+                consents=[ActionConsent(language="cy", consent_version_id=consent_cy.id)],
                 thank_you="Thank you for your pledge. Tell a friend what you promised.",
                 position=2,
+                translations={
+                    "cy": {
+                        "title": "Gwnewch yr addewid cwpwrdd dillad teg",
+                        "text": (
+                            "Byddaf yn defnyddio fy llais a fy waled fel nad oes neb yn cael ei "
+                            "orfodi i wneud yr hyn rwy'n ei brynu."
+                        ),
+                        "thank_you": (
+                            "Diolch am eich addewid. Dywedwch wrth ffrind beth rydych wedi'i addo."
+                        ),
+                        # One for each English option, in order: the English one is stored.
+                        "pledge_options": [
+                            "Byddaf yn gofyn i frandiau ble mae fy nillad yn cael eu gwneud cyn "
+                            "i mi brynu",
+                            "Byddaf yn ymuno â'r diwrnod gweithredu y tu allan i'r Wythnos Ffasiwn",
+                            "Byddaf yn ysgrifennu at fy AS am waharddiad ar fewnforio nwyddau "
+                            "llafur gorfodol",
+                        ],
+                    }
+                },
             ),
             CampaignUpdate(
                 campaign_id=campaign.id,
@@ -136,6 +159,16 @@ def create_demo_campaign() -> Campaign:
                     "in yellow bibs."
                 ),
                 published_at=now - timedelta(days=2),
+                translations={
+                    "cy": {
+                        "title": "Diwrnod gweithredu: dewch â phlacard",
+                        "body": (
+                            "Byddwn yn ymgynnull y tu allan i leoliad yr Wythnos Ffasiwn ar "
+                            "fore'r agoriad. Dewch â phlacard sy'n enwi brand rydych am gael "
+                            "atebion ganddo. Bydd y stiwardiaid yn gwisgo festiau melyn."
+                        ),
+                    }
+                },
             ),
             CampaignUpdate(
                 campaign_id=campaign.id,
@@ -146,6 +179,17 @@ def create_demo_campaign() -> Campaign:
                     "supplier maps. Most carmakers have not; that is why we are starting here."
                 ),
                 published_at=now - timedelta(days=20),
+                translations={
+                    "cy": {
+                        "title": "Blwyddyn ar ôl y tribiwnlys",
+                        "body": (
+                            "Ddeuddeng mis yn ôl, canfu tribiwnlys annibynnol fod troseddau yn "
+                            "erbyn dynoliaeth yn cael eu cyflawni. Ers hynny mae tri manwerthwr "
+                            "wedi cyhoeddi mapiau o'u cyflenwyr. Nid yw'r rhan fwyaf o "
+                            "wneuthurwyr ceir wedi gwneud hynny; dyna pam rydym yn dechrau yma."
+                        ),
+                    }
+                },
             ),
         ]
     )

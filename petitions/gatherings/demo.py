@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from petitions.campaigns.models import Action, Campaign
+from petitions.campaigns.services import DEFAULT_CONSENT_IN, set_consents
 from petitions.core.time import utcnow
 from petitions.extensions import db
 from petitions.gatherings import services
@@ -131,6 +132,20 @@ def create_demo_events(campaign: Campaign) -> list[Action]:
                 ),
             ),
         )
+        action.translations = {
+            "cy": {
+                "title": "Diwrnod gweithredu yn yr Wythnos Ffasiwn",
+                "text": (
+                    "Ymunwch â ni y tu allan i leoliad yr Wythnos Ffasiwn ar fore'r agoriad. "
+                    "Dewch â phlacard sy'n enwi brand rydych am gael atebion ganddo; bydd "
+                    "gennym rai sbâr.\n\n"
+                    "Bydd stiwardiaid mewn festiau melyn yn eich cyfarfod ar y gornel wrth yr "
+                    "arhosfan bysiau. Does dim grisiau ar y palmant; dywedwch wrthym isod os "
+                    "oes angen unrhyw beth arall arnoch i gymryd rhan."
+                ),
+            }
+        }
+        set_consents(action, {"cy": DEFAULT_CONSENT_IN["cy"]})
         made.append(action)
     if not _exists(campaign, TALK_SLUG):
         # A past event: created as if a month ago, when it was still in the future.
@@ -151,6 +166,19 @@ def create_demo_events(campaign: Campaign) -> list[Action]:
             ),
             now=utcnow() - timedelta(days=30),
         )
+        action.translations = {
+            "cy": {
+                "title": "Sgwrs ar-lein: yr hyn y mae'r mapiau cadwyn gyflenwi yn ei ddangos",
+                "text": (
+                    "Mae dau ymchwilydd yn mynd drwy'r mapiau cyflenwyr a gyhoeddwyd hyd yma: yr "
+                    "hyn y maen nhw'n ei ddatgelu, yr hyn y maen nhw'n ei adael allan, a beth "
+                    "i'w ofyn i frand nesaf.\n\n"
+                    "**Mae'r recordiad ar-lein bellach:** "
+                    "https://video.example.org/supply-chain-maps"
+                ),
+            }
+        }
+        set_consents(action, {"cy": DEFAULT_CONSENT_IN["cy"]})
         made.append(action)
         _past_attendees_and_follow_up(action)
     if db.session.get(EventHosting, campaign.id) is None:

@@ -1,12 +1,14 @@
 """Demo letters for ``flask --app petitions demo``: a letter to a company (two fixed
 recipients, one of whom has responded) and an "ask your MP" letter with a thank-you variant
-(the demo MP for GU11 1AA already supports the amendment)."""
+(the demo MP for GU11 1AA already supports the amendment). Each has its Welsh title, intro and
+consent wording; the letter itself, which goes to the target, is in English."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from petitions.campaigns.models import Action, Campaign
+from petitions.campaigns.services import DEFAULT_CONSENT_IN, set_consents
 from petitions.extensions import db
 from petitions.geo.demo import load_demo_geo
 from petitions.letters import services
@@ -53,6 +55,17 @@ def create_demo_letters(campaign: Campaign) -> list[Action]:
             ),
         )
         action.slug = COMPANY_SLUG
+        action.translations = {
+            "cy": {
+                "title": "Ysgrifennwch at Threadline",
+                "text": (
+                    "Nid yw Threadline, brand dillad (dychmygol), yn fodlon dweud o hyd o ble y "
+                    "daw ei gotwm. Ysgrifennwch at ei brif weithredwr a'i bennaeth "
+                    "cynaliadwyedd: gofynnwch iddyn nhw gyhoeddi map llawn o'u cyflenwyr."
+                ),
+            }
+        }
+        set_consents(action, {"cy": DEFAULT_CONSENT_IN["cy"]})
         services.add_target(
             action,
             services.TargetInput(
@@ -108,6 +121,18 @@ def create_demo_letters(campaign: Campaign) -> list[Action]:
             ),
         )
         action.slug = MP_SLUG
+        action.translations = {
+            "cy": {
+                "title": "Gofynnwch i'ch AS gefnogi'r gwelliant",
+                "text": (
+                    "Ddydd Iau bydd ASau yn pleidleisio ar welliant a fyddai'n gwneud i gwmnïau "
+                    "brofi bod eu cadwyni cyflenwi yn rhydd o lafur gorfodol. Rhowch eich cod "
+                    "post i ysgrifennu at eich AS. (Codau post y demo: GU11 1AA, WS9 8AA, "
+                    "WA15 0ZZ.)"
+                ),
+            }
+        }
+        set_consents(action, {"cy": DEFAULT_CONSENT_IN["cy"]})
         supporter = services.representative_target(action.id, "E14001063")
         if supporter is not None:
             services.set_stance(supporter, Stance.SUPPORTS.value, "Signed the amendment")

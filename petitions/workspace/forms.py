@@ -218,6 +218,7 @@ CAMPAIGN_TRANSLATABLE = {
 }
 ACTION_TRANSLATABLE = {
     "title": (N_("Title"), 200, False),
+    "target": (N_("Addressed to"), 200, False),
     "text": (N_("Text (Markdown)"), 20_000, True),
     "thank_you": (N_("Thank-you message"), 5000, True),
     # One a line, each standing for the default option at its place (checked by
