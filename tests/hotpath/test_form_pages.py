@@ -96,8 +96,17 @@ def _form_fields(page: Any) -> dict[str, str]:
     }
 
 
-def test_a_new_visitors_copy_is_the_page_but_for_their_own_values(app, actions, monkeypatch):
-    normal, answers, hits = _normal_then_copies(app, monkeypatch, app.test_client, n=2)
+@pytest.mark.parametrize("base_url", ["http://localhost", "https://localhost"])
+def test_a_new_visitors_copy_is_the_page_but_for_their_own_values(
+    app, actions, monkeypatch, base_url
+):
+    if base_url.startswith("https"):  # a secure cookie, as production sets it
+        monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
+    normal, answers, hits = _normal_then_copies(
+        app, monkeypatch, app.test_client, n=2, base_url=base_url
+    )
+    if base_url.startswith("https"):
+        assert "Secure" in normal.headers["Set-Cookie"]
     assert hits == 2
     assert normal.status_code == 200 and "Stop it now" in normal.text
     for answer in answers:
