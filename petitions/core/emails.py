@@ -11,10 +11,19 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
+from typing import Any
 
+import email_validator
 import idna
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, ValidatedEmail, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+from email_validator.syntax import (
+    validate_email_domain_name,
+    validate_email_length,
+    validate_email_local_part,
+)
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
@@ -45,11 +54,84 @@ def normalise_email(value: str) -> str:
     smtputf8 = _smtputf8()
     if not smtputf8 and not value.rpartition("@")[0].isascii():
         raise EmailError(_l(NON_ASCII_LOCAL_PART))
+    normalized = _plain_address_normalized(value, smtputf8)
+    if normalized is None:
+        try:
+            normalized = validate_email(
+                value, check_deliverability=False, allow_smtputf8=smtputf8
+            ).normalized
+        except EmailNotValidError as exc:
+            raise EmailError(_l("Enter a valid email address, like name@example.org.")) from exc
+    return normalized.lower()
+
+
+def _plain_address_normalized(value: str, smtputf8: bool) -> str | None:
+    """``validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8).normalized``
+    for a plain address — all ASCII, one @, no quotes or angle brackets — with the domain's
+    checks (IDNA and UTS-46, most of email-validator's cost) kept per domain; None for any
+    other address, and for any the checks refuse (the caller then asks ``validate_email``).
+
+    The same steps as ``validate_email`` takes for such an address, with its own functions and
+    settings: ``split_email`` splits it at its one @ (an ASCII string is its own NFC), no display
+    name, no quoted local part, no domain literal, no deliverability check. Only the domain's
+    result, a function of the domain and two settings alone, is kept. ``tests/core/test_emails``
+    compares the two over a corpus of odd addresses.
+    """
+    if not value.isascii() or '"' in value or "<" in value:
+        return None
+    local, at, domain = value.partition("@")
+    if not at or not local or not domain or "@" in domain or domain.startswith("["):
+        return None
     try:
-        result = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
-    except EmailNotValidError as exc:
-        raise EmailError(_l("Enter a valid email address, like name@example.org.")) from exc
-    return result.normalized.lower()
+        domain_info = _domain_checked(
+            domain, email_validator.TEST_ENVIRONMENT, email_validator.GLOBALLY_DELIVERABLE
+        )
+        local_info = validate_email_local_part(
+            local,
+            allow_smtputf8=smtputf8,
+            allow_empty_local=email_validator.ALLOW_EMPTY_LOCAL,
+            quoted_local_part=False,
+            strict=email_validator.STRICT,
+        )
+        checked = ValidatedEmail()
+        checked.original = value
+        checked.local_part = local_info["local_part"]
+        checked.ascii_local_part = local_info["ascii_local_part"]
+        if (
+            checked.ascii_local_part is not None
+            and checked.ascii_local_part.lower() in CASE_INSENSITIVE_MAILBOX_NAMES
+            and checked.local_part is not None
+        ):  # RFC 2142's names (postmaster, abuse, ...): lower-cased, as validate_email does
+            checked.ascii_local_part = checked.ascii_local_part.lower()
+            checked.local_part = checked.local_part.lower()
+        checked.domain = domain_info["domain"]
+        checked.ascii_domain = domain_info["ascii_domain"]
+        checked.normalized = f"{checked.local_part}@{checked.domain}"
+        validate_email_length(checked)
+    except EmailNotValidError:
+        return None
+    return checked.normalized
+
+
+_MAX_DOMAINS = 4096  # any form can name a domain; the cache never grows past this
+_domains: dict[tuple[str, bool, bool], Any] = {}
+_domains_lock = threading.Lock()
+
+
+def _domain_checked(domain: str, test_environment: bool, globally_deliverable: bool) -> Any:
+    """``validate_email_domain_name``'s result, worked out once per domain (refusals are not
+    kept: they raise each time, and the caller asks ``validate_email``)."""
+    key = (domain, test_environment, globally_deliverable)
+    info = _domains.get(key)
+    if info is None:
+        info = validate_email_domain_name(
+            domain, test_environment=test_environment, globally_deliverable=globally_deliverable
+        )
+        with _domains_lock:
+            if len(_domains) >= _MAX_DOMAINS:
+                _domains.clear()
+            _domains[key] = info
+    return info
 
 
 def limit_key(value: str | None) -> str:

@@ -76,11 +76,29 @@ def speaks_default(environ: dict[str, Any], config: Any) -> bool:
     path = environ.get("PATH_INFO") or ""
     if any(path == "/" + code or path.startswith("/" + code + "/") for code in languages):
         return False  # a prefix the layer below has not taken off yet
-    chosen = parse_cookie(environ).get(COOKIE)
-    if chosen in languages:
-        return bool(chosen == default)
-    accepted = parse_accept_header(environ.get("HTTP_ACCEPT_LANGUAGE"), LanguageAccept)
-    return (accepted.best_match(languages) or default) == default
+    # Cookie names are not unescaped, so a header without the name has no such cookie.
+    if COOKIE in (environ.get("HTTP_COOKIE") or ""):
+        chosen = parse_cookie(environ).get(COOKIE)
+        if chosen in languages:
+            return bool(chosen == default)
+    return _accepts_default(environ.get("HTTP_ACCEPT_LANGUAGE"), tuple(languages), default)
+
+
+_MAX_ACCEPTED = 1024  # browsers send few distinct headers; the cache never grows past this
+_accepted: dict[tuple[str | None, tuple[str, ...], str], bool] = {}
+
+
+def _accepts_default(header: str | None, languages: tuple[str, ...], default: str) -> bool:
+    """Whether an ``Accept-Language`` header's best match is the default, kept per header."""
+    key = (header, languages, default)
+    answer = _accepted.get(key)
+    if answer is None:
+        accepted = parse_accept_header(header, LanguageAccept)
+        answer = (accepted.best_match(languages) or default) == default
+        if len(_accepted) >= _MAX_ACCEPTED:
+            _accepted.clear()
+        _accepted[key] = answer
+    return answer
 
 
 def enabled() -> list[str]:

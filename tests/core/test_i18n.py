@@ -396,3 +396,23 @@ def test_scripts_write_numbers_in_the_pages_language() -> None:
         ):
             fixed.append(str(script.relative_to(static)))
     assert fixed == [], f"format numbers with the page's language: {fixed}"
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [None, "", "lang=cy", "lang=en", "lang=fr", "session=x; lang=cy", "slang=cy", "lang =cy"],
+)
+@pytest.mark.parametrize(
+    "accept", [None, "", "cy", "cy-GB,en;q=0.5", "en-GB,cy;q=0.9", "fr", "*", "cy;q=0, en"]
+)
+def test_speaks_default_agrees_with_select_locale(app: Any, cookie: Any, accept: Any) -> None:
+    """The raw-request check the hot path routes by (its cookie shortcut and the kept
+    Accept-Language answers) says what the app's own choice says, asked twice."""
+    from werkzeug.test import EnvironBuilder
+
+    headers = {k: v for k, v in (("Cookie", cookie), ("Accept-Language", accept)) if v is not None}
+    environ = EnvironBuilder(path="/c/x", headers=headers).get_environ()
+    with app.request_context(environ):
+        expected = i18n.select_locale() == app.config["DEFAULT_LANGUAGE"]
+    for _ in range(2):
+        assert i18n.speaks_default(environ, app.config) is expected
