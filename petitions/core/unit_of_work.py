@@ -9,8 +9,9 @@ One rule, written here once:
 * **A task commits in its runner** (the Celery base task in ``petitions.extensions``), the
   same way: success commits, an exception rolls back.
 * The signing hot path writes its one statement on a DBAPI connection of its own
-  (``petitions.hotpath.store``) and commits it here too, with :func:`commit_own_connection`,
-  which then runs the effects registered as after any commit.
+  (``petitions.hotpath.store``) and commits it here too: inside :func:`on_own_connection`,
+  with :func:`commit_own_connection`, which then runs the effects registered as after any
+  commit. Its effects wait in a queue of that unit's own, so it needs no ORM session.
 * Code that must commit **per row or per batch** (draining the outbox, mailing batches,
   folding counts, long invalidation jobs) lives in modules named ``jobs.py`` whose docstring
   says they own their transactions; they call :func:`commit` from this module.
@@ -32,9 +33,11 @@ announced that was not recorded.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from flask import Flask, has_request_context, request
@@ -49,6 +52,11 @@ log = logging.getLogger(__name__)
 
 _QUEUE = "petitions.after_commit"
 F = TypeVar("F", bound=Callable[..., Any])
+Queue = dict[Hashable, tuple[Callable[..., Any], tuple[Any, ...]]]
+
+# The queue of a unit of work on a connection of the caller's own (``on_own_connection``);
+# None when the unit of work is the ORM session's, whose queue is in ``session.info``.
+_own_queue: ContextVar[Queue | None] = ContextVar("petitions_own_queue", default=None)
 
 
 def after_commit(callback: Callable[..., Any], *args: Any, key: Hashable | None = None) -> None:
@@ -57,16 +65,17 @@ def after_commit(callback: Callable[..., Any], *args: Any, key: Hashable | None 
     ``key`` de-duplicates: registering the same key twice in one unit of work runs it once
     (a thousand signatures in one bulk change still nudge a worker once).
     """
-    queue: dict[Hashable, tuple[Callable[..., Any], tuple[Any, ...]]] = db.session.info.setdefault(
-        _QUEUE, {}
-    )
+    queue = _own_queue.get()
+    if queue is None:
+        queue = db.session.info.setdefault(_QUEUE, {})
     queue_key = key if key is not None else (callback, args, len(queue))
     queue.setdefault(queue_key, (callback, args))
 
 
 def pending_after_commit() -> int:
     """How many side effects are waiting for the current transaction (for tests and logs)."""
-    return len(db.session.info.get(_QUEUE, {}))
+    queue = _own_queue.get()
+    return len(queue if queue is not None else db.session.info.get(_QUEUE, {}))
 
 
 def commit() -> None:
@@ -85,21 +94,45 @@ def rollback() -> None:
     db.session.rollback()
 
 
+@contextlib.contextmanager
+def on_own_connection() -> Iterator[None]:
+    """A unit of work whose writes are on a DBAPI connection of the caller's own (the signing
+    hot path's, ``petitions.hotpath.store``), not in the ORM session: the effects registered
+    inside wait in a queue of its own until :func:`commit_own_connection`, and are forgotten
+    if the block ends without it (an error, a rollback, or writes handed to the ORM instead).
+    Why its own queue: the ORM session's, ``session.info``, would cost a session per
+    signature."""
+    token = _own_queue.set({})
+    try:
+        yield
+    finally:
+        _own_queue.reset(token)
+
+
 def commit_own_connection(connection: Any) -> None:
-    """Commit this unit of work's writes made on a DBAPI connection of the caller's own (the
-    signing hot path's, ``petitions.hotpath.store``), then run its after-commit effects. If
-    the commit fails, the effects are forgotten and the error propagates."""
+    """Commit this unit of work's writes made on the caller's own DBAPI connection (inside
+    :func:`on_own_connection`), then run its after-commit effects. If the commit fails, the
+    effects are forgotten and the error propagates."""
+    queue = _own_queue.get()
+    if queue is None:
+        raise RuntimeError("commit_own_connection outside on_own_connection")
     try:
         connection.commit()
     except BaseException:
-        discard_after_commit()
+        queue.clear()
         raise
-    _run_after_commit(db.session())
+    effects = dict(queue)
+    queue.clear()  # once: a second commit on the connection has effects of its own
+    _run_effects(effects)
 
 
 def discard_after_commit() -> None:
     """Those writes were rolled back instead: forget the effects registered for them."""
-    db.session.info.pop(_QUEUE, None)
+    queue = _own_queue.get()
+    if queue is not None:
+        queue.clear()
+    else:
+        db.session.info.pop(_QUEUE, None)
 
 
 _RETRY_MARK = "__retry_on_disconnect__"
@@ -154,9 +187,15 @@ def _run_once(view: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str,
     except BaseException:
         rollback()
         raise
-    if db.session().in_transaction():
+    if orm_session_in_transaction():
         commit()
     return result
+
+
+def orm_session_in_transaction() -> bool:
+    """This context's ORM session has begun a transaction. Asked without making a session
+    when there is none (a unit of work on its own connection needs none)."""
+    return bool(db.session.registry.has() and db.session().in_transaction())
 
 
 def init_app(app: Flask) -> None:
@@ -170,8 +209,11 @@ def init_app(app: Flask) -> None:
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     queue = session.info.pop(_QUEUE, None)
-    if not queue:
-        return
+    if queue:
+        _run_effects(queue)
+
+
+def _run_effects(queue: Queue) -> None:
     # Several nudges in one unit of work go together (one Redis round trip), where the first was.
     nudges = [args[0] for callback, args in queue.values() if callback is nudge and len(args) == 1]
     batched = len(nudges) > 1

@@ -125,34 +125,40 @@ def _recorded(
 def _written_on_kept_connection(store: Store, action: Any, data: Any) -> bool:
     """The ordinary new signature, written and committed on this thread's kept connection
     (``hotpath.store``) with the intake's statement and values. False when nothing was
-    written: the caller then writes it through the ORM session instead."""
+    written: the caller then writes it through the ORM session instead.
+
+    No ORM session is made for it (``unit_of_work.on_own_connection`` holds the nudges): one
+    exists only if the snapshot was read, or a listener of ``signature_created`` wrote."""
     engine = db.engine
     if engine.dialect.name != "postgresql":
         return False
-    session = db.session()
-    if session.in_transaction():
-        session.rollback()  # only the snapshot's read: end it, so a write below is seen
+    if unit_of_work.orm_session_in_transaction():
+        db.session.rollback()  # only the snapshot's read: end it, so a write below is seen
     committed = False
-    try:
-        new_id = store.write(
-            engine,
-            signature_statement("postgresql"),
-            signature_params(action, data, utcnow().date()),
-        )
-        if new_id is None:  # a duplicate or a closed action: ``sign`` says which
+    with unit_of_work.on_own_connection():
+        try:
+            new_id = store.write(
+                engine,
+                signature_statement("postgresql"),
+                signature_params(action, data, utcnow().date()),
+            )
+            if new_id is None:  # a duplicate or a closed action: ``sign`` says which
+                return False
+            announce_signature(action.id, new_id)
+            if unit_of_work.orm_session_in_transaction():
+                # A listener wrote through the session: one unit or none, so it is rolled
+                # back and the ORM's intake runs it again with the signature.
+                db.session.rollback()
+                return False
+            store.complete()  # the commit, then the nudges
+            committed = True
+        except ConnectionLost:
+            log.warning("hot path's kept connection lost; writing through the ORM", exc_info=True)
             return False
-        announce_signature(action.id, new_id)
-        if session.in_transaction():  # a listener wrote through the session: one unit or none
-            return False
-        store.complete()  # the commit, then the nudges
-        committed = True
-    except ConnectionLost:
-        log.warning("hot path's kept connection lost; writing through the ORM", exc_info=True)
-        return False
-    finally:
-        if not committed:
-            store.rollback()
-            unit_of_work.discard_after_commit()
+        finally:
+            if not committed:
+                store.rollback()
+                unit_of_work.discard_after_commit()
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask, abort
 from sqlalchemy import select
 
@@ -33,6 +34,62 @@ def test_after_commit_dropped_on_rollback(app_ctx: None) -> None:
     unit_of_work.commit()
     assert ran == []
     assert unit_of_work.pending_after_commit() == 0
+
+
+class _Connection:
+    """A DBAPI connection's commit, succeeding or failing."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.fails = fails
+        self.commits = 0
+
+    def commit(self) -> None:
+        if self.fails:
+            raise OSError("connection lost")
+        self.commits += 1
+
+
+def test_own_connection_effects_run_once_only_after_its_commit(app: Flask) -> None:
+    ran: list[str] = []
+    connection = _Connection()
+    with app.app_context():
+        with unit_of_work.on_own_connection():
+            unit_of_work.after_commit(ran.append, "nudge", key="nudge")
+            unit_of_work.after_commit(ran.append, "nudge", key="nudge")
+            assert ran == [] and unit_of_work.pending_after_commit() == 1
+            unit_of_work.commit_own_connection(connection)
+            assert ran == ["nudge"]
+            unit_of_work.commit_own_connection(connection)  # nothing new registered
+        assert ran == ["nudge"] and connection.commits == 2
+        # The queue was its own: no ORM session was made for it.
+        assert not db.session.registry.has()
+
+
+def test_own_connection_effects_dropped_when_its_commit_fails(app: Flask) -> None:
+    ran: list[str] = []
+    with app.app_context():
+        with unit_of_work.on_own_connection():
+            unit_of_work.after_commit(ran.append, "nudge")
+            with pytest.raises(OSError):
+                unit_of_work.commit_own_connection(_Connection(fails=True))
+            assert unit_of_work.pending_after_commit() == 0
+            unit_of_work.commit_own_connection(_Connection())
+        assert ran == []
+
+
+def test_own_connection_effects_dropped_without_its_commit(app: Flask) -> None:
+    ran: list[str] = []
+    with app.app_context():
+        with unit_of_work.on_own_connection():
+            unit_of_work.after_commit(ran.append, "webhook")
+        # Outside the block, effects wait for the ORM session's commit again.
+        assert unit_of_work.pending_after_commit() == 0
+        db.session.add(_consent("own"))
+        unit_of_work.after_commit(ran.append, "session")
+        unit_of_work.commit()
+        assert ran == ["session"]
+        with pytest.raises(RuntimeError):
+            unit_of_work.commit_own_connection(_Connection())
 
 
 def test_view_commits_on_return_and_rolls_back_on_abort(app: Flask) -> None:

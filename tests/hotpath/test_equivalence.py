@@ -458,3 +458,42 @@ def test_a_connection_lost_before_the_commit_still_gives_one_signature(app, acti
     ids = db.session.scalars(select(Signature.id)).all()
     assert len(ids) == 1
     assert len(db.session.scalars(select(OutboxMessage.id)).all()) == 1
+
+
+def test_a_listener_writing_through_the_session_keeps_one_unit(app, actions):
+    """A listener of ``signature_created`` that writes through the ORM session: the hot path's
+    statement is rolled back and the intake runs in the session, so the signature, its email
+    and the listener's row are committed together, once."""
+    from petitions.campaigns.models import ConsentVersion
+    from petitions.core import events
+
+    hot = app.extensions["hotpath"]
+    client = app.test_client()
+    heard: list[int] = []
+
+    def write_a_row(sender: Any, signature_id: int, **_: Any) -> None:
+        heard.append(signature_id)
+        text_ = f"listener {len(heard)}"
+        db.session.add(ConsentVersion(text=text_, text_hash=ConsentVersion.hash_of(text_)))
+        db.session.flush()
+
+    token, started = _form(client, actions["petition"])
+    fields = {"csrf_token": token, "started": started, **_good("petition")}
+    taken = hot.taken
+    events.signature_created.connect(write_a_row)
+    try:
+        _fresh_request_globals()
+        response = client.post(actions["petition"], data=fields)
+    finally:
+        events.signature_created.disconnect(write_a_row)
+    assert response.status_code == 303
+    assert hot.taken == taken + 1
+    assert len(heard) == 2  # the hot path's attempt (rolled back), then the intake's
+    db.session.rollback()
+    ids = db.session.scalars(select(Signature.id)).all()
+    assert ids == [heard[-1]]
+    assert len(db.session.scalars(select(OutboxMessage.id)).all()) == 1
+    rows = db.session.scalars(
+        select(ConsentVersion.text).where(ConsentVersion.text.like("listener %"))
+    ).all()
+    assert rows == ["listener 2"]
