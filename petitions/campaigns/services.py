@@ -138,6 +138,25 @@ def kept_translations(translations: dict[str, dict[str, str]]) -> dict[str, dict
     return kept
 
 
+def merged_translations(
+    written: dict[str, dict[str, Any]] | None, changed: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """``written`` with the fields ``changed`` names set (an empty one taken off: it falls
+    back to the default language's words); fields it does not name are kept, so each form
+    keeps only its own words (the action form's title, the letter editor's subject, the
+    event form's venue) in the one ``translations`` of a row."""
+    merged = {code: dict(fields) for code, fields in (written or {}).items()}
+    for code, fields in changed.items():
+        mine = merged.setdefault(code, {})
+        for name, value in fields.items():
+            value = value.strip() if isinstance(value, str) else value
+            if value:
+                mine[name] = value
+            else:
+                mine.pop(name, None)
+    return {code: fields for code, fields in merged.items() if fields}
+
+
 def set_campaign_status(campaign: Campaign, status: str) -> None:
     status = CampaignStatus(status).value
     if status == CampaignStatus.LIVE and campaign.published_at is None:
@@ -198,11 +217,11 @@ def save_action(
             }
             for code, fields in translations.items()
         }
-        kept: dict[str, dict[str, Any]] = dict(kept_translations(words))
+        changed: dict[str, dict[str, Any]] = {code: dict(w) for code, w in words.items()}
         for code, options in translated_options.items():
-            if options:
-                kept.setdefault(code, {})["pledge_options"] = options
-        action.translations = kept
+            changed.setdefault(code, {})["pledge_options"] = options
+        # Words this form does not edit (a letter's subject, an event's venue) are kept.
+        action.translations = merged_translations(action.translations, changed)
         set_consents(
             action,
             {

@@ -172,13 +172,20 @@ def localised(thing: Any, field: str) -> Any:
     (``thing.translations``), else the default language's."""
     if thing is None:
         return ""
-    if has_app_context():
+    return translated(thing, field) or getattr(thing, field)
+
+
+def translated(thing: Any, field: str, language: str | None = None) -> Any:
+    """The organiser's own version of ``field`` in ``language`` (the page's by default) kept in
+    ``thing.translations``, or ``""`` where none is written (or it is the default language):
+    for words kept with another row's, as a letter's subject is with its action's."""
+    if language is None:
+        if not has_app_context():
+            return ""
         language = current_language()
-        if language != default_language():
-            written = (getattr(thing, "translations", None) or {}).get(language, {}).get(field)
-            if written:
-                return written
-    return getattr(thing, field)
+    if language == default_language():
+        return ""
+    return (getattr(thing, "translations", None) or {}).get(language, {}).get(field) or ""
 
 
 def missing_translations(thing: Any, fields: Iterable[str]) -> list[str]:

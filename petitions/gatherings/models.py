@@ -68,6 +68,10 @@ class EventHosting(Base):
         ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
     )
     intro: Mapped[str] = mapped_column(Text, default="")
+    # {"cy": {"intro": …}}: the Welsh pages show it, else ``intro`` (core.i18n.localised).
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -27,6 +27,7 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core import i18n
 from petitions.core.csvsafe import safe_cell
 from petitions.core.dispatch import nudge
 from petitions.core.forms import ButtonForm
@@ -35,7 +36,14 @@ from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.geo import postcodes
 from petitions.geo import queries as geo
 from petitions.letters import intake, queries, services
-from petitions.letters.forms import LetterForm, LetterSignForm, TargetForm, stance_form
+from petitions.letters.forms import (
+    LetterForm,
+    LetterSignForm,
+    TargetForm,
+    in_languages,
+    stance_form,
+    translation_groups,
+)
 from petitions.letters.links import letter_id_from, letter_token
 from petitions.letters.models import LetterDetails, LetterTarget
 from petitions.letters.notifications import Recipient, letter_text, recipient_of
@@ -148,7 +156,9 @@ def _ready(details: LetterDetails, lookup: Lookup, recipients: list[Any]) -> boo
 def _prefill(details: LetterDetails, lookup: Lookup, place: geo.Place | None) -> tuple[str, bool]:
     """The suggested text, and whether it is the thank-you variant."""
     thanks = intake.uses_thank_you(details, intake.addressees(details.action, details, place))
-    text = details.thank_you_template if thanks else details.template
+    # The page's language: a Welsh writer starts from the organiser's Welsh letter, and what
+    # they send is what they wrote (``Letter.body``), whichever language it is in.
+    text = details.words("thank_you_template" if thanks else "template")
     values = {"postcode": lookup.postcode, "constituency": place.name if place else ""}
     for key, value in values.items():
         if value:
@@ -304,7 +314,7 @@ def own_letter(token: str) -> Response | tuple[str, int, dict[str, str]]:
         if letter.constituency_name:
             text += f" ({letter.constituency_name})"
         subject = services.fill(
-            details.subject_for(letter.thank_you),
+            details.subject_for(letter.thank_you, signature.language),
             {
                 "supporter_name": signature.name,
                 "postcode": signature.postcode,
@@ -334,6 +344,19 @@ def own_letter(token: str) -> Response | tuple[str, int, dict[str, str]]:
 # --- organisers -------------------------------------------------------------------------------
 
 
+def _other_languages() -> list[str]:
+    return [code for code in i18n.enabled() if code != i18n.default_language()]
+
+
+def _letter_form() -> Any:
+    """The letter editor, with an "In …" fieldset per other language."""
+    return in_languages(LetterForm, _other_languages())
+
+
+def _target_form() -> Any:
+    return in_languages(TargetForm, _other_languages())
+
+
 def _letter_for_organiser(action_id: int) -> tuple[Action, LetterDetails]:
     action = action_for_organiser(action_id)
     details = queries.details_of(action.id) if action.is_letter else None
@@ -346,7 +369,7 @@ def _letter_for_organiser(action_id: int) -> tuple[Action, LetterDetails]:
 @organiser_required
 def new_letter(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for_organiser(campaign_id)
-    form = LetterForm()
+    form = _letter_form()
     error = None
     status = 200
     if request.method == "POST":
@@ -365,6 +388,7 @@ def new_letter(campaign_id: int) -> Response | tuple[str, int]:
         form=form,
         error=error,
         action=None,
+        translation_groups=translation_groups(form),
         digest_hour=current_app.config["LETTER_DIGEST_HOUR"],
     ), status
 
@@ -373,7 +397,7 @@ def new_letter(campaign_id: int) -> Response | tuple[str, int]:
 @organiser_required
 def edit_letter(action_id: int) -> Response | tuple[str, int]:
     action, details = _letter_for_organiser(action_id)
-    form = LetterForm()
+    form = _letter_form()
     error = None
     status = 200
     if request.method == "POST":
@@ -401,12 +425,14 @@ def edit_letter(action_id: int) -> Response | tuple[str, int]:
         form.digest.data = details.digest
         form.goal.data = action.goal
         form.deadline.data = action.deadline
+        form.fill_translations(action.translations)
     return render_template(
         "letters/letter_form.html",
         campaign=action.campaign,
         form=form,
         error=error,
         action=action,
+        translation_groups=translation_groups(form),
         digest_hour=current_app.config["LETTER_DIGEST_HOUR"],
     ), status
 
@@ -529,7 +555,7 @@ def _fixed_target(action: Action, target_id: int) -> LetterTarget:
 def edit_target(action_id: int, target_id: int) -> Response | tuple[str, int, dict[str, str]]:
     action, _details = _letter_for_organiser(action_id)
     target = _fixed_target(action, target_id)
-    form = TargetForm()
+    form = _target_form()
     error = None
     status = 200
     if request.method == "POST":
@@ -549,6 +575,7 @@ def edit_target(action_id: int, target_id: int) -> Response | tuple[str, int, di
         form.title.data = target.title
         form.organisation.data = target.organisation
         form.email.data = target.email
+        form.fill_translations(target.translations)
     return (
         render_template(
             "letters/target_form.html",
@@ -557,6 +584,7 @@ def edit_target(action_id: int, target_id: int) -> Response | tuple[str, int, di
             target=target,
             form=form,
             remove_form=ButtonForm(),
+            translation_groups=translation_groups(form),
             error=error,
         ),
         status,

@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from petitions.core.i18n import N_
 from petitions.letters.models import DeliveryMode, Stance
 from petitions.letters.services import MESSAGE_LIMIT, LetterInput, TargetInput
 from petitions.signing.forms import SignForm
@@ -124,7 +125,70 @@ class LetterForm(FlaskForm):
             digest=bool(self.digest.data),
             goal=int(self.goal.data or 1000),
             deadline=self.deadline.data,
+            translations=_typed(self),
         )
+
+    def fill_translations(self, written: dict[str, dict[str, Any]] | None) -> None:
+        _fill(self, written)
+
+
+# What a letter says in each other language, kept with its action's other words
+# (``actions.translations``; ``LetterDetails.words`` reads them back): name → (label, longest,
+# several lines). ``text`` is the introduction, the action's text.
+LETTER_TRANSLATABLE = {
+    "title": (N_("Title"), 200, False),
+    "text": (N_("Introduction (Markdown)"), 20_000, True),
+    "subject": (N_("Email subject"), 200, False),
+    "template": (N_("Message template"), MESSAGE_LIMIT, True),
+    "thank_you_template": (N_("Thank-you variant"), MESSAGE_LIMIT, True),
+    "thank_you_subject": (N_("Thank-you subject"), 200, False),
+    "personal_prompt": (N_("Prompt for the supporter's own words"), 300, False),
+}
+# A fixed recipient's words in each other language (``letter_targets.translations``).
+TARGET_TRANSLATABLE = {
+    "title": (N_("Title"), 120, False),
+    "stance_note": (N_("Public note"), 300, False),
+    "response": (N_("Response text"), 20_000, True),
+}
+_IN_LANGUAGES: dict[tuple[type, tuple[str, ...]], type] = {}
+
+
+def in_languages(base: type, languages: list[str], **kwargs: Any) -> Any:
+    """``base`` (``LetterForm`` or ``TargetForm``) with a field per translatable word and
+    other language (``template__cy``), all optional: an empty one shows the default's."""
+    key = (base, tuple(languages))
+    if key not in _IN_LANGUAGES:
+        spec = LETTER_TRANSLATABLE if base is LetterForm else TARGET_TRANSLATABLE
+        attrs: dict[str, Any] = {"translatable": spec, "languages": list(languages)}
+        for language in languages:
+            for name, (label, longest, several_lines) in spec.items():
+                field_class = TextAreaField if several_lines else StringField
+                attrs[f"{name}__{language}"] = field_class(
+                    _l(label), validators=[Optional(), Length(max=longest)]
+                )
+        _IN_LANGUAGES[key] = type(base.__name__ + "InLanguages", (base,), attrs)
+    return _IN_LANGUAGES[key](**kwargs)
+
+
+def translation_groups(form: Any) -> list[tuple[str, list[Any]]]:
+    """(language, its fields) for the form's "In …" fieldsets."""
+    return [
+        (language, [form[f"{name}__{language}"] for name in form.translatable])
+        for language in getattr(form, "languages", [])
+    ]
+
+
+def _typed(form: Any) -> dict[str, dict[str, str]]:
+    return {
+        language: {name: form[f"{name}__{language}"].data or "" for name in form.translatable}
+        for language in getattr(form, "languages", [])
+    }
+
+
+def _fill(form: Any, written: dict[str, dict[str, Any]] | None) -> None:
+    for language in getattr(form, "languages", []):
+        for name in form.translatable:
+            form[f"{name}__{language}"].data = (written or {}).get(language, {}).get(name, "")
 
 
 class TargetForm(FlaskForm):
@@ -143,7 +207,11 @@ class TargetForm(FlaskForm):
             title=self.title.data or "",
             organisation=self.organisation.data or "",
             email=(self.email.data or "").strip(),
+            translations=_typed(self),
         )
+
+    def fill_translations(self, written: dict[str, dict[str, Any]] | None) -> None:
+        _fill(self, written)
 
 
 class StanceForm(FlaskForm):

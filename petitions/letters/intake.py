@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from petitions.campaigns.models import Action
+from petitions.core.i18n import localised
 from petitions.geo import queries as geo
 from petitions.letters import services
 from petitions.letters.models import Letter, LetterDetails, LetterTarget
@@ -39,7 +40,9 @@ def addressees(action: Action, details: LetterDetails, place: geo.Place | None) 
                 label += f" ({place.mp_party})"
             result.append(Addressee(target, recipient_of(target), label))
     for target in services.fixed_targets(action.id):
-        label = target.name + (f", {target.title}" if target.title else "")
+        # The page's language (a recipient's Welsh title); the letter goes as written.
+        title = localised(target, "title")
+        label = target.name + (f", {title}" if title else "")
         if target.organisation:
             label += f", {target.organisation}"
         result.append(Addressee(target, recipient_of(target), label))

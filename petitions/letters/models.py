@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petitions.campaigns.models import Action
-from petitions.core.i18n import N_
+from petitions.core.i18n import N_, default_language, translated
 from petitions.core.time import utcnow
 from petitions.core.types import BigId
 from petitions.extensions import Base
@@ -95,9 +95,20 @@ class LetterDetails(Base):
     def sends_for_you(self) -> bool:
         return self.delivery_mode == DeliveryMode.SENT_FOR_YOU.value
 
-    def subject_for(self, thank_you: bool) -> str:
-        """The subject a letter goes with: the thank-you variant's own, when it has one."""
-        return (self.thank_you_subject if thank_you else "") or self.subject
+    def subject_for(self, thank_you: bool, language: str | None = None) -> str:
+        """The subject a letter goes with: the thank-you variant's own, when it has one; in
+        ``language`` (its writer's) where the organiser wrote one in it, else the default's."""
+        language = language or default_language()
+        if thank_you and self.words("thank_you_subject", language):
+            return self.words("thank_you_subject", language)
+        return self.words("subject", language)
+
+    def words(self, field: str, language: str | None = None) -> str:
+        """One of the letter's words (``subject``, ``template``, ``thank_you_template``,
+        ``thank_you_subject``, ``personal_prompt``) in ``language`` (the page's by default):
+        the organiser's version, kept with the action's other words (``actions.translations``,
+        edited in the letter editor's "In Cymraeg" fieldset), else the default language's."""
+        return str(translated(self.action, field, language) or getattr(self, field))
 
 
 class LetterTarget(Base):
@@ -124,6 +135,11 @@ class LetterTarget(Base):
     # An organiser removed this recipient: no new letters go to it, nothing undelivered is
     # sent; what was delivered stays counted (and in the CSV).
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # {"cy": {"title": …, "stance_note": …, "response": …}}: pages in that language show them,
+    # else the fields above (core.i18n.localised). Letters go to the target as written.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
 
     @property
     def is_representative(self) -> bool:

@@ -86,7 +86,8 @@ def letter_message(delivery: LetterDelivery) -> BuiltEmail | None:
         body = render_template("email/letter.txt", **context)
     message = Message(
         subject=fill(
-            details.subject_for(letter.thank_you),
+            # The subject goes with the letter's words: in the writer's language.
+            details.subject_for(letter.thank_you, signature.language),
             {
                 "supporter_name": signature.name,
                 "constituency": letter.constituency_name,

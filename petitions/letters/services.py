@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import format_number
@@ -22,8 +23,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action, ActionKind, Campaign
-from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
+from petitions.campaigns.services import DEFAULT_CONSENT, consent_version, merged_translations
 from petitions.core.emails import EmailError, normalise_email
+from petitions.core.i18n import NATIVE_NAMES
 from petitions.core.text import has_control_chars, has_invisible_chars, slugify
 from petitions.core.time import utcnow
 from petitions.extensions import db
@@ -72,6 +74,9 @@ class LetterInput:
     digest: bool = False
     goal: int = 1000
     deadline: date | None = None
+    # The letter's words in other languages ({"cy": {"title": …, "text": …, "subject": …,
+    # "template": …, …}}), kept with the action's; an empty one falls back to the default's.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class TargetInput:
     title: str = ""
     organisation: str = ""
     email: str = ""
+    # {"cy": {"title": …, "stance_note": …, "response": …}}, as on LetterInput.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def one_line(label: str, value: str, limit: int, *, required: bool = False) -> str:
@@ -164,7 +171,41 @@ def _clean_input(data: LetterInput) -> LetterInput:
         digest=bool(data.digest),
         goal=int(data.goal),
         deadline=data.deadline,
+        translations=_clean_translations(data.translations, _LETTER_WORDS),
     )
+
+
+# Each translatable word of a letter: (how it is checked, its label, its longest).
+_LETTER_WORDS = {
+    "title": (one_line, "Title", 200),
+    "text": (clean_text, "Introduction", 20_000),
+    "subject": (one_line, "Subject", 200),
+    "template": (clean_text, "Message template", MESSAGE_LIMIT),
+    "thank_you_template": (clean_text, "Thank-you template", MESSAGE_LIMIT),
+    "thank_you_subject": (one_line, "Thank-you subject", 200),
+    "personal_prompt": (one_line, "Personal line prompt", 300),
+}
+
+
+_TARGET_WORDS = {
+    "title": (one_line, "Title", 120),
+    "stance_note": (one_line, "Public note", 300),
+    "response": (clean_text, "Response", 20_000),
+}
+
+
+def _clean_translations(
+    translations: dict[str, dict[str, str]], words: dict[str, tuple[Any, str, int]]
+) -> dict[str, dict[str, str]]:
+    """The other languages' words, checked as the default ones are (none is required)."""
+    clean: dict[str, dict[str, str]] = {}
+    for language, written in (translations or {}).items():
+        name = NATIVE_NAMES.get(language, language)
+        clean[language] = {}
+        for key, value in written.items():
+            check, label, limit = words[key]
+            clean[language][key] = check(f"{_(label)} ({name})", value, limit)
+    return clean
 
 
 def create_letter(campaign: Campaign, data: LetterInput) -> Action:
@@ -186,6 +227,7 @@ def create_letter(campaign: Campaign, data: LetterInput) -> Action:
         position=(last or 0) + 1,
     )
     db.session.add(action)
+    action.translations = merged_translations({}, clean.translations)
     db.session.flush()
     details = LetterDetails(action_id=action.id)
     _apply(details, clean)
@@ -213,6 +255,8 @@ def update_letter(action: Action, details: LetterDetails, data: LetterInput) -> 
     action.text = clean.intro
     action.goal = clean.goal
     action.deadline = clean.deadline
+    # Only the words this editor has: the action form's (the target, the consent) stay.
+    action.translations = merged_translations(action.translations, clean.translations)
     _apply(details, clean)
     db.session.flush()
 
@@ -229,6 +273,7 @@ def _clean_target(data: TargetInput) -> TargetInput:
         title=one_line(_("Title"), data.title, 120),
         organisation=one_line(_("Organisation"), data.organisation, 120),
         email=email,
+        translations=_clean_translations(data.translations, _TARGET_WORDS),
     )
 
 
@@ -246,6 +291,7 @@ def add_target(action: Action, data: TargetInput) -> LetterTarget:
         organisation=clean.organisation,
         email=clean.email,
         position=(last or 0) + 1,
+        translations=merged_translations({}, clean.translations),
     )
     db.session.add(target)
     db.session.flush()
@@ -264,6 +310,7 @@ def update_target(target: LetterTarget, data: TargetInput) -> None:
     target.title = clean.title
     target.organisation = clean.organisation
     target.email = clean.email
+    target.translations = merged_translations(target.translations, clean.translations)
     db.session.flush()
 
 
@@ -367,7 +414,7 @@ def clean_message(details: LetterDetails, message: str, personal: str) -> str:
         raise LetterError(
             _(
                 "%(prompt)s: this is required.",
-                prompt=details.personal_prompt or _("Add a line in your own words"),
+                prompt=details.words("personal_prompt") or _("Add a line in your own words"),
             )
         )
     full = body + ("\n\n" + own if own else "")
