@@ -15,9 +15,29 @@ its docstring; ids, never ORM objects, so receivers cannot depend on what was lo
 
 from __future__ import annotations
 
-from blinker import Namespace
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from blinker import NamedSignal, Namespace
 
 _events = Namespace()
+R = TypeVar("R", bound=Callable[..., Any])
+_EFFECTS_ONLY = "__effects_only__"
+
+
+def effects_only(receiver: R) -> R:
+    """Mark a receiver that writes nothing in the sender's transaction: it only registers
+    after-commit effects (``unit_of_work.after_commit``). A change whose receivers are all such
+    may be committed before they run (the signing hot path's statement commits itself), as
+    their effects still run only after that commit."""
+    setattr(receiver, _EFFECTS_ONLY, True)
+    return receiver
+
+
+def only_effects_listen(signal: NamedSignal, sender: Any) -> bool:
+    """Every receiver ``signal`` has for ``sender`` is marked :func:`effects_only`."""
+    return all(getattr(r, _EFFECTS_ONLY, False) for r in signal.receivers_for(sender))
+
 
 signature_created = _events.signal(
     "signature-created",

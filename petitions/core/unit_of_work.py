@@ -126,6 +126,17 @@ def commit_own_connection(connection: Any) -> None:
     _run_effects(effects)
 
 
+def own_connection_committed() -> None:
+    """The caller's writes on its own connection committed themselves (one statement in
+    autocommit, inside :func:`on_own_connection`): run the effects registered so far."""
+    queue = _own_queue.get()
+    if queue is None:
+        raise RuntimeError("own_connection_committed outside on_own_connection")
+    effects = dict(queue)
+    queue.clear()
+    _run_effects(effects)
+
+
 def discard_after_commit() -> None:
     """Those writes were rolled back instead: forget the effects registered for them."""
     queue = _own_queue.get()

@@ -14,6 +14,7 @@ from petitions.core.unit_of_work import after_commit
 from petitions.counting.jobs import FOLD_TASK
 
 
+@events.effects_only
 def _nudge_fold(sender: Any, **_: Any) -> None:
     after_commit(nudge, FOLD_TASK, key=FOLD_TASK)
 

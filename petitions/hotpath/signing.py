@@ -33,6 +33,7 @@ from petitions.signing.forms import read_valid_submission, source_and_referrer
 from petitions.signing.services import (
     ActionClosed,
     announce_signature,
+    announced_effects_only,
     record_signature,
     screen,
     signature_params,
@@ -134,6 +135,9 @@ def _written_on_kept_connection(store: Store, action: Any, data: Any) -> bool:
         return False
     if unit_of_work.orm_session_in_transaction():
         db.session.rollback()  # only the snapshot's read: end it, so a write below is seen
+    # When the receivers of the announcement write nothing, the statement commits itself
+    # (one round trip); their nudges still run only after that commit.
+    commits_itself = announced_effects_only()
     committed = False
     with unit_of_work.on_own_connection():
         try:
@@ -141,9 +145,17 @@ def _written_on_kept_connection(store: Store, action: Any, data: Any) -> bool:
                 engine,
                 signature_statement("postgresql"),
                 signature_params(action, data, utcnow().date()),
+                commits=commits_itself,
             )
             if new_id is None:  # a duplicate or a closed action: ``sign`` says which
                 return False
+            if commits_itself:
+                committed = True
+                try:
+                    announce_signature(action.id, new_id)
+                finally:  # committed: its effects are due, whatever a receiver raised
+                    unit_of_work.own_connection_committed()
+                return True
             announce_signature(action.id, new_id)
             if unit_of_work.orm_session_in_transaction():
                 # A listener wrote through the session: one unit or none, so it is rolled

@@ -4,7 +4,8 @@ Why: a signature through the ORM session paid for a session, a pool checkout wit
 ``SELECT 1`` pre-ping, SQLAlchemy's execution and commit machinery and the check-in — several
 times the INSERT itself. Here the signing statement (``signing.services.signature_statement``,
 compiled once, parameterised) runs on a DBAPI connection this thread keeps checked out of
-the app's own pool, and commits on it.
+the app's own pool, and commits on it: by itself (autocommit, one round trip) when nothing
+else is to commit with it, else with a COMMIT after it.
 
 A kept connection may have died (PostgreSQL restarted, a firewall cut it): it is not pinged,
 so the first statement on it fails. That is met as the view meets a lost connection
@@ -55,18 +56,34 @@ class Store:
             with contextlib.suppress(Exception):  # already unusable: nothing more to do
                 kept[1].invalidate()
 
-    def write(self, engine: Engine, statement: Any, params: dict[str, Any]) -> Any:
-        """Run ``statement`` (uncommitted) and return its first column, or None for no row.
+    def write(
+        self, engine: Engine, statement: Any, params: dict[str, Any], commits: bool = False
+    ) -> Any:
+        """Run ``statement`` and return its first column, or None for no row: uncommitted, or
+        with ``commits`` committed by itself (autocommit: one statement is one transaction, so
+        it is all written or none, in one round trip instead of two).
 
-        Raises ConnectionLost (after dropping the connection) on any database error."""
+        Raises ConnectionLost (after dropping the connection) on any database error; with
+        ``commits``, the statement may then have committed or not (as when a COMMIT is lost)."""
         sql, defaults, processors = _compile(engine, statement)
         bound = {**defaults, **params}
         for name, process in processors.items():
             bound[name] = process(bound[name])
         try:
             cursor = self._cursor(engine)
-            cursor.execute(sql, bound)
-            row = cursor.fetchone()
+            if commits:
+                driver = self._local.kept[1].driver_connection
+                driver.autocommit = True
+                try:
+                    cursor.execute(sql, bound)
+                    row = cursor.fetchone()
+                finally:
+                    # Never left on: were the connection ever handed back to the pool, the
+                    # ORM's transactions on it would commit statement by statement.
+                    driver.autocommit = False
+            else:
+                cursor.execute(sql, bound)
+                row = cursor.fetchone()
         except Exception as error:
             self.drop()
             raise ConnectionLost from error

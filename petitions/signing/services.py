@@ -253,6 +253,12 @@ def announce_signature(action_id: int, signature_id: int) -> None:
     after_commit(nudge, DRAIN_TASK, key=DRAIN_TASK)
 
 
+def announced_effects_only() -> bool:
+    """``announce_signature``'s receivers write nothing (``core.events.effects_only``), so a
+    signature may commit before they run: the hot path's statement then commits itself."""
+    return events.only_effects_listen(events.signature_created, "signing")
+
+
 def _signed_before(action: Signable, canonical: str, language: str) -> SignOutcome:
     # Already signed: while pending, re-send the confirmation, up to a cap per signature.
     cap = current_app.config["CONFIRM_EMAIL_CAP"]

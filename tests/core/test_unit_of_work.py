@@ -125,3 +125,15 @@ def test_every_view_is_wrapped(app: Flask) -> None:
         if endpoint != "static" and not getattr(view, "__wrapped_unit_of_work__", False)
     ]
     assert unwrapped == []
+
+
+def test_own_connection_committed_runs_its_effects_once(app: Flask) -> None:
+    ran: list[str] = []
+    with app.app_context():
+        with unit_of_work.on_own_connection():
+            unit_of_work.after_commit(ran.append, "nudge", key="nudge")
+            unit_of_work.own_connection_committed()
+            unit_of_work.own_connection_committed()
+        assert ran == ["nudge"]
+        with pytest.raises(RuntimeError):
+            unit_of_work.own_connection_committed()

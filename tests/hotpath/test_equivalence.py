@@ -497,3 +497,47 @@ def test_a_listener_writing_through_the_session_keeps_one_unit(app, actions):
         select(ConsentVersion.text).where(ConsentVersion.text.like("listener %"))
     ).all()
     assert rows == ["listener 2"]
+
+
+def test_the_statement_commits_itself_when_receivers_only_nudge(app, actions, monkeypatch):
+    """With only effect-only receivers of ``signature_created`` (``core.events.effects_only``:
+    counting's nudge), the signature and its email commit in the statement itself, no COMMIT
+    after it; the nudges still come after, and the kept connection is left as the pool's."""
+    from petitions.core import events
+    from petitions.hotpath.store import Store
+    from petitions.signing.services import announced_effects_only
+
+    assert announced_effects_only()
+    monkeypatch.setitem(app.config, "TASK_DISPATCH", True)
+
+    def no_commit(self: Any) -> None:
+        raise AssertionError("a COMMIT after the statement")
+
+    monkeypatch.setattr(Store, "complete", no_commit)
+    hot = app.extensions["hotpath"]
+    client = app.test_client()
+    token, started = _form(client, actions["petition"])
+    fields = {"csrf_token": token, "started": started, **_good("petition")}
+    _fresh_request_globals()
+    taken = hot.taken
+    assert client.post(actions["petition"], data=fields).status_code == 303
+    assert hot.taken == taken + 1
+    assert hot.store._local.kept[1].driver_connection.autocommit is False
+    db.session.rollback()
+    ids = db.session.scalars(select(Signature.id)).all()
+    assert len(ids) == 1
+    assert len(db.session.scalars(select(OutboxMessage.id)).all()) == 1
+    keys = redis_lib.Redis.from_url(TEST_REDIS_URL).keys("*")
+    assert NUDGE_KEY.format(DRAIN_TASK).encode() in keys
+    assert NUDGE_KEY.format(FOLD_TASK).encode() in keys
+
+    # A receiver that is not marked may write: the statement and COMMIT are separate again.
+    def unmarked(sender: Any, **_: Any) -> None:
+        pass
+
+    events.signature_created.connect(unmarked)
+    try:
+        assert not announced_effects_only()
+    finally:
+        events.signature_created.disconnect(unmarked)
+    assert announced_effects_only()
