@@ -35,7 +35,9 @@ from typing import Any
 from flask import Flask
 
 from petitions.core.i18n import speaks_default
+from petitions.core.redis import get_redis
 from petitions.hotpath.form_pages import FormPages
+from petitions.hotpath.freshness import Generation
 from petitions.hotpath.pages import PageCache
 from petitions.hotpath.signing import sign
 from petitions.hotpath.snapshot import Snapshots
@@ -79,6 +81,7 @@ class HotPath:
         self.counts = PageCache(_count_seconds, private_markers=False)
         self.campaigns = PageCache(_page_seconds, private_markers=True)
         self.forms = FormPages(_page_seconds)  # the sign form, its per-visitor parts made anew
+        self.generation = Generation(self._redis)  # pages changed in another process (freshness)
         app.extensions["hotpath"] = self
         # Limits applied to every route would apply to signing too: leave it all to the app.
         self.usable = not (
@@ -100,6 +103,8 @@ class HotPath:
                     self.taken += 1
                     return response(environ, start_response)
         elif method == "GET":
+            if self.generation.moved():
+                self.forget_pages()
             if THANKS_PATH.fullmatch(path) and speaks_default(environ, self.app.config):
                 return self.thanks.serve(self.app, self.wrapped, environ, start_response)
             if COUNT_PATH.fullmatch(path):
@@ -113,6 +118,18 @@ class HotPath:
                         self.app, self.wrapped, environ, start_response, match[1], match[2]
                     )
         return self.wrapped(environ, start_response)
+
+    def _redis(self) -> Any:
+        # Asked afresh at each check (a few times a second at most): the app's settings decide.
+        with self.app.app_context():
+            return get_redis()
+
+    def forget_pages(self) -> None:
+        """Forget the kept pages and snapshots (not the counts): an organiser changed one."""
+        self.snapshots.clear()
+        self.thanks.clear()
+        self.campaigns.clear()
+        self.forms.clear()
 
     def clear(self) -> None:
         """Forget every snapshot and kept page (tests; an operator's change seen at once)."""
