@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from petitions.campaigns import queries as campaign_queries
 from petitions.campaigns.models import Action, Campaign
+from petitions.core import i18n
 from petitions.core.csvsafe import safe_cell
 from petitions.core.dispatch import nudge
 from petitions.core.emails import limit_key
@@ -33,7 +34,13 @@ from petitions.core.pseudonym import pseudonym, remote_address_key
 from petitions.core.unit_of_work import after_commit, retry_on_disconnect
 from petitions.extensions import limiter
 from petitions.gatherings import jobs, queries, services
-from petitions.gatherings.forms import ButtonForm, EventForm, FollowUpForm, HostEventForm
+from petitions.gatherings.forms import (
+    ButtonForm,
+    EventForm,
+    FollowUpForm,
+    HostEventForm,
+    event_form,
+)
 from petitions.gatherings.ics import build_calendar, build_feed, google_link, outlook_link
 from petitions.gatherings.intake import submit_rsvp
 from petitions.gatherings.links import action_id_from_host_token, rsvp_id_from
@@ -310,9 +317,14 @@ def _event_for_organiser(action_id: int) -> tuple[Action, EventDetails]:
     return action, details
 
 
+def _other_languages() -> list[str]:
+    return [code for code in i18n.enabled() if code != i18n.default_language()]
+
+
 def _form_from(details: EventDetails, action: Action) -> EventForm:
-    form = EventForm()
+    form: EventForm = event_form(_other_languages())
     if request.method == "GET":
+        form.fill_translations(action.translations)
         form.title.data = action.title
         form.description.data = action.text
         form.starts.data = details.local_start.replace(tzinfo=None)
@@ -334,7 +346,7 @@ def _form_from(details: EventDetails, action: Action) -> EventForm:
 @organiser_required
 def new_event(campaign_id: int) -> Response | tuple[str, int]:
     campaign = campaign_for_organiser(campaign_id)
-    form = EventForm()
+    form = event_form(_other_languages())
     error = None
     if request.method == "POST":
         if form.validate():
@@ -637,7 +649,14 @@ def hosting(campaign_id: int) -> Response | tuple[str, int]:
             abort(400)
         try:
             services.set_hosting(
-                campaign, request.form.get("open") == "1", request.form.get("intro", "")
+                campaign,
+                request.form.get("open") == "1",
+                request.form.get("intro", ""),
+                {
+                    code: {"intro": request.form.get(f"intro__{code}", "")}
+                    for code in _other_languages()
+                    if f"intro__{code}" in request.form
+                },
             )
         except services.EventError as exc:
             return str(exc), 400
@@ -648,6 +667,7 @@ def hosting(campaign_id: int) -> Response | tuple[str, int]:
         hosting=queries.hosting_of(campaign.id),
         proposals=queries.proposals(campaign.id),
         form=ButtonForm(),
+        other_languages=_other_languages(),
     ), 200
 
 

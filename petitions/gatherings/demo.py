@@ -143,6 +143,8 @@ def create_demo_events(campaign: Campaign) -> list[Action]:
                     "arhosfan bysiau. Does dim grisiau ar y palmant; dywedwch wrthym isod os "
                     "oes angen unrhyw beth arall arnoch i gymryd rhan."
                 ),
+                "venue": "Y tu allan i leoliad yr Wythnos Ffasiwn",
+                "address": "The Strand, Llundain",
             }
         }
         set_consents(action, {"cy": DEFAULT_CONSENT_IN["cy"]})
@@ -187,6 +189,15 @@ def create_demo_events(campaign: Campaign) -> list[Action]:
             True,
             "Running a stall, a film night or a letter-writing evening near you? Tell us and "
             "we'll list it once an organiser has had a look.",
+            {
+                "cy": {
+                    "intro": (
+                        "Yn cynnal stondin, noson ffilm neu noson ysgrifennu llythyrau yn agos "
+                        "atoch chi? Dywedwch wrthym a byddwn yn ei restru unwaith y bydd "
+                        "trefnydd wedi cael golwg arno."
+                    )
+                }
+            },
         )
     db.session.flush()
     return made

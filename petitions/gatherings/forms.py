@@ -91,7 +91,44 @@ class EventForm(FlaskForm):
             capacity=self.capacity.data,
             waitlist=bool(self.waitlist.data),
             questions=parse_questions(self.questions.data or ""),
+            translations={
+                language: {
+                    name: self[f"{name}__{language}"].data or "" for name in ("venue", "address")
+                }
+                for language in getattr(self, "languages", [])
+            },
         )
+
+    def translation_groups(self) -> list[tuple[str, list[Any]]]:
+        return [
+            (language, [self[f"venue__{language}"], self[f"address__{language}"]])
+            for language in getattr(self, "languages", [])
+        ]
+
+    def fill_translations(self, written: dict[str, dict[str, Any]] | None) -> None:
+        for language in getattr(self, "languages", []):
+            for name in ("venue", "address"):
+                self[f"{name}__{language}"].data = (written or {}).get(language, {}).get(name, "")
+
+
+_IN_LANGUAGES: dict[tuple[str, ...], type] = {}
+
+
+def event_form(languages: list[str], **kwargs: Any) -> Any:
+    """The organiser's event form with the venue and address in each of ``languages``
+    (``venue__cy``); empty ones show the default language's."""
+    key = tuple(languages)
+    if key not in _IN_LANGUAGES:
+        attrs: dict[str, Any] = {"languages": list(languages)}
+        for language in languages:
+            attrs[f"venue__{language}"] = StringField(
+                _l("Venue (in person)"), validators=[Optional(), Length(max=200)]
+            )
+            attrs[f"address__{language}"] = StringField(
+                _l("Address"), validators=[Optional(), Length(max=300)]
+            )
+        _IN_LANGUAGES[key] = type("EventFormInLanguages", (EventForm,), attrs)
+    return _IN_LANGUAGES[key](**kwargs)
 
 
 class FollowUpForm(FlaskForm):

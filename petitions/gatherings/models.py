@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from petitions.campaigns.models import Action
+from petitions.core.i18n import translated
 from petitions.core.time import as_utc, utcnow
 from petitions.core.types import BigId
 from petitions.extensions import Base
@@ -176,7 +177,10 @@ class EventDetails(Base):
     @property
     def place_line(self) -> str:
         """The public "where" in one line (never the online link)."""
-        parts = [p for p in (self.venue, self.address, self.postcode) if p]
+        # The page's (or email's) language: the organiser's Welsh venue and address, if any.
+        venue = self.venue and (translated(self.action, "venue") or self.venue)
+        address = self.address and (translated(self.action, "address") or self.address)
+        parts = [p for p in (venue, address, self.postcode) if p]
         if parts:
             where = ", ".join(parts)
             return str(_("%(where)s and online", where=where)) if self.is_online else where

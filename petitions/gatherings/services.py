@@ -24,9 +24,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from petitions.campaigns.models import Action, ActionKind, Campaign
-from petitions.campaigns.services import DEFAULT_CONSENT, consent_version
+from petitions.campaigns.services import DEFAULT_CONSENT, consent_version, merged_translations
 from petitions.core import events
-from petitions.core.i18n import N_
+from petitions.core.i18n import N_, NATIVE_NAMES
 from petitions.core.text import has_control_chars, has_invisible_chars
 from petitions.core.time import utcnow
 from petitions.extensions import db
@@ -84,6 +84,9 @@ class EventInput:
     capacity: int | None = None
     waitlist: bool = True
     questions: list[Question] = field(default_factory=list)
+    # The venue and address in other languages ({"cy": {"venue": …, "address": …}}), kept with
+    # the action's words (``EventDetails.place_line`` reads them); empty: the default's.
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _one_line(label: str, value: str, limit: int) -> str:
@@ -168,6 +171,25 @@ class CleanEvent:
     capacity: int | None
     waitlist: bool
     questions: list[Question]
+    translations: dict[str, dict[str, str]]
+
+
+_PLACE_WORDS = {"venue": ("Venue", 200), "address": ("Address", 300)}
+
+
+def _clean_translations(translations: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """The other languages' venue and address, checked as the default ones are."""
+    return {
+        language: {
+            key: _one_line(
+                f"{_(_PLACE_WORDS[key][0])} ({NATIVE_NAMES.get(language, language)})",
+                value,
+                _PLACE_WORDS[key][1],
+            )
+            for key, value in words.items()
+        }
+        for language, words in (translations or {}).items()
+    }
 
 
 def clean_event(data: EventInput, *, new: bool, now: datetime | None = None) -> CleanEvent:
@@ -216,6 +238,7 @@ def clean_event(data: EventInput, *, new: bool, now: datetime | None = None) -> 
         capacity=data.capacity,
         waitlist=bool(data.waitlist),
         questions=list(data.questions),
+        translations=_clean_translations(data.translations),
     )
 
 
@@ -253,6 +276,7 @@ def create_event(campaign: Campaign, data: EventInput, *, now: datetime | None =
         position=(last or 0) + 1,
     )
     db.session.add(action)
+    action.translations = merged_translations({}, clean.translations)
     db.session.flush()
     details = EventDetails(
         action_id=action.id,
@@ -307,6 +331,8 @@ def update_event(action: Action, data: EventInput) -> EditOutcome:
         changed.append("online link")
     action.title = clean.title
     action.text = clean.description
+    # Only the event form's words: the action form's (the title, the consent) stay.
+    action.translations = merged_translations(action.translations, clean.translations)
     if clean.capacity is not None:
         action.goal = clean.capacity
     old_capacity = details.capacity
@@ -675,15 +701,28 @@ def create_followup(action: Action, audience: str, subject: str, body: str) -> t
 # --- supporter-hosted events ------------------------------------------------------------------
 
 
-def set_hosting(campaign: Campaign, open_: bool, intro: str = "") -> EventHosting:
-    """Open (or close) a campaign to supporters proposing their own events."""
+def set_hosting(
+    campaign: Campaign,
+    open_: bool,
+    intro: str = "",
+    translations: dict[str, dict[str, str]] | None = None,
+) -> EventHosting:
+    """Open (or close) a campaign to supporters proposing their own events. ``translations``:
+    the introduction in other languages ({"cy": {"intro": …}}; empty: the default's)."""
     hosting = db.session.get(EventHosting, campaign.id)
     if hosting is None:
-        hosting = EventHosting(campaign_id=campaign.id, intro="")
+        hosting = EventHosting(campaign_id=campaign.id, intro="", translations={})
         db.session.add(hosting)
-    if has_control_chars(intro or "", allow_newlines=True) or has_invisible_chars(intro or ""):
-        raise EventError(_("Introduction: remove the control or invisible characters."))
+    written = [intro or ""] + [words.get("intro") or "" for words in (translations or {}).values()]
+    for text in written:
+        if has_control_chars(text, allow_newlines=True) or has_invisible_chars(text):
+            raise EventError(_("Introduction: remove the control or invisible characters."))
     hosting.intro = (intro or "")[:5000]
+    if translations is not None:
+        hosting.translations = merged_translations(
+            hosting.translations,
+            {code: {"intro": (w.get("intro") or "")[:5000]} for code, w in translations.items()},
+        )
     hosting.closed_at = None if open_ else (hosting.closed_at or utcnow())
     if open_:
         hosting.opened_at = utcnow()
