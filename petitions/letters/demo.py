@@ -63,6 +63,16 @@ def create_demo_letters(campaign: Campaign) -> list[Action]:
                     "daw ei gotwm. Ysgrifennwch at ei brif weithredwr a'i bennaeth "
                     "cynaliadwyedd: gofynnwch iddyn nhw gyhoeddi map llawn o'u cyflenwyr."
                 ),
+                "subject": "Cyhoeddwch eich map cyflenwyr",
+                "template": (
+                    "Annwyl {target_name},\n\n"
+                    "Fel cwsmer, rwyf am wybod na chafodd y dillad rwy'n eu prynu gan "
+                    "Threadline eu gwneud â llafur gorfodol. Cyhoeddwch eich map cyflenwyr "
+                    "llawn, i lawr at y caeau cotwm, os gwelwch yn dda, ac ymrwymwch i "
+                    "archwiliadau annibynnol.\n\n"
+                    "Yn gywir,\n{supporter_name}"
+                ),
+                "personal_prompt": "Dywedwch wrthyn nhw pam mae hyn yn bwysig i chi",
             }
         }
         set_consents(action, {"cy": DEFAULT_CONSENT_IN["cy"]})
@@ -73,6 +83,7 @@ def create_demo_letters(campaign: Campaign) -> list[Action]:
                 title="Chief Executive",
                 organisation="Threadline Ltd",
                 email="ceo@threadline.example.org",
+                translations={"cy": {"title": "Prif Weithredwr"}},
             ),
         )
         head = services.add_target(
@@ -82,6 +93,16 @@ def create_demo_letters(campaign: Campaign) -> list[Action]:
                 title="Head of Sustainability",
                 organisation="Threadline Ltd",
                 email="sustainability@threadline.example.org",
+                translations={
+                    "cy": {
+                        "title": "Pennaeth Cynaliadwyedd",
+                        "stance_note": "Atebodd fod rhestr o gyflenwyr 'yn cael ei hadolygu'",
+                        "response": (
+                            "Rydym yn adolygu'r hyn a ddatgelwn am ein cyflenwyr a byddwn yn "
+                            "rhoi'r newyddion diweddaraf i gwsmeriaid."
+                        ),
+                    }
+                },
             ),
         )
         services.set_stance(
@@ -130,15 +151,33 @@ def create_demo_letters(campaign: Campaign) -> list[Action]:
                     "post i ysgrifennu at eich AS. (Codau post y demo: GU11 1AA, WS9 8AA, "
                     "WA15 0ZZ.)"
                 ),
+                "subject": "Cefnogwch y gwelliant cadwyn gyflenwi ddydd Iau",
+                "template": (
+                    "Annwyl {target_name},\n\n"
+                    "Rwy'n byw yn {constituency} ({postcode}). Ddydd Iau, pleidleisiwch dros y "
+                    "gwelliant sy'n gofyn i gwmnïau brofi bod eu cadwyni cyflenwi yn rhydd o "
+                    "lafur gorfodol, os gwelwch yn dda.\n\nYn gywir,\n{supporter_name}"
+                ),
+                "thank_you_template": (
+                    "Annwyl {target_name},\n\n"
+                    "Diolch am gefnogi'r gwelliant cadwyn gyflenwi. Fel un o'ch etholwyr yn "
+                    "{constituency}, rwy'n falch y byddwch yn pleidleisio drosto ddydd Iau.\n\n"
+                    "Yn gywir,\n{supporter_name}"
+                ),
+                "thank_you_subject": "Diolch am gefnogi'r gwelliant cadwyn gyflenwi",
             }
         }
         set_consents(action, {"cy": DEFAULT_CONSENT_IN["cy"]})
         supporter = services.representative_target(action.id, "E14001063")
         if supporter is not None:
             services.set_stance(supporter, Stance.SUPPORTS.value, "Signed the amendment")
+            supporter.translations = {"cy": {"stance_note": "Wedi llofnodi'r gwelliant"}}
         opposer = services.representative_target(action.id, "E14001064")
         if opposer is not None:
             services.set_stance(opposer, Stance.OPPOSES.value, "Spoke against it at second reading")
+            opposer.translations = {
+                "cy": {"stance_note": "Siaradodd yn ei erbyn yn yr ail ddarlleniad"}
+            }
         made.append(action)
     db.session.flush()
     return made
