@@ -42,7 +42,6 @@ from petitions.letters.forms import (
     TargetForm,
     in_languages,
     stance_form,
-    translation_groups,
 )
 from petitions.letters.links import letter_id_from, letter_token
 from petitions.letters.models import LetterDetails, LetterTarget
@@ -388,7 +387,6 @@ def new_letter(campaign_id: int) -> Response | tuple[str, int]:
         form=form,
         error=error,
         action=None,
-        translation_groups=translation_groups(form),
         digest_hour=current_app.config["LETTER_DIGEST_HOUR"],
     ), status
 
@@ -432,7 +430,6 @@ def edit_letter(action_id: int) -> Response | tuple[str, int]:
         form=form,
         error=error,
         action=action,
-        translation_groups=translation_groups(form),
         digest_hour=current_app.config["LETTER_DIGEST_HOUR"],
     ), status
 
@@ -584,7 +581,6 @@ def edit_target(action_id: int, target_id: int) -> Response | tuple[str, int, di
             target=target,
             form=form,
             remove_form=ButtonForm(),
-            translation_groups=translation_groups(form),
             error=error,
         ),
         status,

@@ -131,6 +131,9 @@ class LetterForm(FlaskForm):
     def fill_translations(self, written: dict[str, dict[str, Any]] | None) -> None:
         _fill(self, written)
 
+    def translation_groups(self) -> list[tuple[str, list[Any]]]:
+        return _groups(self)
+
 
 # What a letter says in each other language, kept with its action's other words
 # (``actions.translations``; ``LetterDetails.words`` reads them back): name → (label, longest,
@@ -170,8 +173,8 @@ def in_languages(base: type, languages: list[str], **kwargs: Any) -> Any:
     return _IN_LANGUAGES[key](**kwargs)
 
 
-def translation_groups(form: Any) -> list[tuple[str, list[Any]]]:
-    """(language, its fields) for the form's "In …" fieldsets."""
+def _groups(form: Any) -> list[tuple[str, list[Any]]]:
+    """(language, its fields) for the form's "In …" fieldsets (``translation_fieldsets``)."""
     return [
         (language, [form[f"{name}__{language}"] for name in form.translatable])
         for language in getattr(form, "languages", [])
@@ -212,6 +215,9 @@ class TargetForm(FlaskForm):
 
     def fill_translations(self, written: dict[str, dict[str, Any]] | None) -> None:
         _fill(self, written)
+
+    def translation_groups(self) -> list[tuple[str, list[Any]]]:
+        return _groups(self)
 
 
 class StanceForm(FlaskForm):
