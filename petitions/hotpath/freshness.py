@@ -46,6 +46,10 @@ PAGE_TABLES = frozenset(
         "letter_details",
         "letter_targets",
         "event_details",
+        # An organiser's paper signatures and tallies: the page says "including N on paper"
+        # once the worker has folded them.
+        "offline_tallies",
+        "paper_signatures",
     }
 )
 GENERATION_KEY = "hotpath:pages:generation"
