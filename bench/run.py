@@ -727,6 +727,12 @@ class Bench:
         """The app and the baseline under each server, one signing run each (64 clients)."""
         plan, stack = self.plan, self.stack
         clients = max(plan.clients)
+        # The main stack's rows are done: stop it, so the compared servers do not hold
+        # PostgreSQL connections beside it (each server thread keeps one of its own besides its
+        # pool, docs/operations.md; together they passed max_connections = 100 here).
+        stack.stop_workers()
+        stack.stop("web")
+        stack.stop("baseline")
         for server in plan.servers:
             if server == "waitress" and not (stack_bin("waitress-serve")).exists():
                 self.report.notes.append("servers: waitress is not installed, not compared")
@@ -792,8 +798,8 @@ class Bench:
             self.count_endpoint()
             self.emails()
             self.embedded()
-            self.servers()
             self.million()
+            self.servers()  # last: it stops the main stack first
         finally:
             self.stack.close()
         self.report.notes.append(f"total wall time {time.monotonic() - self.started:.0f} s")
