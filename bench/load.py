@@ -7,9 +7,11 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -145,8 +147,10 @@ def hidden_fields(html: str) -> dict[str, str]:
 
 
 def csrf_pool(port: int, path: str, size: int, pool_file: Path) -> Path:
-    """GET the form ``size`` times as fresh visitors; write (cookie, hidden fields) for Lua."""
+    """GET the form ``size`` times as fresh visitors; write (cookie, hidden fields) for Lua,
+    and the same as JSON beside it (``<pool>.json``, for ``bench.stamps``)."""
     lines = ["return {"]
+    visitors = []
     for _ in range(size):
         browser = Browser(port)
         status, html, _ = browser.get(path)
@@ -155,7 +159,48 @@ def csrf_pool(port: int, path: str, size: int, pool_file: Path) -> Path:
             raise RuntimeError(f"no CSRF token on {path} (HTTP {status})")
         cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
         browser.close()
+        visitors.append((cookie, urlencode(fields)))
         lines.append(f"  {{{json.dumps(cookie)}, {json.dumps(urlencode(fields))}}},")
     lines.append("}")
     pool_file.write_text("\n".join(lines) + "\n")
+    pool_file.with_suffix(".json").write_text(json.dumps(visitors))
     return pool_file
+
+
+class StampedPool:
+    """A pool of visitors with a fresh form stamp for every signature of each run
+    (``bench/stamps.py``): ``next_run()`` is the Lua file for the next wrk run, the plain pool
+    (its stamps replayed, so held for review) once the minted files are used up."""
+
+    def __init__(self, pool: Path, runs: list[Path]) -> None:
+        self.pool = pool
+        self.runs = list(runs)
+
+    def next_run(self) -> Path:
+        return self.runs.pop(0) if self.runs else self.pool
+
+
+def stamped_pool(
+    python: Callable[..., Any],
+    port: int,
+    path: str,
+    size: int,
+    pool_file: Path,
+    runs: int,
+    per_run: int,
+    env: dict[str, str] | None = None,
+) -> StampedPool:
+    """``csrf_pool``, then ``runs`` files of ``per_run`` fresh stamps for its visitors, made by
+    ``python -m bench.stamps`` under the server's settings (``python``: ``Stack.python``)."""
+    csrf_pool(port, path, size, pool_file)
+    prefix = pool_file.with_suffix("")
+    python(
+        "-m",
+        "bench.stamps",
+        str(pool_file.with_suffix(".json")),
+        str(prefix),
+        str(runs),
+        str(per_run),
+        env=env,
+    )
+    return StampedPool(pool_file, [Path(f"{prefix}-{n}.lua") for n in range(1, runs + 1)])
