@@ -194,7 +194,8 @@ class Stack:
     ) -> None:
         """``app`` under one of the compared servers: ``gthread`` (the settings' processes x
         threads, as production), ``sync`` (twice the processes, one request each),
-        ``waitress`` (one process, the settings' processes x threads threads) or
+        ``waitress`` (one process, the settings' processes x threads threads), ``granian``
+        (the settings' processes x threads) or
         ``flask-run`` (``make run``'s development server, threaded)."""
         if server == "gthread":
             self._gunicorn(name, app, port, cwd=cwd, env=env)
@@ -207,6 +208,26 @@ class Stack:
             self._spawn(
                 name,
                 [*args, f"--threads={threads}", "--call", app.removesuffix("()")],
+                cwd=cwd,
+                env=env,
+            )
+        elif server == "granian":
+            # Written in Rust: connections and HTTP parsing outside Python.
+            args = [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"]
+            self._spawn(
+                name,
+                [
+                    *args,
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(self.settings.web_workers),
+                    "--blocking-threads",
+                    str(self.settings.web_threads),
+                    "--no-ws",
+                    "--factory",
+                    app.removesuffix("()"),
+                ],
                 cwd=cwd,
                 env=env,
             )
