@@ -135,6 +135,10 @@ def base_settings() -> dict[str, Any]:
         "COUNT_BATCH_SIZE": env_int("COUNT_BATCH_SIZE", 5000),
         "RECONCILE_INTERVAL_SECONDS": env_float("RECONCILE_INTERVAL_SECONDS", 600.0),
         "NUDGE_DEBOUNCE_MS": env_int("NUDGE_DEBOUNCE_MS", 1000),
+        # After-commit nudges are sent by one thread per process (core.dispatch.Nudger), at
+        # most one Redis call per NUDGE_BATCH_SECONDS, instead of inside each request.
+        "NUDGE_IN_BACKGROUND": env_bool("NUDGE_IN_BACKGROUND", True),
+        "NUDGE_BATCH_SECONDS": env_float("NUDGE_BATCH_SECONDS", 0.05),
         # Supporters ("My actions") and campaign mailings.
         "SUPPORTER_SIGNIN_MINUTES": env_int("SUPPORTER_SIGNIN_MINUTES", 60),
         "SUPPORTER_SESSION_MINUTES": env_int("SUPPORTER_SESSION_MINUTES", 120),

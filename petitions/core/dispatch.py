@@ -9,10 +9,15 @@ the periodic sweeper picks the rows up anyway, so the user is never told anythin
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
 import time
+import weakref
+from collections.abc import Iterable
 
-from flask import current_app
+from flask import Flask, current_app
 
 from petitions.core.redis import get_redis, run_script
 
@@ -117,3 +122,109 @@ def clear_nudge(task_name: str) -> None:
             client.delete(NUDGE_KEY.format(task_name))
     except Exception as exc:
         log.warning("could not clear nudge for %s (%s)", task_name, type(exc).__name__)
+
+
+# --- after-commit nudges, sent from one thread per process ---------------------------------
+
+
+def nudge_after_commit(task_names: list[str]) -> None:
+    """The after-commit queue's nudges: handed to this process's ``Nudger`` when
+    ``NUDGE_IN_BACKGROUND`` is on (the request answers without waiting on Redis), else sent
+    now (``nudge_all``). Either way they are sent after the commit that made them due."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("NUDGE_IN_BACKGROUND", False) or not app.config.get(
+        "TASK_DISPATCH", True
+    ):
+        if len(task_names) == 1:
+            nudge(task_names[0])
+        else:
+            nudge_all(task_names)
+        return
+    nudger = app.extensions.get("petitions_nudger")
+    if nudger is None:
+        nudger = app.extensions.setdefault("petitions_nudger", Nudger(app))
+    nudger.add(task_names)
+
+
+class Nudger:
+    """Sends the nudges committed units of work ask for, from one thread of this process.
+
+    A signature's nudge was a Redis round trip inside its request (about a tenth of the hot
+    path's CPU under load, with the thread waiting on Redis). Here the request only records
+    the task names; the thread sends whatever has gathered in one ``nudge_all`` call, then
+    waits ``NUDGE_BATCH_SECONDS`` before the next, so a surge costs a few Redis calls a second
+    per process. Order is unchanged: a name is added only after its commit, so a drain that
+    the nudge starts sees the row (``clear_nudge``). A nudge lost with the process (killed
+    between the commit and the send) is what the sweepers are for, as when Redis is down.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.gap = float(app.config.get("NUDGE_BATCH_SECONDS", 0.05))
+        self._reset()
+        _nudgers.add(self)
+
+    def _reset(self) -> None:
+        # Also in a forked child: the parent's thread, lock and names do not come along.
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.pending: dict[str, None] = {}
+        self.sending = False
+        self.thread: threading.Thread | None = None
+
+    def add(self, task_names: Iterable[str]) -> None:
+        with self.lock:
+            self.pending.update(dict.fromkeys(task_names))
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="nudger", daemon=True)
+                self.thread.start()
+        self.wake.set()
+
+    def idle(self) -> bool:
+        """Nothing waiting to be sent and nothing being sent (for tests and shutdown)."""
+        with self.lock:
+            return not self.pending and not self.sending
+
+    def flush(self) -> None:
+        """Send what is waiting, now, on the calling thread (the nudger's; at exit)."""
+        with self.lock:
+            names = list(self.pending)
+            self.pending.clear()
+            self.sending = bool(names)
+        try:
+            if names:
+                with self.app.app_context():
+                    nudge_all(names)
+        finally:
+            with self.lock:
+                self.sending = False
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait()
+            self.wake.clear()
+            try:
+                self.flush()
+            except Exception:  # nudge_all logs its own failures; this is anything else
+                log.exception("nudger: nudges not sent; the sweepers will pick the work up")
+            time.sleep(self.gap)
+
+
+_nudgers: weakref.WeakSet[Nudger] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for nudger in list(_nudgers):
+        nudger._reset()
+
+
+def _flush_all_at_exit() -> None:
+    for nudger in list(_nudgers):
+        try:
+            nudger.flush()
+        except Exception:
+            log.warning("nudger: nudges not sent at exit; the sweepers will pick the work up")
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+atexit.register(_flush_all_at_exit)

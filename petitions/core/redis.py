@@ -8,6 +8,7 @@ from typing import Any
 
 import redis
 from flask import current_app
+from hiredis import pack_command
 from redis.commands.core import Script
 
 
@@ -41,8 +42,11 @@ def run_script(script: Script, keys: list[Any], args: list[Any]) -> Any:
     if entry is None or entry[0] is not client:
         entry = kept[id(client)] = (client, client.connection_pool.get_connection())
     connection = entry[1]
+    # Packed by hiredis in C: the client's own packing (an encoder call and type checks per
+    # argument) was a tenth of a signature's CPU. The same bytes for str and int arguments.
+    packed = pack_command(("EVALSHA", script.sha, len(keys), *keys, *args))
     try:
-        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        connection.send_packed_command([packed])
         return connection.read_response()
     except redis.exceptions.NoScriptError:
         pass  # the connection is fine: the client's call loads the script

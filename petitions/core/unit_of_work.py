@@ -45,7 +45,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from petitions.core.dispatch import nudge, nudge_all
+from petitions.core.dispatch import nudge, nudge_after_commit
 from petitions.extensions import db
 
 log = logging.getLogger(__name__)
@@ -225,14 +225,14 @@ def _run_after_commit(session: Session) -> None:
 
 
 def _run_effects(queue: Queue) -> None:
-    # Several nudges in one unit of work go together (one Redis round trip), where the first was.
+    # A unit of work's nudges go together (one Redis round trip, or the process's nudger:
+    # ``dispatch.nudge_after_commit``), where the first was.
     nudges = [args[0] for callback, args in queue.values() if callback is nudge and len(args) == 1]
-    batched = len(nudges) > 1
     for callback, args in queue.values():
-        if batched and callback is nudge and len(args) == 1:
+        if callback is nudge and len(args) == 1:
             if not nudges:
                 continue  # sent with the first
-            callback, args, nudges = nudge_all, (nudges,), []
+            callback, args, nudges = nudge_after_commit, (nudges,), []
         try:
             callback(*args)
         except Exception:  # a side effect must never turn a recorded change into an error page

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import io
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -95,14 +96,40 @@ def read_session(app: Flask, environ: dict[str, Any]) -> dict[str, Any] | None:
     if type(interface) is not SecureCookieSessionInterface:
         return None
     raw = parse_cookie(environ.get("HTTP_COOKIE") or "").get(app.config["SESSION_COOKIE_NAME"])
+    key = _session_key(app, interface)
     serializer = _session_serializer(app, interface)
     if not raw or serializer is None:
         return None
+    max_age = int(app.permanent_session_lifetime.total_seconds())
+    seen = _verified.get((key, raw))
+    if seen is not None:
+        # Verified before by this process: the signature is the same bytes under the same
+        # keys, so only the age can have changed (itsdangerous: 0 <= now - signed <= max_age).
+        age = int(time.time()) - seen[1]
+        if 0 <= age <= max_age:
+            return dict(seen[0])
     try:
-        data = serializer.loads(raw, max_age=int(app.permanent_session_lifetime.total_seconds()))
+        data, signed = serializer.loads(raw, max_age=max_age, return_timestamp=True)
     except BadData:
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    if len(_verified) >= _MAX_VERIFIED:
+        _verified.clear()
+    _verified[(key, raw)] = (dict(data), int(signed.timestamp()))
+    return data
+
+
+# Session cookies this process has verified, with when each was signed. The page after
+# signing comes with the cookie the POST just sent (a browser keeps the connection, so the same
+# process answers): its HMAC, base64 and JSON need not be done twice.
+_MAX_VERIFIED = 4096
+_verified: dict[tuple[Any, str], tuple[dict[str, Any], int]] = {}
+
+
+def _session_key(app: Flask, interface: SecureCookieSessionInterface) -> tuple[Any, ...]:
+    """What the session serializer depends on: the secret, its fallbacks and the salt."""
+    return (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()), interface.salt)
 
 
 _serializers: dict[tuple[Any, ...], URLSafeTimedSerializer | None] = {}
@@ -122,7 +149,7 @@ def _session_serializer(
 ) -> URLSafeTimedSerializer | None:
     """Flask's own session serializer (``get_signing_serializer``), made once per secret, its
     signer keeping its derived keys (``core.signers``: the same checks, the same bytes)."""
-    key = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()), interface.salt)
+    key = _session_key(app, interface)
 
     def make() -> URLSafeTimedSerializer | None:
         serializer = interface.get_signing_serializer(app)

@@ -30,7 +30,7 @@ from petitions.extensions import db
 from petitions.mailer.models import OutboxMessage
 from petitions.mailer.services import DRAIN_TASK
 from petitions.signing.models import Signature
-from tests.conftest import TEST_REDIS_URL
+from tests.conftest import TEST_REDIS_URL, wait_for
 from tests.support.factories import make_action, make_campaign
 from tests.support.web import csrf_from
 
@@ -292,6 +292,8 @@ def _send(app: Flask, urls: dict[str, str], case: Case) -> dict[str, Any]:
         response = client.post(url, **options)
         answers.append((response.status_code, _headers(response), _normalise(response.text)))
     signatures, outbox = _rows()
+    nudger = app.extensions.get("petitions_nudger")  # after-commit nudges: sent by its thread
+    wait_for(lambda: nudger is None or nudger.idle())
     return {
         "answers": answers,
         "signatures": signatures,
