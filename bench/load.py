@@ -168,9 +168,9 @@ def csrf_pool(port: int, path: str, size: int, pool_file: Path) -> Path:
 
 
 class StampedPool:
-    """A pool of visitors with a fresh form stamp for every signature of each run
+    """A pool of visitors and, for each run, a visitor of its own for every signature
     (``bench/stamps.py``): ``next_run()`` is the Lua file for the next wrk run, the plain pool
-    (its stamps replayed, so held for review) once the minted files are used up."""
+    (its stamps replayed, so held for review) once the made files are used up."""
 
     def __init__(self, pool: Path, runs: list[Path]) -> None:
         self.pool = pool
@@ -190,8 +190,8 @@ def stamped_pool(
     per_run: int,
     env: dict[str, str] | None = None,
 ) -> StampedPool:
-    """``csrf_pool``, then ``runs`` files of ``per_run`` fresh stamps for its visitors, made by
-    ``python -m bench.stamps`` under the server's settings (``python``: ``Stack.python``)."""
+    """``csrf_pool``, then ``runs`` files of ``per_run`` new visitors shaped like its own, made
+    by ``python -m bench.stamps`` under the server's settings (``python``: ``Stack.python``)."""
     csrf_pool(port, path, size, pool_file)
     prefix = pool_file.with_suffix("")
     python(

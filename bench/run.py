@@ -71,8 +71,8 @@ COUNT_RATIO = 1.00  # of the same-run "hello"
 EMAILS_PER_SECOND = 300  # one worker process
 LOOP_PER_SECOND = 300  # signatures/s with web, workers and beat on the same cores
 AGAINST_RATIO = 3.0  # signatures/s at 64 clients against the given commit
-# Fresh form stamps minted per signing run (bench/stamps.py): more than any run signs per second.
-STAMPS_PER_SECOND = 3000
+# Visitors made per signing run (bench/stamps.py): more than any run signs per second.
+VISITORS_PER_SECOND = 3000
 FOLLOW = "follow"  # sign.lua follows the 303 to the page after signing
 
 
@@ -195,7 +195,7 @@ class Bench:
     def stamped_pool(
         self, port: int, name: str, runs: int, env: dict[str, str] | None = None
     ) -> StampedPool:
-        """The visitors for ``runs`` signing runs, a fresh form stamp for each signature."""
+        """The visitors for ``runs`` signing runs: one of its own for each signature."""
         return stamped_pool(
             self.stack.python,
             port,
@@ -203,7 +203,7 @@ class Bench:
             self.plan.pool,
             self.stack.tmp / f"{name}.lua",
             runs,
-            round(STAMPS_PER_SECOND * self.plan.seconds),
+            round(VISITORS_PER_SECOND * self.plan.seconds),
             env=env,
         )
 
@@ -312,7 +312,7 @@ class Bench:
         self.report.notes.append(
             "signing rows: wrk follows each 303 to the page after signing (sign.lua follow), so"
             " a signature's rate includes its page; p50/p99 are per request (POST or page);"
-            " each signature sends a form stamp of its own (bench/stamps.py); the workers are"
+            " each signature comes from a visitor of its own (bench/stamps.py); the workers are"
             " stopped for row 1 and running for row 3"
         )
         # Counts exactly right afterwards?
@@ -629,7 +629,7 @@ class Bench:
             self.report.notes.append(f"embedded default: {errors} HTTP errors")
 
     def _pool_args(self, pool: StampedPool, path: str) -> list[str]:
-        """wrk/sign.lua's arguments for the next run: its own stamps, emails and addresses."""
+        """wrk/sign.lua's arguments for the next run: its own visitors, emails and addresses."""
         self.runs_started += 1
         return [path, str(pool.next_run()), secrets.token_hex(3), str(self.runs_started)]
 

@@ -1,69 +1,79 @@
-"""Form stamps for the signing runs: one per signature, as people have.
+"""Visitors for the signing runs: one per signature, as people come.
 
-    python -m bench.stamps <visitors.json> <out prefix> <runs> <stamps per run>
+    python -m bench.stamps <visitors.json> <out prefix> <runs> <visitors per run>
 
 (run with the server's own settings: its secret key and session cookie); writes
 ``<out prefix>-<n>.lua`` for runs 1..<runs>.
 
-A visitor who fetched the sign form got a session cookie, a CSRF token and a form stamp (the
-hidden ``started`` field, a signed nonce bound to the session). A stamp posted for a second
-address is a replay: the abuse checks hold that signature for review, never email or count it,
-and it takes the intake's slower path. A pool of 128 visitors replayed for thousands of
-signatures therefore measured the held path, not a person signing. Fetching one form per
-signature would put the form page's cost into the signing row, which the one-INSERT baseline
-does not pay (the whole-loop row pays it: ``wrk/loop.lua`` GETs a form per visitor).
+A visitor who fetched the sign form got a session cookie, a CSRF token made from the session's
+secret and a form stamp (the hidden ``started`` field, a signed nonce bound to the session). A
+stamp posted for a second address is a replay: the abuse checks hold that signature for review,
+never email or count it, and it takes the intake's slower path. A pool of 128 visitors replayed
+for thousands of signatures therefore measured the held path, not people signing; and a
+process that had read the same 128 session cookies a thousand times each measured a cache.
+Fetching one form per signature would put the form page's cost into the signing row, which the
+one-INSERT baseline does not pay (the whole-loop row pays it: ``wrk/loop.lua`` GETs a form per
+visitor).
 
-So each pooled visitor gets more stamps, made here by the app's own ``form_stamp`` with the
-app's secret key and bound to that visitor's session, exactly what the form page would have
-given the same visitor on another fetch. They are split by wrk thread (``sign.lua`` takes the
-next unused one of its own for the visitor) so no stamp is sent twice; a visitor that runs out
-falls back to its pooled stamp (held, as before).
+So each signature gets a visitor of its own, made here with the app's own pieces: a session
+shaped like the one the pooled visitor got from the form page (its keys; a new CSRF secret),
+signed by the app's session serializer; the CSRF token Flask-WTF would make from it; a form
+stamp from ``form_stamp`` bound to it; the form's other hidden fields as the page gave them.
+That is what the form page would have given another visitor. The visitors of a run are
+split by wrk thread (``sign.lua`` takes the next of its own), so none is used twice; a thread
+that runs out cycles through the pooled visitors (their stamps replayed: held, as before).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import secrets
 import sys
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 WRK_THREADS = 2  # load.run_wrk starts at most two wrk threads
 
 
-def mint(app: Any, visitors: list[tuple[str, str]], per_run: int) -> str:
-    """The Lua pool: per visitor its cookie, its hidden fields, the fields without the stamp,
-    and one list of fresh stamps per wrk thread."""
-    from petitions.screening.checks import form_stamp, session_binding
+class Minter:
+    """Makes visitors for ``app``: cookie and hidden fields, shaped like a pooled one's."""
 
-    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
-    name = app.config["SESSION_COOKIE_NAME"]
-    secret = app.config["SECRET_KEY"]
-    each = max(1, math.ceil(per_run / (len(visitors) * WRK_THREADS)))
-    lines = ["return {"]
-    for cookie, fields in visitors:
-        jar = SimpleCookie()
+    def __init__(self, app: Any, cookie: str, fields: str) -> None:
+        from petitions.hotpath.wsgi import csrf_serializer
+
+        self.app = app
+        self.sessions = app.session_interface.get_signing_serializer(app)
+        self.name = app.config["SESSION_COOKIE_NAME"]
+        self.field = app.config.get("WTF_CSRF_FIELD_NAME") or "csrf_token"
+        self.csrf = csrf_serializer(app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key)
+        jar: SimpleCookie = SimpleCookie()
         jar.load(cookie)
-        session = serializer.loads(jar[name].value) if name in jar else {}
-        binding = session_binding(session.get("csrf_token"))
-        rest = urlencode([(k, v) for k, v in parse_qsl(fields) if k != "started"])
-        stamps = [
-            "{" + ",".join(_lua_string(form_stamp(secret, binding)) for _ in range(each)) + "}"
-            for _ in range(WRK_THREADS)
-        ]
-        lines.append(
-            f"  {{{json.dumps(cookie)}, {json.dumps(fields)}, {json.dumps(rest)}, "
-            + ", ".join(stamps)
-            + "},"
-        )
+        self.shape = self.sessions.loads(jar[self.name].value)
+        self.rest = [(k, v) for k, v in parse_qsl(fields) if k not in (self.field, "started")]
+
+    def visitor(self) -> tuple[str, str]:
+        from petitions.screening.checks import form_stamp, session_binding
+
+        raw = secrets.token_hex(20)  # Flask-WTF's CSRF secret: sha1 hex of random bytes
+        session = {**self.shape, self.field: raw}
+        cookie = f"{self.name}={self.sessions.dumps(session)}"
+        stamp = form_stamp(self.app.config["SECRET_KEY"], session_binding(raw))
+        hidden = [(self.field, self.csrf.dumps(raw)), ("started", stamp), *self.rest]
+        return cookie, urlencode(hidden)
+
+
+def mint(app: Any, pooled: list[tuple[str, str]], per_run: int) -> str:
+    """The Lua pool for one run: ``fresh`` visitors, then the pooled ones to fall back on."""
+    minter = Minter(app, *pooled[0])
+    count = WRK_THREADS * max(1, math.ceil(per_run / WRK_THREADS))
+    lines = ["return {", f"  fresh = {count},"]
+    for cookie, fields in [*(minter.visitor() for _ in range(count)), *pooled]:
+        lines.append(f"  {{{json.dumps(cookie)}, {json.dumps(fields)}}},")
     lines.append("}")
     return "\n".join(lines) + "\n"
-
-
-def _lua_string(stamp: str) -> str:
-    return json.dumps(quote(stamp))  # form-encoded; JSON's quoting is Lua's for these bytes
 
 
 def main(argv: list[str]) -> int:
@@ -71,9 +81,9 @@ def main(argv: list[str]) -> int:
     from petitions import create_app
 
     app = create_app()
-    visitors = [(cookie, fields) for cookie, fields in json.loads(Path(source).read_text())]
+    pooled = [(cookie, fields) for cookie, fields in json.loads(Path(source).read_text())]
     for n in range(1, int(runs) + 1):
-        Path(f"{prefix}-{n}.lua").write_text(mint(app, visitors, int(per_run)))
+        Path(f"{prefix}-{n}.lua").write_text(mint(app, pooled, int(per_run)))
     return 0
 
 

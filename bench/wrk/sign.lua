@@ -6,11 +6,13 @@
 -- the pool, once each, as a browser sends them. With "follow", each 303 is followed as a
 -- browser follows it: the page it names is the next request on the thread (with the visitor's
 -- cookie), so a run's throughput counts the page after signing as part of the signature.
--- A pool made by bench/stamps.py also holds, per visitor, its fields without the form stamp and
--- one list of fresh stamps per wrk thread: each signature then sends a stamp of its own, as a
--- person who fetched the form does (a stamp sent for a second address is held for review).
+-- A pool made by bench/stamps.py starts with `fresh` visitors made for this run (a session,
+-- CSRF token and form stamp each): each signature then comes from a visitor of its own, as
+-- people do (a stamp sent for a second address is held for review). The wrk threads take
+-- alternate ones; a thread that runs out cycles through the pooled visitors after them.
 local counter = 0
-local used = {}
+local used = 0
+local last_cookie = nil
 local threads = {}
 local landing = {}
 
@@ -41,28 +43,30 @@ local domains = {"gmail.com", "outlook.com", "yahoo.co.uk", "hotmail.co.uk", "ic
 
 function request()
   counter = counter + 1
-  local index = (tid * 7919 + counter) % #pool + 1
-  local pair = pool[index]
+  local fresh = pool.fresh or 0
   if #landing > 0 then
     return wrk.format("GET", table.remove(landing, 1), {
-      ["Cookie"] = pair[1],
+      ["Cookie"] = last_cookie or pool[1][1],
       ["X-Forwarded-For"] = "10." .. octet .. ".250." .. (tid % 250 + 1),
     })
   end
+  local pair = nil
+  if fresh > 0 then
+    local index = used * 2 + tid
+    used = used + 1
+    if index <= fresh then
+      pair = pool[index]
+    end
+  end
+  if pair == nil then
+    pair = pool[fresh + (tid * 7919 + counter) % (#pool - fresh) + 1]
+  end
+  last_cookie = pair[1]
   local email = "s-" .. run .. "-" .. tid .. "-" .. counter .. "%40" ..
     domains[counter % #domains + 1]
   local n = (tid - 1) * 20000 + counter
   local ip = "10." .. octet .. "." .. (math.floor(n / 250) % 250) .. "." .. (n % 250 + 1)
-  local fields = pair[2]
-  local mine = pair[3 + tid]
-  if mine then
-    local k = (used[index] or 0) + 1
-    used[index] = k
-    if mine[k] then
-      fields = pair[3] .. "&started=" .. mine[k]
-    end
-  end
-  local body = fields .. "&name=Bench+Signer&email=" .. email ..
+  local body = pair[2] .. "&name=Bench+Signer&email=" .. email ..
     "&country=GB&postcode=SW1A+1AA&comment=&wants_updates=y"
   return wrk.format("POST", path, {
     ["Content-Type"] = "application/x-www-form-urlencoded",
