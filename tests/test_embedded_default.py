@@ -64,27 +64,52 @@ def test_cli_on_sqlite_then_sign(tmp_path, monkeypatch):
     assert home.status_code == 200
     action_path = re.search(rf'href="(/c/{slug}/[a-z0-9-]+)"', home.get_data(as_text=True)).group(1)
     assert sign_via_form(client, action_path).status_code == 303
+
     # As a browser sends it (with the form stamp), the hot path takes it: SQLite's statements.
-    page = client.get(action_path).get_data(as_text=True)
-    started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
-    signed_again = client.post(
-        action_path,
-        data={
+    # The same submission through the view (hot path off) first, to compare what is stored.
+    def as_a_browser(email: str) -> int:
+        page = client.get(action_path).get_data(as_text=True)
+        started = re.search(r'name="started" type="hidden" value="([^"]+)"', page).group(1)
+        fields = {
             "csrf_token": csrf_from(page),
             "started": started,
             "name": "Bo",
-            "email": "bo@example.org",
+            "email": email,
             "country": "GB",
             "postcode": "SW1A 1AA",
-        },
-    )
-    assert signed_again.status_code == 303
+        }
+        return client.post(action_path, data=fields).status_code
+
+    app.config["HOTPATH_ENABLED"] = False
+    assert as_a_browser("cy@example.org") == 303
+    app.config["HOTPATH_ENABLED"] = True
+    assert app.extensions["hotpath"].taken == 0
+    assert as_a_browser("bo@example.org") == 303
     assert app.extensions["hotpath"].taken == 1
     with app.app_context():
         signed = db.session.query(Signature).filter(Signature.source != "demo")
-        assert signed.count() == 2
+        assert signed.count() == 3
+        # The hot path's own statements on SQLite (the signature, then its outbox row, in one
+        # transaction) store what the view's intake stores.
+        by_view, by_hot_path = (
+            db.session.execute(
+                text(
+                    "SELECT s.action_id, s.consent_version_id, s.language, s.needs_count,"
+                    " s.counted, s.suspect, s.review_reason, s.confirm_emails_sent,"
+                    " s.wants_updates, s.name, s.postcode, s.country, s.source,"
+                    " o.kind, o.attempts, o.sent_at, o.failed_at,"
+                    " o.available_at IS NOT NULL, o.created_at IS NOT NULL"
+                    " FROM signatures s JOIN outbox o ON o.ref_id = s.id"
+                    " WHERE s.email = :email"
+                ),
+                {"email": email},
+            ).one()
+            for email in ("cy@example.org", "bo@example.org")
+        )
+        assert by_hot_path == by_view
+        assert by_view.kind == "confirm_signature" and not by_view.suspect
         outbox = db.session.execute(text("SELECT count(*) FROM outbox")).scalar()
         assert outbox >= 2  # their confirmation emails are queued
         demo_rsvps = db.session.query(Signature).filter(Signature.source == "demo").count()
-        assert fold_counts() == 2 + demo_rsvps  # the demo talk's past attendees fold too
+        assert fold_counts() == 3 + demo_rsvps  # the demo talk's past attendees fold too
         db.engine.dispose()

@@ -34,6 +34,7 @@ from petitions.signing.services import (
     ActionClosed,
     announce_signature,
     announced_effects_only,
+    confirmation_statement,
     record_signature,
     screen,
     signature_params,
@@ -131,24 +132,30 @@ def _written_on_kept_connection(store: Store, action: Any, data: Any) -> bool:
     No ORM session is made for it (``unit_of_work.on_own_connection`` holds the nudges): one
     exists only if the snapshot was read, or a listener of ``signature_created`` wrote."""
     engine = db.engine
-    if engine.dialect.name != "postgresql":
+    dialect = engine.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
         return False
     if unit_of_work.orm_session_in_transaction():
         db.session.rollback()  # only the snapshot's read: end it, so a write below is seen
     # When the receivers of the announcement write nothing, the statement commits itself
-    # (one round trip); their nudges still run only after that commit.
-    commits_itself = announced_effects_only()
+    # (one round trip); their nudges still run only after that commit. On SQLite the outbox
+    # row is a second statement: the two commit together.
+    commits_itself = dialect == "postgresql" and announced_effects_only()
     committed = False
     with unit_of_work.on_own_connection():
         try:
+            params = signature_params(action, data, utcnow().date())
             new_id = store.write(
-                engine,
-                signature_statement("postgresql"),
-                signature_params(action, data, utcnow().date()),
-                commits=commits_itself,
+                engine, signature_statement(dialect), params, commits=commits_itself
             )
             if new_id is None:  # a duplicate or a closed action: ``sign`` says which
                 return False
+            if dialect != "postgresql":
+                store.write(
+                    engine,
+                    confirmation_statement(),
+                    {"p_ref_id": new_id, "p_created_at": params["p_created_at"]},
+                )
             if commits_itself:
                 committed = True
                 try:

@@ -25,7 +25,9 @@ from sqlalchemy.engine import Engine
 
 from petitions.core import unit_of_work
 
-_compiled: dict[tuple[int, int], tuple[str, dict[str, Any], dict[str, Any]]] = {}
+_compiled: dict[
+    tuple[int, int], tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...] | None]
+] = {}
 
 
 class ConnectionLost(Exception):
@@ -65,10 +67,12 @@ class Store:
 
         Raises ConnectionLost (after dropping the connection) on any database error; with
         ``commits``, the statement may then have committed or not (as when a COMMIT is lost)."""
-        sql, defaults, processors = _compile(engine, statement)
-        bound = {**defaults, **params}
+        sql, defaults, processors, order = _compile(engine, statement)
+        named = {**defaults, **params}
         for name, process in processors.items():
-            bound[name] = process(bound[name])
+            named[name] = process(named[name])
+        # A driver with positional placeholders (sqlite3's "?") takes the values in order.
+        bound: Any = named if order is None else tuple(named[name] for name in order)
         try:
             cursor = self._cursor(engine)
             if commits:
@@ -111,7 +115,9 @@ class Store:
             self.drop()
 
 
-def _compile(engine: Engine, statement: Any) -> tuple[str, dict[str, Any], dict[str, Any]]:
+def _compile(
+    engine: Engine, statement: Any
+) -> tuple[str, dict[str, Any], dict[str, Any], tuple[str, ...] | None]:
     """The statement as the engine's dialect writes it (bound parameters, never values), and
     the values of its literal parameters and the conversions of the others. Kept per engine
     and statement (both live as long as the app)."""
@@ -126,5 +132,6 @@ def _compile(engine: Engine, statement: Any) -> tuple[str, dict[str, Any], dict[
         }
         # SQLAlchemy's own conversions of the values, as its execution applies them.
         processors = dict(compiled._bind_processors)
-        entry = _compiled[key] = (compiled.string, defaults, processors)
+        order = tuple(compiled.positiontup) if compiled.positional else None
+        entry = _compiled[key] = (compiled.string, defaults, processors, order)
     return entry

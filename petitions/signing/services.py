@@ -237,11 +237,26 @@ def signature_params(action: Signable, data: SignatureInput, today: date) -> dic
 
 
 def signature_statement(dialect: str) -> Any:
-    """The one statement writing a signature and its confirmation email's outbox row
-    (PostgreSQL), for a caller that executes it itself (the hot path, on its own connection):
+    """The one statement writing a signature and, on PostgreSQL, its confirmation email's
+    outbox row, for a caller that executes it itself (the hot path, on its own connection):
     ``signature_params`` are its values; it returns the new id, or no row (a duplicate, or
-    the action closed), after which ``sign`` says what happened."""
-    return _insert_statement(dialect, True)
+    the action closed), after which ``sign`` says what happened. Elsewhere (SQLite: no
+    data-modifying CTE) ``confirmation_statement`` then writes the outbox row, in the same
+    transaction."""
+    return _insert_statement(dialect, dialect == "postgresql")
+
+
+_CONFIRMATION: list[Any] = []
+
+
+def confirmation_statement() -> Any:
+    """The outbox row of a new signature's confirmation email (``enqueue``'s row), for the
+    same caller: ``p_ref_id`` the signature's id, ``p_created_at`` its ``created_at``."""
+    if not _CONFIRMATION:
+        now = bindparam("p_created_at", type_=Signature.__table__.c.created_at.type)
+        ref = bindparam("p_ref_id", type_=Signature.__table__.c.id.type)
+        _CONFIRMATION.append(outbox_rows_for(CONFIRM_EMAIL_KIND, ref, now))
+    return _CONFIRMATION[0]
 
 
 def announce_signature(action_id: int, signature_id: int) -> None:
