@@ -48,7 +48,7 @@ class Plan:
     weeks: int = 8
     web_workers: int = 4
     loop_seconds: float = 20
-    servers: tuple[str, ...] = ("gthread", "sync")
+    servers: tuple[str, ...] = ("granian", "gthread", "sync")
     against: str = ""
 
 
@@ -560,8 +560,8 @@ class Bench:
     # --- 7: the embedded default (SQLite, make run's setup) -------------------------------
 
     def embedded(self) -> None:
-        """``make run``'s setup: SQLite, development settings, ``flask run`` (threaded); against
-        the one-INSERT baseline on SQLite under the same server."""
+        """``make run``'s setup: SQLite, development settings, its web server as Procfile.dev
+        starts it; against the one-INSERT baseline on SQLite under the same server."""
         plan, stack = self.plan, self.stack
         clients = min(plan.clients)
         path = stack.tmp / "embedded.sqlite3"
@@ -578,12 +578,11 @@ class Bench:
         base_path = stack.tmp / "embedded-baseline.sqlite3"
         create_table(f"sqlite:///{base_path}")
         web, base = free_port(), free_port()
-        stack.start_server("sqlite-web", "petitions", web, "flask-run", env=env)
-        stack.start_server(
+        stack.start_procfile_web("sqlite-web", web, env=env)
+        stack.start_procfile_web(
             "sqlite-baseline",
-            "bench.baseline_app:create_app()",
             base,
-            "flask-run",
+            app="bench.baseline_app:create_app",
             env={**env, "DATABASE_URL": f"sqlite:///{base_path}"},
         )
         try:
@@ -618,7 +617,7 @@ class Bench:
             stack.stop("sqlite-baseline")
         ratio = median(ours) / median(theirs)
         self.report.add(
-            f"7. embedded default (SQLite, flask run): signatures/s incl. page, {clients} clients",
+            f"7. embedded default (SQLite, make run): signatures/s incl. page, {clients} clients",
             f"{median(ours):.0f}/s",
             f"SQLite INSERT {median(theirs):.0f}/s",
             f"{ratio:.2f}",
@@ -653,6 +652,7 @@ class Bench:
         sampler.start()
         confirmers.start()
         self.runs_started += 1
+        cpu_before = stack.cpu_by_part()
         r = run_wrk(
             f"http://127.0.0.1:{stack.web_port}",
             clients,
@@ -660,10 +660,12 @@ class Bench:
             "loop.lua",
             [ACTION_PATH, secrets.token_hex(3), str(self.runs_started)],
         )
+        cpu_used = {k: v - cpu_before[k] for k, v in stack.cpu_by_part().items()}
         confirmers.stop()
         load_end = time.monotonic()
         accepted = self.signatures() - before
         emails = stack.sink.received - emails_before
+        confirmed = len(confirmers.confirmed_at)
         quiet = self.wait_quiet(120)
         drained = time.monotonic() - load_end
         time.sleep(2.5)  # the count cache and the last fold
@@ -673,15 +675,25 @@ class Bench:
         exact = quiet and not wrong
         rate = accepted / r.seconds
         worst = max(lags) if lags else float("inf")
+        # Sustained: the emails and the confirmations keep up with the signing, not only the
+        # web tier taking signatures while a backlog grows behind it.
+        kept_up = min(rate, emails / r.seconds, confirmed / r.seconds)
         self.report.add(
             f"8. whole loop, {clients} clients, {plan.loop_seconds:g} s: signatures/s",
             f"{rate:.0f}/s; emails {emails / r.seconds:.0f}/s; confirmed"
-            f" {len(confirmers.confirmed_at) / r.seconds:.0f}/s; count lag median"
+            f" {confirmed / r.seconds:.0f}/s; count lag median"
             f" {median(lags):.2f} s, max {worst:.2f} s; backlog gone {drained:.1f} s after",
             "",
             "",
-            f">= {LOOP_PER_SECOND}/s, lag < 5 s, exact after",
-            yes(rate >= LOOP_PER_SECOND and worst < 5 and exact),
+            f">= {LOOP_PER_SECOND}/s signed, emailed and confirmed, lag < 5 s, exact after",
+            yes(kept_up >= LOOP_PER_SECOND and worst < 5 and exact),
+        )
+        per = 1000 / max(1, accepted)
+        self.report.notes.append(
+            "whole loop, CPU per signature (ms): "
+            + ", ".join(f"{k} {v * per:.2f}" for k, v in cpu_used.items())
+            + f" (benchmark: the SMTP sink, the confirmers, the count sampler; wrk not counted);"
+            f" {sum(cpu_used.values()) / r.seconds:.2f} cores busy"
         )
         self.report.notes.append(
             "whole loop: counts after it "
@@ -819,6 +831,8 @@ class Bench:
                 stack.stop(f"{server}-base")
             rate = accepted / r.seconds
             label = {
+                "granian": f"granian {stack.settings.web_workers}x{stack.settings.web_threads}"
+                " (production)",
                 "gthread": f"gunicorn gthread {stack.settings.web_workers}x"
                 f"{stack.settings.web_threads}",
                 "sync": f"gunicorn sync x{2 * stack.settings.web_workers}",

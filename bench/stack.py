@@ -1,15 +1,18 @@
 """A production-shaped stack on this machine, started and stopped by the benchmark.
 
-gunicorn serving ``petitions:create_app()`` (PETITIONS_ENV=production), a second gunicorn with
-the same settings serving the baseline app, Celery worker(s) and beat, and an SMTP sink —
-against a scratch PostgreSQL database and its own Redis database.
+granian serving ``petitions:create_app`` (PETITIONS_ENV=production) with the production
+settings (``deploy/granian.env``), a second granian with the same settings serving the
+baseline app, Celery worker(s) and beat, and an SMTP sink — against a scratch PostgreSQL
+database and its own Redis database.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -27,6 +30,19 @@ from bench.sink import CountingSink
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+WEB_SETTINGS = ROOT / "deploy" / "granian.env"  # production's web server settings
+
+
+def production_web_settings() -> dict[str, str]:
+    """``deploy/granian.env``'s KEY=VALUE lines (the production web server's settings)."""
+    settings = {}
+    if WEB_SETTINGS.exists():
+        for line in WEB_SETTINGS.read_text().splitlines():
+            line = line.strip()
+            if line and not line.startswith("#") and "=" in line:
+                key, _, value = line.partition("=")
+                settings[key.strip()] = value.strip()
+    return settings
 
 
 def free_port() -> int:
@@ -42,7 +58,13 @@ class StackSettings:
     )
     db_name: str = os.environ.get("BENCH_DB_NAME", "petitions_bench")
     redis_url: str = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
-    web_workers: int = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
+    web_workers: int = int(
+        os.environ.get("BENCH_WEB_WORKERS")
+        or production_web_settings().get("GRANIAN_WORKERS")
+        or "4"
+    )
+    # Production's 8 threads a process, with the baseline's beside them, would pass this
+    # machine's PostgreSQL max_connections (100): each thread keeps a connection.
     web_threads: int = int(os.environ.get("BENCH_WEB_THREADS", "4"))
     celery_workers: int = int(os.environ.get("BENCH_CELERY_WORKERS", "1"))
     worker_concurrency: int = int(os.environ.get("BENCH_WORKER_CONCURRENCY", "2"))
@@ -192,10 +214,10 @@ class Stack:
         cwd: Path = ROOT,
         env: dict[str, str] | None = None,
     ) -> None:
-        """``app`` under one of the compared servers: ``gthread`` (the settings' processes x
-        threads, as production), ``sync`` (twice the processes, one request each),
-        ``waitress`` (one process, the settings' processes x threads threads), ``granian``
-        (the settings' processes x threads) or
+        """``app`` under one of the compared servers: ``granian`` (production's), ``gthread``
+        (gunicorn, the settings' processes x threads),
+        ``sync`` (twice the processes, one request each),
+        ``waitress`` (one process, the settings' processes x threads threads) or
         ``flask-run`` (``make run``'s development server, threaded)."""
         if server == "gthread":
             self._gunicorn(name, app, port, cwd=cwd, env=env)
@@ -212,24 +234,23 @@ class Stack:
                 env=env,
             )
         elif server == "granian":
-            # Written in Rust: connections and HTTP parsing outside Python.
-            args = [str(BIN / "granian"), "--interface", "wsgi", "--host", "127.0.0.1"]
+            # Production's server and settings (deploy/granian.env), on this port, with the
+            # settings' processes and threads. Written in Rust: connections and HTTP parsing
+            # outside Python.
+            granian = {
+                **production_web_settings(),
+                "GRANIAN_HOST": "127.0.0.1",
+                "GRANIAN_PORT": str(port),
+                "GRANIAN_WORKERS": str(self.settings.web_workers),
+                "GRANIAN_BLOCKING_THREADS": str(self.settings.web_threads),
+                "GRANIAN_INTERFACE": "wsgi",
+                "GRANIAN_FACTORY": "true",
+            }
             self._spawn(
                 name,
-                [
-                    *args,
-                    "--port",
-                    str(port),
-                    "--workers",
-                    str(self.settings.web_workers),
-                    "--blocking-threads",
-                    str(self.settings.web_threads),
-                    "--no-ws",
-                    "--factory",
-                    app.removesuffix("()"),
-                ],
+                [str(BIN / "granian"), app.removesuffix("()")],
                 cwd=cwd,
-                env=env,
+                env={**granian, **(env or {})},
             )
         elif server == "flask-run":
             args = [str(BIN / "flask"), "--app", app, "run", "--port", str(port), "--no-reload"]
@@ -237,10 +258,28 @@ class Stack:
         else:
             raise ValueError(server)
 
+    def start_procfile_web(
+        self, name: str, port: int, app: str = "", env: dict[str, str] | None = None
+    ) -> None:
+        """``make run``'s web process, as Procfile.dev's ``web:`` line starts it (its last word
+        is the app; ``app`` puts another in its place), on ``port``."""
+        line = next(
+            ln.split(":", 1)[1].strip()
+            for ln in (ROOT / "Procfile.dev").read_text().splitlines()
+            if ln.startswith("web:")
+        )
+        words = shlex.split(line)
+        if app:
+            words[-1] = app
+        command = " ".join(shlex.quote(w) if "$" not in w else w for w in words)
+        self._spawn(name, ["sh", "-c", f"exec {command}"], env={**(env or {}), "PORT": str(port)})
+
     def start_web(self, wait: bool = True) -> None:
         self.sink.start()
-        self._gunicorn("web", "petitions:create_app()", self.web_port)
-        self._gunicorn("baseline", "bench.baseline_app:create_app()", self.baseline_port)
+        self.start_server("web", "petitions:create_app()", self.web_port, "granian")
+        self.start_server(
+            "baseline", "bench.baseline_app:create_app()", self.baseline_port, "granian"
+        )
         if wait:
             self.wait_web()
 
@@ -324,6 +363,22 @@ class Stack:
         """CPU time used so far by a process and everything it started (its session)."""
         return group_cpu_seconds(self.pid(name))
 
+    def cpu_by_part(self) -> dict[str, float]:
+        """CPU seconds used so far by each part on this machine: web, workers (and beat),
+        PostgreSQL, Redis, and the benchmark itself (its sink and clients; wrk's own CPU is
+        not in it: it has exited when this is read, so the caller adds what it measured)."""
+        parts = {"web": 0.0, "workers": 0.0}
+        for name in self.processes:
+            if name == "web":
+                parts["web"] += self.cpu_seconds(name)
+            elif name.startswith("worker") or name == "beat":
+                parts["workers"] += self.cpu_seconds(name)
+        parts["postgres"] = _named_cpu_seconds("postgres")
+        parts["redis"] = _named_cpu_seconds("redis-server")
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        parts["benchmark"] = usage.ru_utime + usage.ru_stime
+        return parts
+
     def wait_http(self, url: str, name: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -368,6 +423,24 @@ def group_cpu_seconds(pgid: int) -> float:
             continue
         # after the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th)
         if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _named_cpu_seconds(prefix: str) -> float:
+    """CPU time of every process whose name starts with ``prefix`` (a server's processes)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if name.startswith(prefix):
+            fields = stat.rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])
     return total / ticks
 

@@ -252,7 +252,9 @@ if ARGV[1] ~= '' then
 end
 for i = 2, #KEYS do
   out[i] = redis.call('INCR', KEYS[i])
-  redis.call('EXPIRE', KEYS[i], ARGV[3])
+  if out[i] == 1 then  -- a new window's counter: it outlives its window, then goes
+    redis.call('EXPIRE', KEYS[i], ARGV[3])
+  end
 end
 return out
 """
@@ -332,10 +334,11 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
     if limits_enabled():
         domain = email_domain(email_normalised)
         if facts.ip:
+            ip_key = pseudonym(facts.ip)
             checks.append(
                 (
                     "ip-action",
-                    f"ip-action:{action_id}:{pseudonym(facts.ip)}",
+                    f"ip-action:{action_id}:{ip_key}",
                     config["ABUSE_IP_ACTION_SOFT"],
                     config["ABUSE_IP_ACTION_HARD"],
                 )
@@ -343,7 +346,7 @@ def assess(action_id: int, email_normalised: str, facts: RequestFacts) -> Assess
             checks.append(
                 (
                     "ip",
-                    f"ip:{pseudonym(facts.ip)}",
+                    f"ip:{ip_key}",
                     config["ABUSE_IP_SOFT"],
                     config["ABUSE_IP_HARD"],
                 )

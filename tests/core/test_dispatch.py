@@ -7,6 +7,7 @@ import json
 import os
 import threading
 
+import pytest
 import redis as redis_lib
 from flask import Flask
 from sqlalchemy import func, select
@@ -26,6 +27,16 @@ def _sent_tasks(client: redis_lib.Redis) -> list[str]:
     return [json.loads(m)["headers"]["task"] for m in client.lrange("celery", 0, -1)]
 
 
+@pytest.fixture
+def client(app: Flask) -> redis_lib.Redis:
+    """The test Redis, empty, once nudges an earlier test made have been sent."""
+    nudger = app.extensions.get("petitions_nudger")
+    wait_for(lambda: nudger is None or nudger.idle())
+    redis = redis_lib.Redis.from_url(TEST_REDIS_URL)
+    redis.flushdb()
+    return redis
+
+
 def _unit_of_work_nudging(app: Flask, *, commit: bool) -> None:
     text = f"wording {next(_wordings)}"
     with app.app_context():
@@ -37,9 +48,7 @@ def _unit_of_work_nudging(app: Flask, *, commit: bool) -> None:
             unit_of_work.rollback()
 
 
-def test_a_commit_nudges_from_the_nudger_thread(app: Flask) -> None:
-    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
+def test_a_commit_nudges_from_the_nudger_thread(app: Flask, client: redis_lib.Redis) -> None:
     app.config.update(TASK_DISPATCH=True, NUDGE_IN_BACKGROUND=True)
     try:
         _unit_of_work_nudging(app, commit=True)
@@ -55,9 +64,7 @@ def test_a_commit_nudges_from_the_nudger_thread(app: Flask) -> None:
         app.config.update(TASK_DISPATCH=False)
 
 
-def test_a_rollback_nudges_nothing(app: Flask) -> None:
-    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
+def test_a_rollback_nudges_nothing(app: Flask, client: redis_lib.Redis) -> None:
     app.config.update(TASK_DISPATCH=True, NUDGE_IN_BACKGROUND=True)
     try:
         _unit_of_work_nudging(app, commit=False)
@@ -69,10 +76,8 @@ def test_a_rollback_nudges_nothing(app: Flask) -> None:
         app.config.update(TASK_DISPATCH=False)
 
 
-def test_many_commits_in_a_burst_send_one_message(app: Flask) -> None:
+def test_many_commits_in_a_burst_send_one_message(app: Flask, client: redis_lib.Redis) -> None:
     """The debounce holds through the nudger: a burst of commits is one Celery message."""
-    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
     app.config.update(TASK_DISPATCH=True, NUDGE_IN_BACKGROUND=True, NUDGE_DEBOUNCE_MS=60_000)
     try:
         for _ in range(20):
@@ -84,11 +89,9 @@ def test_many_commits_in_a_burst_send_one_message(app: Flask) -> None:
         app.config.update(TASK_DISPATCH=False, NUDGE_DEBOUNCE_MS=1000)
 
 
-def test_a_forked_child_starts_its_own_nudger_thread(app: Flask) -> None:
+def test_a_forked_child_starts_its_own_nudger_thread(app: Flask, client: redis_lib.Redis) -> None:
     """A web server forks its workers after the app exists: the child's nudger must not wait
     on the parent's thread (which the child does not have) or a lock held at the fork."""
-    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
     app.config.update(TASK_DISPATCH=True, NUDGE_IN_BACKGROUND=True)
     try:
         _unit_of_work_nudging(app, commit=True)
@@ -113,9 +116,9 @@ def test_a_forked_child_starts_its_own_nudger_thread(app: Flask) -> None:
         app.config.update(TASK_DISPATCH=False)
 
 
-def test_switched_off_the_nudge_is_sent_inside_the_request(app: Flask) -> None:
-    client = redis_lib.Redis.from_url(TEST_REDIS_URL)
-    client.flushdb()
+def test_switched_off_the_nudge_is_sent_inside_the_request(
+    app: Flask, client: redis_lib.Redis
+) -> None:
     app.config.update(TASK_DISPATCH=True, NUDGE_IN_BACKGROUND=False)
     try:
         _unit_of_work_nudging(app, commit=True)
