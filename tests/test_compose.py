@@ -98,6 +98,12 @@ def test_web_is_behind_a_buffering_proxy_with_the_production_granian_settings():
     ):
         assert directive in nginx, directive
     assert "${TRUSTED_PROXIES:-1}" in (ROOT / "docker-compose.yml").read_text()
+    # nginx's own logs hold no link token or client address (granian's are redacted).
+    log_format = re.search(r"log_format private ([^;]*);", nginx)
+    assert log_format and "access_log /dev/stdout private;" in nginx
+    personal = r"\$(?:request|request_uri|uri|args|arg_\w+|query_string|remote_addr|http_\w+)\b"
+    assert re.findall(personal, log_format.group(1)) == []
+    assert re.search(r"^error_log \S+ crit;", nginx, re.M), "error lines quote the request"
     # nginx stops reusing an idle upstream connection before granian closes it.
     keepalive = re.search(r"upstream web \{[^}]*keepalive_timeout (\d+)s;", nginx)
     assert keepalive, "upstream keepalive_timeout"
