@@ -13,5 +13,7 @@ COPY deploy ./deploy
 RUN pip install --no-cache-dir . && useradd --create-home app && mkdir -p /app/instance && chown app /app/instance
 USER app
 EXPOSE 8000
-# Threaded workers and timeouts, read from one file (docs/operations.md, "Slow clients").
-CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "petitions:create_app()"]
+# granian with the settings of deploy/granian.env (docs/operations.md, "Web server and slow
+# clients"): each of the file's values unless the environment already sets it; WEB_CONCURRENCY,
+# when set, is the number of worker processes.
+CMD ["sh", "-c", "[ -z \"$WEB_CONCURRENCY\" ] || export GRANIAN_WORKERS=\"$WEB_CONCURRENCY\"; env=$(export -p); set -a; . deploy/granian.env; set +a; eval \"$env\"; exec granian petitions:create_app"]

@@ -72,7 +72,7 @@ run: install
 	@# Ctrl-C stops everything; honcho then exits 130, which is how a run ends, not an error.
 	@trap 'true' INT; PATH=$(CURDIR)/$(BIN):$$PATH DEV_MAIL_DIR=$${DEV_MAIL_DIR:-$(CURDIR)/instance/mail} \
 		PUBLIC_URL=$${PUBLIC_URL:-http://127.0.0.1:$(PORT)} LOG_LEVEL=$${LOG_LEVEL:-warning} WEB_PORT=$(PORT) \
-		$(BIN)/honcho -f Procfile.dev start; status=$$?; \
+		GRANIAN_LOG_LEVEL=$${LOG_LEVEL:-warning} $(BIN)/honcho -f Procfile.dev start; status=$$?; \
 		if [ $$status -ne 0 ] && [ $$status -ne 130 ]; then exit $$status; fi; echo "Stopped."
 
 lint: install-dev

@@ -1,20 +1,22 @@
 """Slow request bodies do not starve the site (issue 11, finding 5).
 
-gunicorn runs with the production settings (``deploy/gunicorn.conf.py``, the file the Dockerfile
-and docker-compose.yml use) against the test database. A handful of clients each send headers
-and the start of a body, then trickle a byte now and then and never finish; meanwhile
-``/healthz`` must keep answering. With the old sync workers (one request per process) these
-clients held every worker and the health check waited for gunicorn's 30 s timeout.
+granian runs as production runs it (the Dockerfile's command with ``deploy/granian.env``, the
+settings docker-compose.yml's web service reads too) against the test database. A handful of
+clients each send headers and the start of a body, then trickle a byte now and then and never
+finish; meanwhile ``/healthz`` must keep answering. With the old sync workers (one request per
+process) these clients held every worker and the health check waited for a 30 s timeout.
+
+granian holds connections and parses headers in Rust, but a WSGI app reads the body itself,
+in the blocking thread that runs the request: each slow client holds one thread until it
+finishes. So the threads of one worker must outnumber the slow clients, since the kernel may
+hand several connections to the same worker (with 4 threads per worker, 4 of the 6 landing on
+one worker was seen to stall the health checks that landed there too).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import runpy
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -22,17 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from tests.conftest import ROOT, free_port, wait_for
+from tests.conftest import free_port
+from tests.support.granian import production_granian, settings
 
 pytestmark = pytest.mark.integration
 
-CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 SLOW_CLIENTS = 6  # "a handful": more than the old four sync workers
-
-
-def _settings() -> dict[str, object]:
-    return runpy.run_path(str(CONFIG))
 
 
 def _healthz(port: int, timeout: float) -> int:
@@ -41,68 +40,34 @@ def _healthz(port: int, timeout: float) -> int:
 
 
 @pytest.fixture
-def production_gunicorn(database_url: str, redis_url: str, tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        {
-            "PETITIONS_ENV": "test",
-            "TEST_DATABASE_URL": database_url,
-            "TEST_REDIS_URL": redis_url,
-            "PETITIONS_INSTANCE": str(tmp_path / "instance"),
-            # The production defaults, not whatever this machine's environment says.
-            "WEB_CONCURRENCY": "",
-            "GUNICORN_THREADS": "",
-        }
-    )
-    env.pop("WEB_CONCURRENCY")
-    env.pop("GUNICORN_THREADS")
-    log = (tmp_path / "gunicorn.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--config",
-            str(CONFIG),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "petitions:create_app()",
-        ],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-    def up() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError((tmp_path / "gunicorn.log").read_text()[-3000:])
-        try:
-            return _healthz(port, timeout=5) == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(up, timeout=90, interval=0.2)
+def production_server(
+    app: Flask, database_url: str, redis_url: str, tmp_path: Path
+) -> Iterator[int]:
+    # ``app`` has created the tables: the login form is served and its POST reads the body
+    # (on an empty database the view fails before reading it, and nothing would be slow).
+    env = {
+        "PETITIONS_ENV": "test",
+        "TEST_DATABASE_URL": database_url,
+        "TEST_REDIS_URL": redis_url,
+        "PETITIONS_INSTANCE": str(tmp_path / "instance"),
+    }
+    with production_granian(free_port(), tmp_path / "granian.log", env) as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
 
 
 def test_production_settings_are_threaded_with_timeouts() -> None:
-    settings = _settings()
-    assert settings["worker_class"] == "gthread"
-    assert int(settings["workers"]) * int(settings["threads"]) > SLOW_CLIENTS * 2  # type: ignore[call-overload]
-    assert 0 < int(settings["timeout"]) <= 60  # type: ignore[call-overload]
+    values = settings()
+    assert values["GRANIAN_INTERFACE"] == "wsgi" and values["GRANIAN_FACTORY"] == "true"
+    workers, threads = int(values["GRANIAN_WORKERS"]), int(values["GRANIAN_BLOCKING_THREADS"])
+    assert workers * threads > SLOW_CLIENTS * 2
+    assert threads > SLOW_CLIENTS, "one worker may be handed every slow client"
+    # Headers (and the next request on a kept-alive connection) within a minute at most.
+    assert 0 < int(values["GRANIAN_HTTP1_HEADER_READ_TIMEOUT"]) <= 60_000
+    assert values["GRANIAN_RESPAWN_FAILED_WORKERS"] == "true"
 
 
-def test_healthz_answers_while_slow_bodies_are_in_flight(production_gunicorn: int) -> None:
-    port = production_gunicorn
+def test_healthz_answers_while_slow_bodies_are_in_flight(production_server: int) -> None:
+    port = production_server
     stop = threading.Event()
     slow: list[socket.socket] = []
     head = (
