@@ -343,6 +343,10 @@ class Stack:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)
+        # Whatever it started and left behind (a server's worker that missed the signal)
+        # must not hold the port or its database connections for the next part.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
     def stop_workers(self) -> None:
         for name in [n for n in self.processes if n.startswith("worker") or n == "beat"]:
