@@ -167,7 +167,7 @@ class Bench:
             (CAMPAIGN, ACTION),
         )
         self.say(
-            "starting gunicorn (app + baseline), celery worker and beat, SMTP sink;"
+            "starting the web servers (app + baseline), celery worker and beat, SMTP sink;"
             f" logs in {stack.tmp}"
         )
         stack.start_web(wait=False)
@@ -739,11 +739,11 @@ class Bench:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 conn.execute(f'CREATE DATABASE "{name}"')
             env = {"PYTHONPATH": str(checkout), "DATABASE_URL": url}
-            self.say(f"against {short}: schema and demo in {name}, gunicorn from {checkout}")
+            self.say(f"against {short}: schema and demo in {name}, served from {checkout}")
             stack.python("-c", _BUILD_SCHEMA_AGAINST, env=env, cwd=checkout)
             port = free_port()
             stack.start_server(
-                "against", "petitions:create_app()", port, "gthread", cwd=checkout, env=env
+                "against", "petitions:create_app()", port, "granian", cwd=checkout, env=env
             )
             stack.wait_http(f"http://127.0.0.1:{port}/", "against")
             # Stamped with this checkout's code (the same stamp and session format), so

@@ -52,17 +52,33 @@ def _long_token(match: re.Match[str]) -> str:
     return "[token]"
 
 
+# What each pattern cannot match without (checked first: every access-log line is redacted,
+# and most hold no address, link or long run, so most patterns need not scan them at all).
+_LINK_WORDS = tuple(f"/{w}/" for w in ("u", "confirm", "signin", "invite", "rsvp", "host"))
+_LINK_WORDS += ("/unsubscribe/",)
+_RUN = re.compile(r"[A-Za-z0-9_-]{20,}")  # the shortest run a token pattern needs
+
+
 def redact(text: str) -> str:
     if not text:
         return text
-    text = EMAIL.sub("[email]", text)
-    text = LINK_TOKEN.sub(lambda m: m.group(1) + "[token]", text)
-    text = TOKEN_IN_QUERY.sub(lambda m: m.group(1) + "[token]", text)
-    text = SIGNED_TOKEN.sub("[token]", text)
-    text = TOKEN_IN_PATH.sub(lambda m: m.group(1) + "[token]", text)
-    text = IPV6.sub(_ipv6, text)
-    text = IPV4.sub("[ip]", text)
-    return LONG_TOKEN.sub(_long_token, text)
+    if "@" in text or "\uff20" in text:
+        text = EMAIL.sub("[email]", text)
+    lowered = text.lower()
+    if any(word in lowered for word in _LINK_WORDS):
+        text = LINK_TOKEN.sub(lambda m: m.group(1) + "[token]", text)
+    if "=" in text:
+        text = TOKEN_IN_QUERY.sub(lambda m: m.group(1) + "[token]", text)
+    if _RUN.search(text):
+        text = SIGNED_TOKEN.sub("[token]", text)
+        text = TOKEN_IN_PATH.sub(lambda m: m.group(1) + "[token]", text)
+    if "::" in text or text.count(":") >= 7:
+        text = IPV6.sub(_ipv6, text)
+    if text.count(".") >= 3:
+        text = IPV4.sub("[ip]", text)
+    if _RUN.search(text):
+        text = LONG_TOKEN.sub(_long_token, text)
+    return text
 
 
 def _ipv6(match: re.Match[str]) -> str:
