@@ -577,7 +577,7 @@ class Bench:
             "DATABASE_URL": f"sqlite:///{path}",
             "PUBLIC_URL": "http://127.0.0.1",
         }
-        self.say("embedded default: SQLite schema (flask db upgrade) and demo, flask run")
+        self.say("embedded default: SQLite schema (flask db upgrade), demo, make run's web")
         stack.python("-m", "flask", "--app", "petitions", "db", "upgrade", env=env)
         stack.python("-m", "flask", "--app", "petitions", "demo", env=env)
         from bench.baseline_app import create_table
