@@ -106,6 +106,8 @@ def test_2_redis_restarted_with_queue_lost(
     emails = [f"s2-{i}@example.org" for i in range(4)]
     for e in emails:
         assert sign_via_form(client, url, email=e).status_code == 303
+    nudger = fault_app.extensions.get("petitions_nudger")  # the nudges are sent by its thread
+    wait_for(lambda: nudger is None or nudger.idle())
     queued = fault_redis_queue_length(fault_redis)
     fault_redis.stop()  # the queue is lost with it
     fault_redis.start()
