@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -415,24 +416,9 @@ class Stack:
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
 
-def group_cpu_seconds(pgid: int) -> float:
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # after the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th)
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-def _named_cpu_seconds(prefix: str) -> float:
-    """CPU time of every process whose name starts with ``prefix`` (a server's processes)."""
+def _cpu_seconds(chosen: Callable[[str, list[str]], bool]) -> float:
+    """CPU time (user + system) of every process ``chosen(name, fields)`` picks, from /proc;
+    ``fields`` are those after the command: state, ppid, pgrp, ..., utime (12th), stime."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in Path("/proc").iterdir():
@@ -443,10 +429,20 @@ def _named_cpu_seconds(prefix: str) -> float:
         except OSError:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        if name.startswith(prefix):
-            fields = stat.rsplit(")", 1)[1].split()
+        fields = stat.rsplit(")", 1)[1].split()
+        if chosen(name, fields):
             total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time of a process group (a part and everything it started)."""
+    return _cpu_seconds(lambda _name, fields: int(fields[2]) == pgid)
+
+
+def _named_cpu_seconds(prefix: str) -> float:
+    """CPU time of every process whose name starts with ``prefix`` (a server's processes)."""
+    return _cpu_seconds(lambda name, _fields: name.startswith(prefix))
 
 
 def _sqlalchemy_url(url: str) -> str:
