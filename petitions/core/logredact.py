@@ -6,7 +6,7 @@ message, and any traceback text, before a handler sees it: email addresses becom
 ``/u/…`` (one-click unsubscribe), ``/my/signin/…`` and similar links, signed tokens
 (``payload.signature``, as itsdangerous makes them), token query parameters (``?p=`` prefill)
 and any long URL-safe random string become ``[token]``. It covers our loggers, Werkzeug's and
-Gunicorn's access logs (the worker process that serves requests runs ``create_app``),
+granian's access logs (the worker process that serves requests runs ``create_app``),
 Celery's, and SQLAlchemy's. SQLAlchemy is also told not to put bound values in its errors
 (``hide_parameters``, see ``config.py``), so names, postcodes and comments never get there.
 """
@@ -54,9 +54,9 @@ def _long_token(match: re.Match[str]) -> str:
 
 # What each pattern cannot match without (checked first: every access-log line is redacted,
 # and most hold no address, link or long run, so most patterns need not scan them at all).
-_LINK_WORDS = tuple(f"/{w}/" for w in ("u", "confirm", "signin", "invite", "rsvp", "host"))
-_LINK_WORDS += ("/unsubscribe/",)
-_RUN = re.compile(r"[A-Za-z0-9_-]{20,}")  # the shortest run a token pattern needs
+# Both as case-insensitive as the patterns they stand for (re.I also folds "K" and "ſ").
+_LINK_WORD = re.compile(r"/(?:u|confirm|signin|invite|rsvp|host|unsubscribe)/", re.I)
+_RUN = re.compile(r"[A-Za-z0-9_-]{20,}", re.I)  # the shortest run a token pattern needs
 
 
 def redact(text: str) -> str:
@@ -64,8 +64,7 @@ def redact(text: str) -> str:
         return text
     if "@" in text or "\uff20" in text:
         text = EMAIL.sub("[email]", text)
-    lowered = text.lower()
-    if any(word in lowered for word in _LINK_WORDS):
+    if _LINK_WORD.search(text):
         text = LINK_TOKEN.sub(lambda m: m.group(1) + "[token]", text)
     if "=" in text:
         text = TOKEN_IN_QUERY.sub(lambda m: m.group(1) + "[token]", text)
